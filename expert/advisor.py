@@ -1,0 +1,57 @@
+"""The public entry point: load a knowledge base once, consult it many times."""
+from expert.errors import EngineError
+from expert.loader import load
+from expert.model import LEADING, RECOMMENDED, SECOND, UNKNOWN
+from expert.partial import Foresight
+from expert.result import OpenQuestion, Result
+
+
+class Advisor:
+    """Holds a validated knowledge base and a reusable engine for it."""
+
+    def __init__(self, kb=None):
+        self.kb = kb if kb is not None else load()
+        self.foresight = Foresight(self.kb)
+        self._consultant = None
+
+    @property
+    def consultant(self):
+        """The experta engine, built on first use (importing experta is not free)."""
+        if self._consultant is None:
+            from expert.engine import Consultant
+            self._consultant = Consultant(self.kb)
+        return self._consultant
+
+    def complete(self, answers):
+        """Every question of the catalogue, in order, missing ones as ``unknown``."""
+        return {q.id: answers.get(q.id, UNKNOWN) for q in self.kb.questions}
+
+    def consult(self, answers):
+        """Run a consultation on validated ``answers``; return a Result."""
+        answers = self.complete(answers)
+        facts, firings = self.consultant.run(answers)
+        findings = {}
+        for fact in facts.values():
+            if fact.kind == "finding":
+                findings.setdefault(fact.name, []).append(fact.value)
+        recommended = findings.get(RECOMMENDED, [])
+        if len(recommended) != 1:
+            raise EngineError(f"the knowledge base concluded {len(recommended)} recommended models "
+                              f"({', '.join(recommended) or 'none'}); exactly one is required")
+        model = recommended[0]
+        scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
+        runner_up = findings[LEADING][0] if model == self.kb.fallback.id else findings[SECOND][0]
+        margin = scores[model] - scores[runner_up] if model in scores else None
+        open_questions = tuple(OpenQuestion(q, rules) for q, rules in self.foresight.open_questions(answers))
+        return Result(
+            answers=answers, facts=facts, firings=firings, recommendation=model,
+            runner_up=runner_up, margin=margin, scores=scores,
+            strength=self.strength(margin, len(open_questions)), open_questions=open_questions,
+        )
+
+    def strength(self, margin, open_count):
+        """The first strength level whose margin and open-unknown thresholds are met."""
+        for level in self.kb.strength:
+            if (margin is None or margin >= level.min_margin) and open_count <= level.max_open_unknowns:
+                return level.name
+        return self.kb.weakest

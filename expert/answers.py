@@ -1,0 +1,69 @@
+"""Validate answers from files, --set options and prompts against the catalogue."""
+import sys
+
+from expert import yamlio
+from expert.errors import InputError
+from expert.model import UNKNOWN
+
+
+def normalise(kb, raw, source):
+    """Check a mapping of question id -> value; return {id: value} as text.
+
+    YAML reads unquoted yes/no as booleans: they are taken as "yes"/"no".
+    An empty value (null) means unknown.
+    """
+    if raw is None:
+        raise InputError(source, "file is empty; expected a mapping of question id to value")
+    if not isinstance(raw, dict):
+        raise InputError(source, f"expected a mapping of question id to value, got {_type_name(raw)}")
+    answers = {}
+    for key, value in raw.items():
+        answers[str(key)] = check(kb, key, value, source)
+    return answers
+
+
+def check(kb, key, value, source):
+    """Validate one answer; return its value as text."""
+    ids = [q.id for q in kb.questions]
+    if not isinstance(key, str) or key not in ids:
+        raise InputError(source, "is not a question", key=key, allowed=ids)
+    question = kb.question(key)
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    if not isinstance(value, str):
+        raise InputError(source, f"expected one value, got {_type_name(value)}", key=key, allowed=question.choices)
+    text = value.strip()
+    if text not in question.choices:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InputError(source, f"{shown!r} is not allowed", key=key, allowed=question.choices)
+    return text
+
+
+def _type_name(value):
+    names = {dict: "a mapping", list: "a list", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def read(kb, path):
+    """Read and validate an answers file (YAML or JSON); '-' reads standard input."""
+    if path == "-":
+        source = "<stdin>"
+        data = sys.stdin.buffer.read(yamlio.MAX_BYTES + 1)
+        raw = yamlio.parse(yamlio.decode(data, source), source)
+    else:
+        source = str(path)
+        raw = yamlio.read_file(path, source)
+    return normalise(kb, raw, source)
+
+
+def parse_settings(kb, settings):
+    """Turn repeated ``--set QUESTION=VALUE`` options into validated answers."""
+    answers = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep:
+            raise InputError("--set", f"{setting!r} is not QUESTION=VALUE")
+        answers[key.strip()] = check(kb, key.strip(), value, "--set")
+    return answers

@@ -1,0 +1,220 @@
+"""Compile the knowledge base into experta rules, run a consultation, record provenance.
+
+This is the only module that touches experta (through ``expert.compat``).
+Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
+positive patterns are bound, so every firing knows exactly which facts it
+matched and which absences it relied on.
+"""
+from expert.compat import AS, NOT, Fact, KnowledgeEngine, L, Rule, Strategy
+from expert.conditions import branches
+from expert.errors import EngineError
+from expert.model import CONTENDER, LEADING, RECOMMENDED, SECOND, UNKNOWN
+from expert.result import Absence, FactRecord, Firing
+
+
+class Answer(Fact):
+    """An answer to a question (``unknown`` included)."""
+
+
+class Finding(Fact):
+    """A finding asserted by a rule."""
+
+
+class Evidence(Fact):
+    """A weighted piece of evidence for (+) or against (-) a model."""
+
+
+class Score(Fact):
+    """A model's total score, asserted by the scoring action."""
+
+
+class Conclusion(Fact):
+    """A warning, gap, pricing structure, responsibility or note."""
+
+
+_KIND_OF_CLASS = {Answer: "answer", Finding: "finding", Evidence: "evidence", Score: "score"}
+
+
+class _LayeredStrategy(Strategy):
+    """Agenda order: salience (layer), then rule position in the knowledge files.
+
+    Replaces experta's DepthStrategy, which can miss removals when activations
+    share salience and fact ids, and which breaks ties by hash (varies between
+    processes). Removal here is exact and the order is total.
+    """
+
+    @staticmethod
+    def _key(activation):
+        position, branch = activation.rule._wrapped.order
+        ids = tuple(sorted(-f["__factid__"] for f in activation.facts))
+        return (activation.rule.salience, -position, -branch, ids)
+
+    def _update_agenda(self, agenda, added, removed):
+        for activation in removed:
+            activation.key = self._key(activation)
+            if activation in agenda.activations:
+                agenda.activations.remove(activation)
+        for activation in added:
+            activation.key = self._key(activation)
+            agenda.activations.append(activation)
+        agenda.activations.sort(key=lambda a: a.key)
+
+
+def _value_pattern(values):
+    if len(values) == 1:
+        return values[0]
+    constraint = L(values[0])
+    for value in values[1:]:
+        constraint = constraint | L(value)
+    return constraint
+
+
+def _pattern(atom):
+    cls = Answer if atom.kind == "answer" else Finding
+    if atom.values is None:
+        return cls(name=atom.name)
+    return cls(name=atom.name, value=_value_pattern(atom.values))
+
+
+def _describe_absence(atom):
+    return Absence(kind=atom.kind, name=atom.name, values=atom.values)
+
+
+class _Engine(KnowledgeEngine):
+    """experta engine that records every firing (see Consultant for the public API)."""
+
+    __strategy__ = _LayeredStrategy
+
+    def start(self, kb, answers):
+        self.kb = kb
+        self.firings = []
+        self.known = {}  # content key -> fact id, to find the fact a duplicate assertion meant
+        self.reset()
+        for question in kb.questions:
+            self._declare_recorded(Answer(name=question.id, value=answers.get(question.id, UNKNOWN)))
+
+    def _declare_recorded(self, fact):
+        """Declare ``fact``; return (fact id, whether it is new)."""
+        key = (type(fact).__name__, tuple(sorted(fact.as_dict().items())))
+        declared = self.declare(fact)
+        if declared is not None:
+            self.known[key] = declared["__factid__"]
+            return declared["__factid__"], True
+        return self.known[key], False
+
+    def fire(self, rule, branch, matched, negatives):
+        """Run the assertions of ``rule`` and record the firing."""
+        absent = tuple(_describe_absence(atom) for atom in negatives)
+        if any(a.kind == "score" for a in rule.then):
+            evidence = sorted((f for f in self.facts.values() if isinstance(f, Evidence)),
+                              key=lambda f: f["__factid__"])
+            matched = evidence
+            if not evidence:
+                absent += (Absence(kind="evidence", name="any model", values=None),)
+            facts = self._score_facts(evidence)
+        else:
+            facts = [self._fact_for(rule, a) for a in rule.then]
+        asserted, new = [], []
+        for fact in facts:
+            fact_id, is_new = self._declare_recorded(fact)
+            asserted.append(fact_id)
+            if is_new:
+                new.append(fact_id)
+        self.firings.append(Firing(
+            step=len(self.firings) + 1, rule=rule.id, branch=branch,
+            matched=tuple(f["__factid__"] for f in matched), absent=absent,
+            asserted=tuple(asserted), new=tuple(new),
+        ))
+
+    def _fact_for(self, rule, assertion):
+        kind = assertion.kind
+        if kind == "finding":
+            return Finding(name=assertion.name, value=assertion.value)
+        if kind == "recommend":
+            return Finding(name=RECOMMENDED, value=assertion.name)
+        if kind == "evidence":
+            return Evidence(name=assertion.name, weight=assertion.weight, rule=rule.id)
+        fields = {"kind": kind, "name": assertion.name, "rule": rule.id}
+        if assertion.value is not None:
+            fields["value"] = assertion.value
+        if assertion.text is not None:
+            fields["text"] = assertion.text
+        return Conclusion(**fields)
+
+    def _score_facts(self, evidence):
+        order = [m.id for m in self.kb.models]
+        totals = {m: 0 for m in order}
+        for fact in evidence:
+            totals[fact["name"]] += fact["weight"]
+        ranking = sorted(order, key=lambda m: (-totals[m], order.index(m)))
+        facts = [Score(name=m, value=totals[m]) for m in order]
+        facts += [Finding(name=LEADING, value=ranking[0]), Finding(name=SECOND, value=ranking[1])]
+        facts += [Finding(name=CONTENDER, value=m) for m in ranking[:2]]
+        return facts
+
+
+def _rhs(rule, branch, positives, negatives):
+    names = [f"p{i}" for i in range(len(positives))]
+
+    def action(engine, **bound):
+        engine.fire(rule, branch, [bound[name] for name in names], negatives)
+
+    action.order = (rule.position, branch)
+    action.__name__ = f"{rule.id}#{branch}"
+    return action
+
+
+def compile_rules(kb):
+    """Build the experta engine class for ``kb``: one Rule per DNF branch of each rule."""
+    from experta import InitialFact
+
+    namespace = {}
+    for rule in kb.rules:
+        for index, branch in enumerate(branches(rule.when, kb.question_map)):
+            positives = [atom for atom, positive in branch if positive]
+            negatives = [atom for atom, positive in branch if not positive]
+            patterns = [getattr(AS, f"p{i}") << _pattern(atom) for i, atom in enumerate(positives)]
+            patterns += [NOT(_pattern(atom)) for atom in negatives]
+            if not patterns:
+                patterns = [InitialFact()]
+            action = _rhs(rule, index, positives, negatives)
+            namespace[f"rule_{rule.position:04d}_{index}"] = Rule(*patterns, salience=rule.salience)(action)
+    return type("CompiledKnowledge", (_Engine,), namespace)
+
+
+class Consultant:
+    """A reusable engine for one knowledge base: ``consult(answers)`` as often as needed."""
+
+    def __init__(self, kb):
+        self.kb = kb
+        self._engine = compile_rules(kb)()
+        self.step_limit = 20 * len(kb.rules) + 100
+
+    def run(self, answers):
+        """Run the rules on ``answers``; return (facts by id, firings)."""
+        engine = self._engine
+        engine.start(self.kb, answers)
+        engine.run(steps=self.step_limit + 1)
+        if len(engine.firings) > self.step_limit:
+            looping = sorted({f.rule for f in engine.firings[-len(self.kb.rules):]})
+            raise EngineError(f"rules kept firing past the limit of {self.step_limit} steps: "
+                              + ", ".join(looping))
+        facts = {}
+        for fact_id, fact in engine.facts.items():
+            record = _record(fact_id, fact)
+            if record is not None:
+                facts[fact_id] = record
+        return facts, list(engine.firings)
+
+
+def _record(fact_id, fact):
+    data = fact.as_dict()
+    if isinstance(fact, Conclusion):
+        return FactRecord(id=fact_id, kind=data["kind"], name=data["name"], value=data.get("value"),
+                          text=data.get("text"), rule=data["rule"])
+    kind = _KIND_OF_CLASS.get(type(fact))
+    if kind is None:
+        return None  # experta's InitialFact
+    if kind == "evidence":
+        return FactRecord(id=fact_id, kind=kind, name=data["name"], weight=data["weight"], rule=data["rule"])
+    return FactRecord(id=fact_id, kind=kind, name=data["name"], value=data["value"])

@@ -1,0 +1,55 @@
+"""Exceptions that carry everything needed for a one-line error message."""
+
+
+class SourcingError(Exception):
+    """Base class: ``str(error)`` is a complete, single-line message."""
+
+
+class InputError(SourcingError):
+    """Bad user input: an answers file, a --set option, a typed value."""
+
+    def __init__(self, source, message, key=None, allowed=None):
+        self.source = source
+        self.key = key
+        self.message = message
+        self.allowed = tuple(allowed) if allowed else ()
+        super().__init__(str(self))
+
+    def __str__(self):
+        parts = [self.source]
+        if self.key is not None:
+            parts.append(str(self.key))
+        text = ": ".join(parts + [self.message])
+        if self.allowed:
+            text += "; allowed: " + ", ".join(self.allowed)
+        return text
+
+
+class Problem:
+    """One problem found in a knowledge file, located by file, line and rule."""
+
+    def __init__(self, file, line, rule_id, message):
+        self.file = file
+        self.line = line
+        self.rule_id = rule_id
+        self.message = message
+
+    def __str__(self):
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        rule = f" {self.rule_id}:" if self.rule_id else ""
+        return f"{where}:{rule} {self.message}"
+
+
+class KnowledgeError(SourcingError):
+    """The knowledge base is invalid; holds every problem found, not only the first."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self):
+        return "\n".join(str(p) for p in self.problems)
+
+
+class EngineError(SourcingError):
+    """The rule engine could not finish a consultation (e.g. runaway chaining)."""

@@ -1,0 +1,159 @@
+"""The intermediate form of the knowledge base: plain, immutable data.
+
+Everything downstream (the experta compiler, the relevance evaluator, the CLI's
+rule listings) reads these objects, never the YAML files.
+"""
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Optional, Tuple, Union
+
+UNKNOWN = "unknown"
+
+# Layers in firing order. Each layer may assert only certain kinds of fact.
+LAYERS = ("findings", "readiness", "evidence", "scoring", "recommendation", "consequences")
+LAYER_KINDS = {
+    "findings": ("finding",),
+    "readiness": ("finding",),
+    "evidence": ("evidence",),
+    "scoring": ("score",),
+    "recommendation": ("recommend",),
+    "consequences": ("warning", "gap", "pricing", "responsibility", "note"),
+}
+# Findings asserted by the built-in scoring action and by `recommend`.
+LEADING, SECOND, CONTENDER, RECOMMENDED = "leading_model", "second_model", "contender", "recommended_model"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of the catalogue; ``values`` excludes the implicit ``unknown``."""
+
+    id: str
+    prompt: str
+    values: Tuple[str, ...]
+    help: Tuple[Tuple[str, str], ...]
+
+    @property
+    def choices(self):
+        """Every value the question accepts, ``unknown`` last."""
+        return self.values + (UNKNOWN,)
+
+    def help_for(self, value):
+        """The one-line help text of ``value``."""
+        return dict(self.help).get(value, "")
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    label: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Atom:
+    """Tests one fact: an answer or a finding, for one of ``values`` (None: any value)."""
+
+    kind: str
+    name: str
+    values: Optional[Tuple[str, ...]]
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class All:
+    items: Tuple["Condition", ...]
+
+
+@dataclass(frozen=True)
+class Any:
+    items: Tuple["Condition", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Condition"
+
+
+Condition = Union[Atom, All, Any, Not]
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One fact a rule asserts. ``name`` is the finding, model, area, structure or topic."""
+
+    kind: str
+    name: str
+    value: Optional[str] = None
+    weight: Optional[float] = None
+    text: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    title: str
+    rationale: str
+    source: str
+    layer: str
+    status: str
+    when: Optional[Condition]
+    then: Tuple[Assertion, ...]
+    position: int
+    file: str
+    line: int
+    references: Tuple[str, ...] = ()
+
+    @property
+    def salience(self):
+        """Earlier layers fire first: higher salience."""
+        return (len(LAYERS) - LAYERS.index(self.layer)) * 10
+
+
+@dataclass(frozen=True)
+class StrengthLevel:
+    name: str
+    min_margin: float
+    max_open_unknowns: int
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    questions: Tuple[Question, ...]
+    models: Tuple[Model, ...]
+    fallback: Model
+    areas: Tuple[Tuple[str, str], ...]
+    owners: Tuple[str, ...]
+    strength: Tuple[StrengthLevel, ...]
+    weakest: str
+    rules: Tuple[RuleSpec, ...]
+    files: Tuple[str, ...] = field(default=())
+
+    def question(self, qid):
+        """The question with id ``qid`` (KeyError if none)."""
+        return self.question_map[qid]
+
+    def rule(self, rid):
+        """The rule with id ``rid`` (KeyError if none)."""
+        return self._rules[rid]
+
+    def model(self, mid):
+        """The model (or the fallback) with id ``mid``."""
+        return self._models[mid]
+
+    @cached_property
+    def _models(self):
+        return {m.id: m for m in self.all_models}
+
+    @property
+    def all_models(self):
+        """The scored models in tie-break order, then the fallback."""
+        return self.models + (self.fallback,)
+
+    @cached_property
+    def question_map(self):
+        """Questions by id."""
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def _rules(self):
+        return {r.id: r for r in self.rules}
