@@ -14,16 +14,28 @@ from typing import Dict, FrozenSet
 from expert.conditions import atoms, evaluate
 from expert.model import CONTENDER, LAYERS, LEADING, RECOMMENDED, SECOND, UNKNOWN
 
+SCORE_FINDINGS = (LEADING, SECOND, CONTENDER)
+
 
 @dataclass(frozen=True)
 class Outlook:
     status: Dict[str, object]  # rule id -> True / False / None
-    recommendations: FrozenSet[str]  # recommended models still possible
+    certain: FrozenSet[tuple]  # (finding, value) pairs that will be established
+    possible: FrozenSet[tuple]  # (finding, value) pairs that may be established
+
+    @property
+    def recommendations(self):
+        """The recommended models still possible."""
+        return frozenset(v for n, v in self.possible if n == RECOMMENDED)
 
     @property
     def settled(self):
         """True when only one recommended model remains possible."""
         return len(self.recommendations) == 1
+
+    def finding_settled(self, name):
+        """True when every value of finding ``name`` that may be established surely will be."""
+        return {f for f in self.possible if f[0] == name} == {f for f in self.certain if f[0] == name}
 
 
 def outlook(kb, known):
@@ -46,7 +58,7 @@ def outlook(kb, known):
             _add_score_findings(kb, status, certain, possible)
             continue
         changed = True
-        while changed:
+        while changed:  # same-layer findings only feed positive tests: grow to a fixpoint
             before = (len(certain), len(possible))
             for rule in rules:
                 state = evaluate(rule.when, known.get, finding_state)
@@ -57,8 +69,7 @@ def outlook(kb, known):
                     if state is True:
                         certain.add(fact)
             changed = (len(certain), len(possible)) != before
-    recommendations = frozenset(v for n, v in possible if n == RECOMMENDED)
-    return Outlook(status=status, recommendations=recommendations)
+    return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
 def _asserted_findings(rule):
@@ -67,6 +78,8 @@ def _asserted_findings(rule):
             yield (a.name, a.value)
         elif a.kind == "recommend":
             yield (RECOMMENDED, a.name)
+        elif a.kind == "score":
+            yield from ((name, None) for name in SCORE_FINDINGS)
 
 
 def _add_score_findings(kb, status, certain, possible):
@@ -101,24 +114,8 @@ def _add_score_findings(kb, status, certain, possible):
             possible.update({(CONTENDER, m), (SECOND, m)})
             if maybe_ahead <= 1:
                 certain.add((CONTENDER, m))
-
-
-def _recommendation_cone(kb):
-    """Ids of the rules whose firing can influence the recommended model."""
-    feeds = set()
-    wanted = {RECOMMENDED}
-    changed = True
-    while changed:
-        changed = False
-        for rule in kb.rules:
-            if rule.id in feeds:
-                continue
-            names = {n for n, _ in _asserted_findings(rule)}
-            if names & wanted or any(a.kind in ("evidence", "score") for a in rule.then):
-                feeds.add(rule.id)
-                wanted |= {a.name for a in atoms(rule.when) if a.kind == "finding"}
-                changed = True
-    return frozenset(feeds)
+        if ahead == 1 and maybe_ahead == 1:
+            certain.add((SECOND, m))
 
 
 def _reads(rule, question):
@@ -130,7 +127,6 @@ class Foresight:
 
     def __init__(self, kb):
         self.kb = kb
-        self.cone = _recommendation_cone(kb)
 
     def outlook(self, known):
         """See ``outlook``."""
@@ -141,12 +137,32 @@ class Foresight:
         view = view or self.outlook(known)
         return [r for r in self.kb.rules if view.status.get(r.id) is None and _reads(r, question)]
 
+    def deciding(self, view):
+        """Ids of the undecided rules through which the recommended model can still change.
+
+        Walks back from the recommendation through findings that are not yet
+        settled; evidence rules count while the score findings are unsettled.
+        """
+        targets = {RECOMMENDED} if not view.settled else set()
+        relevant = set()
+        while targets:
+            name = targets.pop()
+            for rule in self.kb.rules:
+                if rule.id in relevant or view.status.get(rule.id) is not None:
+                    continue
+                feeds = name in {n for n, _ in _asserted_findings(rule)}
+                feeds = feeds or (name in SCORE_FINDINGS and any(a.kind == "evidence" for a in rule.then))
+                if feeds:
+                    relevant.add(rule.id)
+                    targets |= {a.name for a in atoms(rule.when)
+                                if a.kind == "finding" and not view.finding_settled(a.name)}
+        return relevant
+
     def deciding_rules(self, known, question, view=None):
         """The waiting rules through which ``question`` could still change the recommended model."""
         view = view or self.outlook(known)
-        if view.settled:
-            return []
-        return [r for r in self.waiting_rules(known, question, view) if r.id in self.cone]
+        relevant = self.deciding(view)
+        return [r for r in self.waiting_rules(known, question, view) if r.id in relevant]
 
     def open_questions(self, answers):
         """Questions answered ``unknown`` that could still change the model, with the rules reading them."""

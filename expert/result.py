@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 
-def _number(value):
+def number(value):
     """Integral floats print as ints so the JSON reads 3, not 3.0."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -27,9 +27,9 @@ class FactRecord:
         if self.kind == "finding":
             return f"finding {self.name} = {self.value}"
         if self.kind == "evidence":
-            return f"evidence {_number(self.weight):+} for {self.name}"
+            return f"evidence {number(self.weight):+} for {self.name}"
         if self.kind == "score":
-            return f"score {self.name} = {_number(self.value)}"
+            return f"score {self.name} = {number(self.value)}"
         if self.kind == "responsibility":
             return f"responsibility {self.name}: {self.value}"
         return f"{self.kind} {self.name}"
@@ -38,9 +38,9 @@ class FactRecord:
         """JSON form: id, kind, name and whichever of value/weight/text/rule apply."""
         data = {"id": self.id, "kind": self.kind, "name": self.name}
         if self.value is not None:
-            data["value"] = _number(self.value)
+            data["value"] = number(self.value)
         if self.weight is not None:
-            data["weight"] = _number(self.weight)
+            data["weight"] = number(self.weight)
         if self.text is not None:
             data["text"] = self.text
         if self.rule is not None:

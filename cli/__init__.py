@@ -1,0 +1,1 @@
+"""The ``sourcing`` command line: thin Click commands over the ``expert`` API."""

@@ -1,0 +1,64 @@
+"""Plain-language readings of conditions and assertions, for people who do not read YAML."""
+from expert.model import All, Any, Atom, Not
+
+
+def condition(cond):
+    """One line reading of a condition tree, e.g. 'need is capacity or skills and not ...'."""
+    if cond is None:
+        return "always"
+    return _text(cond, top=True)
+
+
+def _text(cond, top=False):
+    if isinstance(cond, Atom):
+        return atom(cond)
+    if isinstance(cond, Not):
+        return "not " + _text(cond.item)
+    joiner = " and " if isinstance(cond, All) else " or "
+    text = joiner.join(_text(item) for item in cond.items)
+    return text if top else f"({text})"
+
+
+def atom(a):
+    """'answer need is capacity or skills', 'finding readiness_blocker is established'."""
+    if a.values is None:
+        return f"finding {a.name} is established"
+    values = " or ".join(a.values)
+    return f"{a.kind} {a.name} is {values}"
+
+
+def assertion(a):
+    """One line reading of what a rule asserts."""
+    if a.kind == "finding":
+        return f"finding {a.name} = {a.value}"
+    if a.kind == "evidence":
+        weight = int(a.weight) if float(a.weight).is_integer() else a.weight
+        return f"evidence {weight:+} for {a.name}"
+    if a.kind == "recommend":
+        return f"recommend {a.name}"
+    if a.kind == "score":
+        return "scores for every model, the leading and second model, the contenders"
+    if a.kind == "responsibility":
+        return f"responsibility {a.name}: {a.value}"
+    if a.kind == "warning":
+        return f"warning about {a.name}: {a.text}"
+    return f"{a.kind} {a.name}: {a.text}"
+
+
+def clauses(cond):
+    """The top-level clauses of a condition, one per line in an IF block."""
+    if cond is None:
+        return ["always"]
+    if isinstance(cond, All):
+        return [_text(item, top=True) for item in cond.items]
+    return [_text(cond, top=True)]
+
+
+def rule_lines(rule):
+    """A rule's IF/THEN block as lines."""
+    lines = []
+    for index, clause in enumerate(clauses(rule.when)):
+        lines.append(("IF   " if index == 0 else "AND  ") + clause)
+    for index, a in enumerate(rule.then):
+        lines.append(("THEN " if index == 0 else "     ") + assertion(a))
+    return lines

@@ -1,0 +1,48 @@
+"""The consultation result as one JSON-ready dict (the contract's keys and more)."""
+from expert import explain
+from expert.result import number
+
+
+def build(result, kb, version):
+    """Everything a renderer or another tool needs, in a stable order."""
+    facts = result.facts
+    model = kb.model(result.recommendation)
+    rec_fact = result.recommendation_fact()
+    return {
+        "recommendation": {
+            "model": model.id,
+            "label": model.label,
+            "summary": model.summary,
+            "strength": result.strength,
+            "runner_up": result.runner_up,
+            "margin": number(result.margin),
+            "rules": [f.rule for f in result.justifications(rec_fact.id)],
+        },
+        "scores": {m.id: number(result.scores[m.id]) for m in kb.models},
+        "responsibility": {area: result.responsibility.get(area) for area, _ in kb.areas},
+        "pricing": [{"structure": f.name, "text": f.text, "rule": f.rule} for f in result.pricing],
+        "warnings": [{"about": f.name, "text": f.text, "rule": f.rule} for f in result.warnings],
+        "readiness_gaps": [{"area": f.name, "text": f.text, "rule": f.rule} for f in result.gaps],
+        "notes": [{"topic": f.name, "text": f.text, "rule": f.rule} for f in result.notes],
+        "could_not_determine": {
+            "questions": [{"question": q.question, "read_by": list(q.read_by)} for q in result.open_questions],
+            "findings": result.undetermined,
+        },
+        "findings": [f.to_dict() for f in result.findings],
+        "answers": dict(result.answers),
+        "trace": [_firing(firing, facts, kb) for firing in result.firings],
+        "explanation": explain.tree(result, rec_fact.id, kb),
+        "knowledge_base": {"rules": len(kb.rules), "questions": len(kb.questions)},
+        "version": version,
+    }
+
+
+def _firing(firing, facts, kb):
+    return {
+        "step": firing.step,
+        "rule": firing.rule,
+        "title": kb.rule(firing.rule).title,
+        "matched": [facts[i].to_dict() for i in firing.matched],
+        "absent": [a.to_dict() for a in firing.absent],
+        "asserted": [dict(facts[i].to_dict(), new=i in firing.new) for i in firing.asserted],
+    }
