@@ -19,20 +19,25 @@ class _SafeLineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader, node):
-    loader.flatten_mapping(node)
-    mapping = LineDict()
-    mapping.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    seen = set()
+    for key_node, _ in node.value:  # explicit keys only: merged (<<) keys may be overridden
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=True)
         try:
-            duplicate = key in mapping
+            duplicate = key in seen
         except TypeError:
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a plain value", key_node.start_mark)
         if duplicate:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark)
-        mapping[key] = loader.construct_object(value_node, deep=True)
+        seen.add(key)
+    loader.flatten_mapping(node)
+    mapping = LineDict()
+    mapping.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        mapping[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=True)
     return mapping
 
 

@@ -1,0 +1,91 @@
+"""Scenario cases kept beside the rules: answers, the expected model, warnings that must (not) appear."""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Tuple
+
+from expert import yamlio
+from expert.answers import normalise
+from expert.errors import InputError, KnowledgeError, Problem
+
+SCENARIO_KEYS = {"id", "title", "source", "answers", "expect"}
+EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "strength"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    source: str
+    answers: Dict[str, str]
+    model: str
+    warnings: Tuple[str, ...]
+    no_warnings: Tuple[str, ...]
+    fires: Tuple[str, ...]
+    strength: str
+    file: str
+    line: int
+
+
+def load(kb, directory=None):
+    """Every scenario in ``directory`` (default: knowledge/scenarios), validated against ``kb``."""
+    if directory is None:
+        import knowledge
+        directory = knowledge.directory() / "scenarios"
+    problems, scenarios = [], []
+    for path in sorted(Path(directory).glob("*.yaml")):
+        name = f"{Path(directory).name}/{path.name}"
+        try:
+            document = yamlio.read_file(path, name)
+        except InputError as error:
+            problems.append(Problem(name, None, None, error.message))
+            continue
+        for entry in (document or {}).get("scenarios", []):
+            scenario = _parse(kb, name, entry, problems)
+            if scenario is not None:
+                scenarios.append(scenario)
+    if problems:
+        raise KnowledgeError(problems)
+    return scenarios
+
+
+def _parse(kb, name, entry, problems):
+    line = getattr(entry, "line", None)
+    sid = entry.get("id") if isinstance(entry, dict) else None
+    try:
+        if not isinstance(entry, dict) or set(entry) != SCENARIO_KEYS:
+            raise ValueError(f"a scenario has exactly the keys {', '.join(sorted(SCENARIO_KEYS))}")
+        expect = entry["expect"]
+        if not isinstance(expect, dict) or "model" not in expect or set(expect) - EXPECT_KEYS:
+            raise ValueError(f"'expect' needs 'model' and may have {', '.join(sorted(EXPECT_KEYS - {'model'}))}")
+        if expect["model"] not in [m.id for m in kb.all_models]:
+            raise ValueError(f"unknown model {expect['model']!r}")
+        rule_ids = {r.id for r in kb.rules}
+        listed = [*expect.get("warnings", []), *expect.get("no_warnings", []), *expect.get("fires", [])]
+        unknown = [r for r in listed if r not in rule_ids]
+        if unknown:
+            raise ValueError(f"unknown rule id(s): {', '.join(unknown)}")
+        answers = normalise(kb, entry["answers"], f"{name} {sid} answers")
+    except (ValueError, InputError) as error:
+        problems.append(Problem(name, line, sid, str(error)))
+        return None
+    return Scenario(
+        id=sid, title=entry["title"], source=entry["source"], answers=answers, model=expect["model"],
+        warnings=tuple(expect.get("warnings", ())), no_warnings=tuple(expect.get("no_warnings", ())),
+        fires=tuple(expect.get("fires", ())), strength=expect.get("strength"), file=name, line=line or 0,
+    )
+
+
+def check(advisor, scenario):
+    """Run one scenario; return the list of its failures (empty when it passes)."""
+    result = advisor.consult(scenario.answers)
+    failures = []
+    if result.recommendation != scenario.model:
+        failures.append(f"model {result.recommendation}, expected {scenario.model}")
+    warned = {w.rule for w in result.warnings}
+    fired = {f.rule for f in result.firings}
+    failures += [f"warning {w} did not appear" for w in scenario.warnings if w not in warned]
+    failures += [f"warning {w} appeared" for w in scenario.no_warnings if w in warned]
+    failures += [f"rule {r} did not fire" for r in scenario.fires if r not in fired]
+    if scenario.strength and result.strength != scenario.strength:
+        failures.append(f"strength {result.strength}, expected {scenario.strength}")
+    return failures
