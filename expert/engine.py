@@ -110,7 +110,7 @@ class _Engine(KnowledgeEngine):
                               key=lambda f: f["__factid__"])
             matched = evidence
             if not evidence:
-                absent += (Absence(kind="evidence", name="any model", values=None),)
+                absent += (Absence(kind="evidence", name="for any model", values=None),)
             facts = self._score_facts(evidence)
         else:
             facts = [self._fact_for(rule, a) for a in rule.then]

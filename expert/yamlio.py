@@ -14,8 +14,8 @@ class LineDict(dict):
     line = None
 
 
-class _SafeLineLoader(yaml.SafeLoader):
-    """SafeLoader that records mapping lines and refuses duplicate keys."""
+class _SafeLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loader (libyaml when available) that records mapping lines and refuses duplicate keys."""
 
 
 def _construct_mapping(loader, node):

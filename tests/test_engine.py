@@ -1,0 +1,113 @@
+"""The experta engine: provenance, NOT-only rules, reuse, determinism across processes."""
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+from expert import Advisor, load, report, scenarios
+from test_loader import make_kb
+
+ANSWERS = {"need": "process", "work_domain": "business_operations", "daily_control": "outcomes_only",
+           "process_stability": "stable", "governance_capability": "mature"}
+
+
+def as_json(advisor, answers):
+    return json.dumps(report.build(advisor.consult(answers), advisor.kb, "test"), sort_keys=True)
+
+
+def test_the_contract_example_recommends_bpo(advisor):
+    result = advisor.consult(ANSWERS)
+    assert result.recommendation == "bpo"
+    assert result.runner_up == "managed_services"
+    assert result.margin == result.scores["bpo"] - result.scores["managed_services"] > 0
+
+
+def test_every_firing_records_matched_and_asserted_facts(advisor):
+    result = advisor.consult(ANSWERS)
+    assert result.firings, "no rule fired"
+    for firing in result.firings:
+        assert firing.asserted, firing.rule
+        assert all(i in result.facts for i in firing.matched + firing.asserted)
+        assert set(firing.new) <= set(firing.asserted)
+    first_justification = {}
+    for firing in result.firings:
+        for fact_id in firing.new:
+            first_justification.setdefault(fact_id, firing.step)
+    non_answers = [f.id for f in result.facts.values() if f.kind != "answer"]
+    assert sorted(first_justification) == sorted(non_answers), "a fact was asserted without a recorded firing"
+
+
+def test_firing_order_follows_layers(advisor, kb):
+    layers = [kb.rule(f.rule).salience for f in advisor.consult(ANSWERS).firings]
+    assert layers == sorted(layers, reverse=True)
+
+
+def test_a_not_only_rule_shows_the_absence_it_relied_on(tmp_path):
+    rules = """
+rules:
+  - id: T-001
+    title: fires only when nothing is known about f
+    layer: readiness
+    rationale: A test.
+    source: "x > y"
+    when:
+      not:
+        finding: f
+    then:
+      - finding: g
+        value: "yes"
+  - id: T-002
+    title: asserts f for capacity
+    layer: findings
+    rationale: A test.
+    source: "x > y"
+    when:
+      answer: need
+      is: capacity
+    then:
+      - finding: f
+        value: "yes"
+  - id: T-003
+    title: score
+    layer: scoring
+    rationale: A test.
+    source: "x > y"
+    then:
+      - score: evidence
+  - id: T-004
+    title: recommend
+    layer: recommendation
+    rationale: A test.
+    source: "x > y"
+    then:
+      - recommend: bpo
+"""
+    advisor = Advisor(load(make_kb(tmp_path, rules)))
+    fired = advisor.consult({"need": "service"}).firings
+    t001 = [f for f in fired if f.rule == "T-001"]
+    assert len(t001) == 1 and t001[0].matched == ()
+    assert [a.label() for a in t001[0].absent] == ["not established: finding f"]
+    score = [f for f in fired if f.rule == "T-003"][0]
+    assert [a.label() for a in score.absent] == ["not established: evidence for any model"]
+    assert "T-001" not in [f.rule for f in advisor.consult({"need": "capacity"}).firings]
+
+
+def test_a_reused_engine_gives_the_same_results_as_fresh_ones(advisor):
+    cases = [s.answers for s in scenarios.load(advisor.kb)][:12]
+    reused = [as_json(advisor, answers) for answers in cases + cases[::-1]]
+    fresh = [as_json(Advisor(advisor.kb), answers) for answers in cases + cases[::-1]]
+    assert reused == fresh
+
+
+def test_json_is_byte_identical_across_hash_seeds(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump(dict(ANSWERS, redesign_expected="yes", political_sensitivity="moderate")))
+    outputs = set()
+    for seed in ("0", "1", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run([sys.executable, "-m", "cli", "consult", "--answers", str(answers), "--no-input",
+                               "--format", "json"], capture_output=True, env=env, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

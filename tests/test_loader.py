@@ -1,0 +1,144 @@
+"""Loading knowledge files: every problem reported at once as FILE:LINE: RULE-ID: message."""
+import shutil
+import textwrap
+
+import pytest
+
+import knowledge
+from expert import KnowledgeError, load
+
+
+def make_kb(tmp_path, rules_yaml):
+    """A knowledge directory with the shipped questions and models and one rules file."""
+    shutil.copy(knowledge.directory() / "questions.yaml", tmp_path / "questions.yaml")
+    shutil.copy(knowledge.directory() / "models.yaml", tmp_path / "models.yaml")
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "rules" / "rules.yaml").write_text(textwrap.dedent(rules_yaml))
+    return tmp_path
+
+
+GOOD_RULE = """
+  - id: T-001
+    title: a test rule
+    layer: findings
+    rationale: A test.
+    source: "The short answer > x"
+    when:
+      answer: need
+      is: capacity
+    then:
+      - finding: f
+        value: "yes"
+"""
+
+
+def problems(tmp_path, rules_yaml):
+    with pytest.raises(KnowledgeError) as caught:
+        load(make_kb(tmp_path, rules_yaml))
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_valid_extension_loads(tmp_path):
+    kb = load(make_kb(tmp_path, "rules:" + GOOD_RULE))
+    assert [r.id for r in kb.rules] == ["T-001"]
+    assert kb.rules[0].line == 2
+
+
+def test_all_problems_are_reported_with_file_line_and_id(tmp_path):
+    found = problems(tmp_path, """\
+        rules:
+          - id: T-001
+            title: unknown key and missing source
+            layer: findings
+            rationale: A test.
+            colour: blue
+            then:
+              - finding: f
+                value: "yes"
+          - id: T-002
+            title: unknown question and value
+            layer: findings
+            rationale: A test.
+            source: "x > y"
+            when:
+              all:
+                - answer: nedd
+                  is: capacity
+                - answer: need
+                  is: lots
+            then:
+              - finding: g
+                value: "yes"
+          - id: T-003
+            title: weight is text
+            layer: evidence
+            rationale: A test.
+            source: "x > y"
+            when:
+              finding: nowhere
+            then:
+              - evidence: bpo
+                weight: heavy
+    """)
+    text = "\n".join(found)
+    assert "rules/rules.yaml:2: T-001: unknown key 'colour'" in text
+    assert "rules/rules.yaml:2: T-001: missing 'source'" in text
+    assert "T-002: condition on unknown question 'nedd'" in text
+    assert "rules/rules.yaml:19: T-002: question 'need' has no value 'lots'; allowed: capacity, skills, service, process, unknown" in text
+    assert "T-003: weight 'heavy' is not a number" in text
+
+
+def test_duplicate_ids_and_unknown_findings(tmp_path):
+    found = problems(tmp_path, "rules:" + GOOD_RULE + GOOD_RULE.replace("answer: need", "finding: nothing")
+                     .replace("is: capacity", "is: x"))
+    assert any("T-001: duplicate rule id (first defined at " in p and p.endswith("rules/rules.yaml:2)")
+               for p in found)
+
+
+def test_conditions_on_findings_nobody_asserts(tmp_path):
+    found = problems(tmp_path, "rules:" + GOOD_RULE.replace("answer: need", "finding: ghost").replace("is: capacity", "is: x"))
+    assert any("condition on finding 'ghost' that no rule asserts" in p for p in found)
+
+
+def test_negated_finding_of_the_same_layer_is_refused(tmp_path):
+    found = problems(tmp_path, "rules:" + GOOD_RULE + """
+  - id: T-002
+    title: negates a same-layer finding
+    layer: findings
+    rationale: A test.
+    source: "x > y"
+    when:
+      not:
+        finding: f
+    then:
+      - finding: g
+        value: "yes"
+""")
+    assert any("T-002: negated test of finding 'f' = 'yes' which is asserted in the same layer" in p for p in found)
+
+
+@pytest.mark.parametrize("change, message", [
+    (("layer: findings", "layer: magic"), "layer 'magic' is not allowed; allowed: findings, readiness"),
+    (("- finding: f\n        value: \"yes\"", "- evidence: bpo\n        weight: 1"),
+     "the findings layer cannot assert 'evidence'"),
+    (("      is: capacity", "      in: capacity"), "'in' takes a non-empty list of values"),
+    (("- finding: f\n        value: \"yes\"", "- warning: bpo"), "'warning' takes the keys text, warning"),
+    (("    rationale: A test.", "    rationale: [1]"), "'rationale' must be text"),
+])
+def test_specific_problems(tmp_path, change, message):
+    old, new = change
+    assert old in GOOD_RULE
+    found = problems(tmp_path, "rules:" + GOOD_RULE.replace(old, new))
+    assert any(message in p for p in found), found
+
+
+def test_malformed_and_unsafe_files(tmp_path):
+    found = problems(tmp_path, "rules: [\n")
+    assert any("rules/rules.yaml: malformed YAML/JSON" in p for p in found)
+    found = problems(tmp_path, "rules:\n  - !!python/object/apply:os.system ['echo hi']\n")
+    assert any("YAML tags that construct objects are not allowed" in p for p in found)
+
+
+def test_the_shipped_knowledge_base_is_valid():
+    kb = load()
+    assert len({r.id for r in kb.rules}) == len(kb.rules)
