@@ -244,3 +244,14 @@ def test_saved_answers_can_be_read_back(run, tmp_path):
         "--save-answers", str(saved))
     data = consult_json(run, "--answers", str(saved))
     assert data["answers"]["redesign_expected"] == "yes" and data["answers"]["need"] == "skills"
+
+
+@pytest.mark.parametrize("example, model", [
+    ("customer-support.yaml", "bpo"), ("it-service-desk.json", "managed_services"),
+    ("developer-capacity.yaml", "staff_augmentation"), ("messy-claims.yaml", "stabilize_first"),
+])
+def test_the_examples_give_the_advice_they_describe(example, model):
+    from conftest import REPO
+    data = CliRunner().invoke(cli, ["consult", "--no-input", "--format", "json",
+                                    "--answers", str(REPO / "examples" / example)]).output
+    assert json.loads(data)["recommendation"]["model"] == model
