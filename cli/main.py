@@ -35,14 +35,23 @@ def colour_enabled(stream=None):
 
 
 class Group(click.Group):
-    """Turns SourcingError into one clear line on stderr and exit code 2."""
+    """Turns SourcingError into one clear line on stderr and exit code 2.
+
+    A reader that closes standard output early (``| head``) ends the command
+    quietly with exit code 0.
+    """
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()
+            return result
         except SourcingError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -62,16 +62,7 @@ def _sections(report, kb, trace):
 
 
 def _fact_list(facts):
-    return "; ".join(_label(f) for f in facts) or "-"
-
-
-def _label(fact):
-    kind, name = fact["kind"], fact["name"]
-    if kind == "evidence":
-        return f"evidence {fact['weight']:+} for {name}"
-    if "value" in fact:
-        return f"{kind} {name} = {fact['value']}"
-    return f"{kind} {name}"
+    return "; ".join(f["label"] for f in facts) or "-"
 
 
 def _trace_lines(trace):
@@ -80,7 +71,7 @@ def _trace_lines(trace):
         yield f"       matched:  {_fact_list(firing['matched'])}"
         if firing["absent"]:
             yield "       relied on: " + "; ".join(a["label"] for a in firing["absent"])
-        asserted = [_label(f) + ("" if f["new"] else " (already known)") for f in firing["asserted"]]
+        asserted = [f["label"] + ("" if f["new"] else " (already known)") for f in firing["asserted"]]
         yield "       asserted: " + "; ".join(asserted)
 
 

@@ -1,5 +1,6 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
 from expert.model import All, Any, Atom, Not
+from expert.result import number
 
 
 def condition(cond):
@@ -32,8 +33,7 @@ def assertion(a):
     if a.kind == "finding":
         return f"finding {a.name} = {a.value}"
     if a.kind == "evidence":
-        weight = int(a.weight) if float(a.weight).is_integer() else a.weight
-        return f"evidence {weight:+} for {a.name}"
+        return f"evidence {number(a.weight):+} for {a.name}"
     if a.kind == "recommend":
         return f"recommend {a.name}"
     if a.kind == "score":

@@ -42,7 +42,11 @@ def _firing(firing, facts, kb):
         "step": firing.step,
         "rule": firing.rule,
         "title": kb.rule(firing.rule).title,
-        "matched": [facts[i].to_dict() for i in firing.matched],
+        "matched": [_fact(facts[i]) for i in firing.matched],
         "absent": [a.to_dict() for a in firing.absent],
-        "asserted": [dict(facts[i].to_dict(), new=i in firing.new) for i in firing.asserted],
+        "asserted": [dict(_fact(facts[i]), new=i in firing.new) for i in firing.asserted],
     }
+
+
+def _fact(fact):
+    return dict(fact.to_dict(), label=fact.label())

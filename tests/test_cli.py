@@ -255,3 +255,12 @@ def test_the_examples_give_the_advice_they_describe(example, model):
     data = CliRunner().invoke(cli, ["consult", "--no-input", "--format", "json",
                                     "--answers", str(REPO / "examples" / example)]).output
     assert json.loads(data)["recommendation"]["model"] == model
+
+
+def test_a_closed_pipe_ends_quietly():
+    process = subprocess.Popen([sys.executable, "-m", "cli", "consult", "--no-input", "--set", "need=process"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader goes away before the first line is written
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 0
+    assert stderr == ""

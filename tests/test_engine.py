@@ -7,7 +7,7 @@ import sys
 import yaml
 
 from expert import Advisor, load, report, scenarios
-from test_loader import make_kb
+from test_loader import GOOD_RULE, NOT_F_RULE, make_kb
 
 ANSWERS = {"need": "process", "work_domain": "business_operations", "daily_control": "outcomes_only",
            "process_stability": "stable", "governance_capability": "mature"}
@@ -45,30 +45,7 @@ def test_firing_order_follows_layers(advisor, kb):
 
 
 def test_a_not_only_rule_shows_the_absence_it_relied_on(tmp_path):
-    rules = """
-rules:
-  - id: T-001
-    title: fires only when nothing is known about f
-    layer: readiness
-    rationale: A test.
-    source: "x > y"
-    when:
-      not:
-        finding: f
-    then:
-      - finding: g
-        value: "yes"
-  - id: T-002
-    title: asserts f for capacity
-    layer: findings
-    rationale: A test.
-    source: "x > y"
-    when:
-      answer: need
-      is: capacity
-    then:
-      - finding: f
-        value: "yes"
+    rules = "rules:" + NOT_F_RULE.format(layer="readiness") + GOOD_RULE + """
   - id: T-003
     title: score
     layer: scoring
@@ -86,12 +63,12 @@ rules:
 """
     advisor = Advisor(load(make_kb(tmp_path, rules)))
     fired = advisor.consult({"need": "service"}).firings
-    t001 = [f for f in fired if f.rule == "T-001"]
-    assert len(t001) == 1 and t001[0].matched == ()
-    assert [a.label() for a in t001[0].absent] == ["not established: finding f"]
+    not_f = [f for f in fired if f.rule == "T-002"]
+    assert len(not_f) == 1 and not_f[0].matched == ()
+    assert [a.label() for a in not_f[0].absent] == ["not established: finding f"]
     score = [f for f in fired if f.rule == "T-003"][0]
     assert [a.label() for a in score.absent] == ["not established: evidence for any model"]
-    assert "T-001" not in [f.rule for f in advisor.consult({"need": "capacity"}).firings]
+    assert "T-002" not in [f.rule for f in advisor.consult({"need": "capacity"}).firings]
 
 
 def test_a_reused_engine_gives_the_same_results_as_fresh_ones(advisor):

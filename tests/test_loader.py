@@ -32,6 +32,21 @@ GOOD_RULE = """
 """
 
 
+NOT_F_RULE = """
+  - id: T-002
+    title: holds while finding f is not established
+    layer: {layer}
+    rationale: A test.
+    source: "x > y"
+    when:
+      not:
+        finding: f
+    then:
+      - finding: g
+        value: "yes"
+"""
+
+
 def problems(tmp_path, rules_yaml):
     with pytest.raises(KnowledgeError) as caught:
         load(make_kb(tmp_path, rules_yaml))
@@ -101,19 +116,7 @@ def test_conditions_on_findings_nobody_asserts(tmp_path):
 
 
 def test_negated_finding_of_the_same_layer_is_refused(tmp_path):
-    found = problems(tmp_path, "rules:" + GOOD_RULE + """
-  - id: T-002
-    title: negates a same-layer finding
-    layer: findings
-    rationale: A test.
-    source: "x > y"
-    when:
-      not:
-        finding: f
-    then:
-      - finding: g
-        value: "yes"
-""")
+    found = problems(tmp_path, "rules:" + GOOD_RULE + NOT_F_RULE.format(layer="findings"))
     assert any("T-002: negated test of finding 'f' = 'yes' which is asserted in the same layer" in p for p in found)
 
 
