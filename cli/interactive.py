@@ -9,8 +9,16 @@ from expert.model import UNKNOWN
 WHY = ("?", "why")
 
 
+def say(text=""):
+    """Interview output goes to standard error."""
+    click.echo(text, err=True)
+
+
 class Interview:
     """Asks the questions still open and able to change the recommendation.
+
+    Everything it prints goes to standard error, so that standard output holds
+    only the result (``sourcing consult --format json > advice.json`` works).
 
     ``on_answer(answers)`` is called after every answer, so that the caller can
     save them; ``skipped`` lists the questions that could no longer matter.
@@ -34,20 +42,22 @@ class Interview:
             self.answers[question.id] = self.ask(question, number, len(questions))
             self.on_answer(dict(self.answers))
         if self.skipped:
-            click.echo(f"Skipped (could no longer change the recommendation): {', '.join(self.skipped)}\n")
+            say(f"Skipped (could no longer change the recommendation): {', '.join(self.skipped)}")
+            say()
         return self.answers
 
     def ask(self, question, number, total):
         """Prompt until a valid answer; '?'/'why' explain, a number picks a choice."""
-        click.echo(self.style(f"[{number}/{total}] {question.prompt}", "heading") + f"  ({question.id})")
+        say(self.style(f"[{number}/{total}] {question.prompt}", "heading") + f"  ({question.id})")
         width = max(len(v) for v in question.choices) + 2
         for index, value in enumerate(question.values, start=1):
-            click.echo(f"  {index}) {value:<{width}}{question.help_for(value)}")
-        click.echo(f"  0) {UNKNOWN:<{width}}not known, or prefer not to say")
+            say(f"  {index}) {value:<{width}}{question.help_for(value)}")
+        say(f"  0) {UNKNOWN:<{width}}not known, or prefer not to say")
         while True:
-            reply = click.prompt("Answer (number or value, ? for why)", default="", show_default=False).strip()
+            reply = click.prompt("Answer (number or value, ? for why)", default="", show_default=False,
+                                 err=True).strip()
             if not reply:
-                click.echo(f"  Type one of: {', '.join(question.choices)} (or its number), or ? for why")
+                say(f"  Type one of: {', '.join(question.choices)} (or its number), or ? for why")
                 continue
             if reply.lower() in WHY:
                 self.explain(question)
@@ -57,16 +67,16 @@ class Interview:
             try:
                 value = check(self.kb, question.id, reply, "answer")
             except InputError as error:
-                click.echo(f"  {error.message}; type one of: {', '.join(question.choices)}, or ? for why")
+                say(f"  {error.message}; type one of: {', '.join(question.choices)}, or ? for why")
                 continue
-            click.echo("")
+            say()
             return value
 
     def explain(self, question):
         """MYCIN's WHY: the rules waiting on this answer and what they would conclude."""
         rules = self.advisor.foresight.waiting_rules(self.answers, question.id)
-        click.echo(f"  Asked because {len(rules)} rule(s) are waiting on '{question.id}':")
+        say(f"  Asked because {len(rules)} rule(s) are waiting on '{question.id}':")
         for rule in rules:
-            click.echo(f"  {self.style(rule.id, 'rule')}  {rule.title}")
+            say(f"  {self.style(rule.id, 'rule')}  {rule.title}")
             for line in describe.rule_lines(rule):
-                click.echo(f"      {line}")
+                say(f"      {line}")

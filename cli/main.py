@@ -70,7 +70,8 @@ def cli():
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--no-trace", is_flag=True, help="Hide the reasoning trace.")
-@click.option("--save-answers", "save_answers_path", metavar="FILE", help="Save the answers (after every answer when interactive).")
+@click.option("--save-answers", "save_answers_path", metavar="FILE",
+              help="Save the answers (after every answer when interactive).")
 def consult(answers_file, settings, no_input, output_format, no_trace, save_answers_path):
     """Run a consultation and print the recommendation with its reasoning.
 
@@ -97,7 +98,8 @@ def consult(answers_file, settings, no_input, output_format, no_trace, save_answ
 
 
 def _interview(advisor, given, save_path):
-    styler = render.Styler(colour_enabled())
+    styler = render.Styler(colour_enabled(sys.stderr))
+
     def keep(answers):
         if save_path:
             save_answers(save_path, answers)
@@ -106,12 +108,11 @@ def _interview(advisor, given, save_path):
     try:
         return interview.run()
     except (click.Abort, KeyboardInterrupt, EOFError):
-        kept = interview.answers
         click.echo("", err=True)
         if save_path:
-            click.echo(f"Consultation interrupted; {len(kept)} answer(s) kept in {save_path}.", err=True)
+            click.echo(f"Consultation interrupted; {len(interview.answers)} answer(s) kept in {save_path}.", err=True)
         else:
-            flags = " ".join(f"--set {q}={v}" for q, v in kept.items())
+            flags = " ".join(f"--set {q}={v}" for q, v in interview.answers.items())
             click.echo("Consultation interrupted; no --save-answers file. Answers so far: "
                        + (flags or "none"), err=True)
         sys.exit(EXIT_INTERRUPTED)

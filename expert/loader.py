@@ -309,7 +309,8 @@ class _RuleBuilder:
         if set(item) != allowed_keys:
             return self._bad(item, f"'{kind}' takes the keys {', '.join(sorted(allowed_keys))}")
         if kind not in LAYER_KINDS[layer]:
-            return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {', '.join(LAYER_KINDS[layer])}")
+            allowed = ", ".join(LAYER_KINDS[layer])
+            return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {allowed}")
         name = str(_yaml_word(item[kind]))
         checks = {
             "evidence": (name, self.model_ids, "model"),

@@ -264,3 +264,11 @@ def test_a_closed_pipe_ends_quietly():
     stderr = process.stderr.read().decode()
     assert process.wait() == 0
     assert stderr == ""
+
+
+def test_interactive_prompts_go_to_stderr_so_stdout_is_the_result():
+    typed = "capacity\n" + "0\n" * 16
+    result = CliRunner().invoke(cli, ["consult", "--format", "json"], input=typed)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["answers"]["need"] == "capacity"
+    assert "[1/17]" in result.stderr

@@ -99,7 +99,8 @@ def test_all_problems_are_reported_with_file_line_and_id(tmp_path):
     assert "rules/rules.yaml:2: T-001: unknown key 'colour'" in text
     assert "rules/rules.yaml:2: T-001: missing 'source'" in text
     assert "T-002: condition on unknown question 'nedd'" in text
-    assert "rules/rules.yaml:19: T-002: question 'need' has no value 'lots'; allowed: capacity, skills, service, process, unknown" in text
+    assert ("rules/rules.yaml:19: T-002: question 'need' has no value 'lots'; "
+            "allowed: capacity, skills, service, process, unknown") in text
     assert "T-003: weight 'heavy' is not a number" in text
 
 
@@ -111,7 +112,8 @@ def test_duplicate_ids_and_unknown_findings(tmp_path):
 
 
 def test_conditions_on_findings_nobody_asserts(tmp_path):
-    found = problems(tmp_path, "rules:" + GOOD_RULE.replace("answer: need", "finding: ghost").replace("is: capacity", "is: x"))
+    ghost = GOOD_RULE.replace("answer: need", "finding: ghost").replace("is: capacity", "is: x")
+    found = problems(tmp_path, "rules:" + ghost)
     assert any("condition on finding 'ghost' that no rule asserts" in p for p in found)
 
 
