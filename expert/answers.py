@@ -2,7 +2,7 @@
 import sys
 
 from expert import yamlio
-from expert.errors import InputError
+from expert.errors import InputError, shown
 from expert.model import UNKNOWN
 
 
@@ -36,8 +36,7 @@ def check(kb, key, value, source):
         raise InputError(source, f"expected one value, got {_type_name(value)}", key=key, allowed=question.choices)
     text = value.strip()
     if text not in question.choices:
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        raise InputError(source, f"{shown!r} is not allowed", key=key, allowed=question.choices)
+        raise InputError(source, f"{shown(repr(text))} is not allowed", key=key, allowed=question.choices)
     return text
 
 

@@ -5,6 +5,12 @@ class SourcingError(Exception):
     """Base class: ``str(error)`` is a complete, single-line message."""
 
 
+def shown(value, limit=40):
+    """``value`` as it can be printed on one line: plain when printable, else its repr; shortened."""
+    text = value if isinstance(value, str) and value.isprintable() and value.strip() == value else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class InputError(SourcingError):
     """Bad user input: an answers file, a --set option, a typed value."""
 
@@ -18,7 +24,7 @@ class InputError(SourcingError):
     def __str__(self):
         parts = [self.source]
         if self.key is not None:
-            parts.append(str(self.key))
+            parts.append(shown(self.key))
         text = ": ".join(parts + [self.message])
         if self.allowed:
             text += "; allowed: " + ", ".join(self.allowed)

@@ -1,12 +1,19 @@
 """Shared fixtures: one advisor (knowledge base + experta engine) for the whole run."""
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from expert import Advisor
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+# CI explores the same generated inputs every run, so a red build is reproducible.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ import json
 
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from cli.main import cli
 from strategies import KB, answer_sets
@@ -51,6 +51,8 @@ keys = st.one_of(st.sampled_from([q.id for q in KB.questions]), st.text(max_size
 
 @FILE_SETTINGS
 @given(raw=st.dictionaries(keys, values, max_size=6))
+@example(raw={"\n": None})
+@example(raw={"need": "capacity\nskills"})
 def test_any_mapping_gives_a_result_or_one_clear_line(raw):
     result = consult(json.dumps(raw))
     assert result.exit_code in (0, 2)
