@@ -16,7 +16,7 @@ def build(result, kb, version):
             "strength": result.strength,
             "runner_up": result.runner_up,
             "margin": number(result.margin),
-            "rules": [f.rule for f in result.justifications(rec_fact.id)],
+            "rules": list(dict.fromkeys(f.rule for f in result.justifications(rec_fact.id))),
         },
         "scores": {m.id: number(result.scores[m.id]) for m in kb.models},
         "responsibility": {area: result.responsibility.get(area) for area, _ in kb.areas},
