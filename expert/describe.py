@@ -1,6 +1,6 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
 from expert.model import All, Any, Atom, Not
-from expert.result import number
+from expert.result import FactRecord
 
 
 def condition(cond):
@@ -30,19 +30,15 @@ def atom(a):
 
 def assertion(a):
     """One line reading of what a rule asserts."""
-    if a.kind == "finding":
-        return f"finding {a.name} = {a.value}"
-    if a.kind == "evidence":
-        return f"evidence {number(a.weight):+} for {a.name}"
     if a.kind == "recommend":
         return f"recommend {a.name}"
     if a.kind == "score":
         return "scores for every model, the leading and second model, the contenders"
-    if a.kind == "responsibility":
-        return f"responsibility {a.name}: {a.value}"
     if a.kind == "warning":
         return f"warning about {a.name}: {a.text}"
-    return f"{a.kind} {a.name}: {a.text}"
+    if a.text is not None:
+        return f"{a.kind} {a.name}: {a.text}"
+    return FactRecord(id=0, kind=a.kind, name=a.name, value=a.value, weight=a.weight).label()
 
 
 def clauses(cond):
