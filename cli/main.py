@@ -171,6 +171,8 @@ def show_rule(rule_id):
     click.echo(f"layer: {rule.layer}   status: {rule.status}   defined at: {rule.file}:{rule.line}")
     click.echo(f"source: {rule.source}")
     click.echo(f"rationale: {rule.rationale}")
+    for reference in rule.references:
+        click.echo(f"see also: {reference}")
     click.echo("")
     for line in describe.rule_lines(rule):
         click.echo(line)
@@ -180,5 +182,6 @@ def _rule_dict(rule):
     return {
         "id": rule.id, "title": rule.title, "layer": rule.layer, "status": rule.status,
         "source": rule.source, "rationale": rule.rationale, "when": describe.condition(rule.when),
-        "then": [describe.assertion(a) for a in rule.then], "file": rule.file, "line": rule.line,
+        "then": [describe.assertion(a) for a in rule.then], "references": list(rule.references),
+        "file": rule.file, "line": rule.line,
     }

@@ -51,7 +51,6 @@ def load(directory=None):
     return KnowledgeBase(
         questions=tuple(questions.values()), models=scored, fallback=fallback, areas=areas,
         owners=owners, strength=strength, weakest=weakest, rules=rules,
-        files=tuple(str(p) for p in [directory / "questions.yaml", directory / "models.yaml", *rule_files]),
     )
 
 

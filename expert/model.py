@@ -126,7 +126,6 @@ class KnowledgeBase:
     strength: Tuple[StrengthLevel, ...]
     weakest: str
     rules: Tuple[RuleSpec, ...]
-    files: Tuple[str, ...] = field(default=())
 
     def question(self, qid):
         """The question with id ``qid`` (KeyError if none)."""

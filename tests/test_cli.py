@@ -144,6 +144,7 @@ def test_questions_and_rules(run):
     assert "IF   finding close_supervision is not_available or finding control_retention is outcomes_only" in shown
     assert "THEN evidence -3 for staff_augmentation" in shown
     assert "source: Where staff augmentation is the wrong choice" in shown
+    assert "see also: TechTarget's BPO definition" in run("rules", "show", "EV-BPO-001").output
 
 
 @pytest.mark.parametrize("args, message", [
