@@ -1,11 +1,11 @@
 """Compile the knowledge base into experta rules, run a consultation, record provenance.
 
-This is the only module that touches experta (through ``expert.compat``).
+This is the only module that uses experta (imported through ``expert.compat``).
 Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
-from expert.compat import AS, NOT, Fact, KnowledgeEngine, L, Rule, Strategy
+from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule, Strategy
 from expert.conditions import branches
 from expert.errors import EngineError
 from expert.model import CONTENDER, LEADING, RECOMMENDED, SECOND, UNKNOWN
@@ -166,8 +166,6 @@ def _rhs(rule, branch, positives, negatives):
 
 def compile_rules(kb):
     """Build the experta engine class for ``kb``: one Rule per DNF branch of each rule."""
-    from experta import InitialFact
-
     namespace = {}
     for rule in kb.rules:
         for index, branch in enumerate(branches(rule.when, kb.question_map)):
