@@ -109,6 +109,8 @@ def _interview(advisor, given, save_path):
         return interview.run()
     except (click.Abort, KeyboardInterrupt, EOFError):
         click.echo("", err=True)
+        if not sys.stdin.isatty():
+            click.echo("Standard input ended before the questions did (use --no-input to never prompt).", err=True)
         if save_path:
             click.echo(f"Consultation interrupted; {len(interview.answers)} answer(s) kept in {save_path}.", err=True)
         else:

@@ -236,6 +236,7 @@ def test_interrupt_keeps_the_answers(run, tmp_path):
     assert yaml.safe_load(saved.read_text()) == {"need": "capacity", "work_domain": "technology"}
     again = CliRunner().invoke(cli, ["consult"], input="capacity\n")
     assert again.exit_code == 130 and "Answers so far: --set need=capacity" in again.output
+    assert "use --no-input to never prompt" in again.output
     assert "Traceback" not in again.output
 
 
