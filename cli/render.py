@@ -3,7 +3,7 @@ import json
 
 from tabulate import tabulate
 
-from expert.explain import render as render_tree
+from expert import explain
 
 COLOURS = {
     "answer": "cyan", "rule": "yellow", "absence": "magenta", "heading": "bright_white",
@@ -58,7 +58,9 @@ def _sections(report, kb, trace):
     yield "Could not determine", "lines", lines
     if trace:
         yield "Reasoning trace", "lines", list(_trace_lines(report["trace"]))
-    yield "Explanation", "tree", report["explanation"]
+    conclusions = report["warnings"] + report["readiness_gaps"] + report["notes"]
+    trees = [report["explanation"]] + [explain.tree(report["justifications"], c["fact"]) for c in conclusions]
+    yield "Explanation", "tree", trees
 
 
 def _fact_list(facts):
@@ -88,7 +90,7 @@ def text(report, kb, trace=True, style=None):
             headers, rows = body
             out.append(tabulate(rows, headers=headers, tablefmt="simple"))
         elif kind == "tree":
-            out.extend(render_tree(body, style))
+            out.extend(explain.render(body, style))
         elif title == "Recommendation":
             first, *rest = body
             out.append(style(first, report["recommendation"]["strength"]))
@@ -112,7 +114,7 @@ def markdown(report, kb, trace=True):
             headers, rows = body
             out.append(tabulate(rows, headers=headers, tablefmt="github"))
         elif kind == "tree" or title == "Reasoning trace":
-            lines = render_tree(body) if kind == "tree" else body
+            lines = explain.render(body) if kind == "tree" else body
             out += ["```text", *lines, "```"]
         else:
             out += [f"- {line}" for line in body]

@@ -1,27 +1,43 @@
-"""Explanation chains: from a conclusion back through findings and evidence to the answers."""
+"""Explanation chains: from a conclusion back through findings and evidence to the answers.
+
+The justification graph holds, for every fact, the firings that asserted it
+(rule, premises, absences relied on). A tree is that graph unfolded from one
+fact: its leaves are answers and absences only.
+"""
 
 
-def tree(result, fact_id, kb):
-    """The explanation tree of one fact as nested dicts.
+def graph(result, kb):
+    """{fact id (text): {"fact", "label", "because": [{"rule", "title", "from": [ids], "absent": [labels]}]}}."""
+    nodes = {}
+    for fact in result.facts.values():
+        nodes[str(fact.id)] = {"fact": fact.to_dict(), "label": fact.label(), "because": []}
+    for firing in result.firings:
+        for fact_id in firing.asserted:
+            nodes[str(fact_id)]["because"].append({
+                "rule": firing.rule,
+                "title": kb.rule(firing.rule).title,
+                "from": [str(i) for i in firing.matched],
+                "absent": [absence.label() for absence in firing.absent],
+            })
+    return nodes
 
-    A node is ``{"fact": {...}, "label": str, "because": [justification]}``;
-    each justification is ``{"rule", "title", "from": [nodes], "absent": [labels]}``.
-    Answers are leaves (``because`` is empty), and so are absences.
-    """
-    fact = result.facts[fact_id]
-    node = {"fact": fact.to_dict(), "label": fact.label(), "because": []}
-    for firing in result.justifications(fact_id):
-        node["because"].append({
-            "rule": firing.rule,
-            "title": kb.rule(firing.rule).title,
-            "from": [tree(result, premise, kb) for premise in firing.matched],
-            "absent": [absence.label() for absence in firing.absent],
-        })
-    return node
+
+def tree(nodes, fact_id):
+    """The explanation tree of one fact: each justification's premises unfolded recursively."""
+    node = nodes[str(fact_id)]
+    return {
+        "fact": node["fact"],
+        "label": node["label"],
+        "because": [
+            {"rule": j["rule"], "title": j["title"], "from": [tree(nodes, premise) for premise in j["from"]],
+             "absent": list(j["absent"])}
+            for j in node["because"]
+        ],
+    }
 
 
 def leaves(node):
-    """Every leaf of a tree: ('answer', label) or ('absence', label) pairs, and anything else found."""
+    """Every leaf of a tree as (kind, label): answers have kind 'answer', absences 'absence'."""
     found = []
     if not node["because"]:
         found.append((node["fact"]["kind"], node["label"]))
@@ -32,8 +48,8 @@ def leaves(node):
     return found
 
 
-def render(node, style=lambda text, kind: text):
-    """Indented text lines for a tree; a fact explained once is later shown as '(see above)'."""
+def render(trees, style=lambda text, kind: text):
+    """Indented text lines for one or more trees; a fact explained once is later shown as '(see above)'."""
     lines = []
     shown = set()
 
@@ -52,5 +68,6 @@ def render(node, style=lambda text, kind: text):
             for label in justification["absent"]:
                 lines.append(f"{pad}    {style(label, 'absence')}")
 
-    walk(node, 0)
+    for root in ([trees] if isinstance(trees, dict) else trees):
+        walk(root, 0)
     return lines

@@ -8,22 +8,24 @@ def build(result, kb, version):
     facts = result.facts
     model = kb.model(result.recommendation)
     rec_fact = result.recommendation_fact()
+    justifications = explain.graph(result, kb)
     return {
         "recommendation": {
             "model": model.id,
             "label": model.label,
             "summary": model.summary,
             "strength": result.strength,
+            "fact": rec_fact.id,
             "runner_up": result.runner_up,
             "margin": number(result.margin),
             "rules": list(dict.fromkeys(f.rule for f in result.justifications(rec_fact.id))),
         },
         "scores": {m.id: number(result.scores[m.id]) for m in kb.models},
         "responsibility": {area: result.responsibility.get(area) for area, _ in kb.areas},
-        "pricing": [{"structure": f.name, "text": f.text, "rule": f.rule} for f in result.pricing],
-        "warnings": [{"about": f.name, "text": f.text, "rule": f.rule} for f in result.warnings],
-        "readiness_gaps": [{"area": f.name, "text": f.text, "rule": f.rule} for f in result.gaps],
-        "notes": [{"topic": f.name, "text": f.text, "rule": f.rule} for f in result.notes],
+        "pricing": [{"structure": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.pricing],
+        "warnings": [{"about": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.warnings],
+        "readiness_gaps": [{"area": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.gaps],
+        "notes": [{"topic": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.notes],
         "could_not_determine": {
             "questions": [{"question": q.question, "read_by": list(q.read_by)} for q in result.open_questions],
             "findings": result.undetermined,
@@ -31,7 +33,8 @@ def build(result, kb, version):
         "findings": [f.to_dict() for f in result.findings],
         "answers": dict(result.answers),
         "trace": [_firing(firing, facts, kb) for firing in result.firings],
-        "explanation": explain.tree(result, rec_fact.id, kb),
+        "explanation": explain.tree(justifications, rec_fact.id),
+        "justifications": justifications,
         "knowledge_base": {"rules": len(kb.rules), "questions": len(kb.questions)},
         "version": version,
     }

@@ -9,14 +9,15 @@ def assert_explained(advisor, result):
     kb = advisor.kb
     rule_ids = {r.id for r in kb.rules}
     assert all(f.rule in rule_ids for f in result.firings)
-    root = explain.tree(result, result.recommendation_fact().id, kb)
+    nodes = explain.graph(result, kb)
+    root = explain.tree(nodes, result.recommendation_fact().id)
     leaves = explain.leaves(root)
     assert leaves, "an explanation with no leaves"
     assert {kind for kind, _ in leaves} <= {"answer", "absence"}, leaves
     for fact in result.facts.values():
         if fact.kind != "answer":
             assert result.justifications(fact.id), f"{fact.label()} has no justification"
-            node = explain.tree(result, fact.id, kb)
+            node = explain.tree(nodes, fact.id)
             assert {kind for kind, _ in explain.leaves(node)} <= {"answer", "absence"}
 
 
@@ -33,7 +34,7 @@ def test_random_explanations_rest_on_answers(advisor, answers):
 
 def test_the_recommendation_tree_names_its_answers(advisor):
     result = advisor.consult({"need": "capacity", "daily_control": "tight"})
-    root = explain.tree(result, result.recommendation_fact().id, advisor.kb)
+    root = explain.tree(explain.graph(result, advisor.kb), result.recommendation_fact().id)
     labels = [label for _, label in explain.leaves(root)]
     assert "answer need = capacity" in labels
     assert "answer daily_control = tight" in labels
@@ -42,7 +43,7 @@ def test_the_recommendation_tree_names_its_answers(advisor):
 
 def test_rendered_tree_marks_repeats(advisor):
     result = advisor.consult({"need": "capacity", "daily_control": "tight", "supervision_capacity": "high"})
-    lines = explain.render(explain.tree(result, result.recommendation_fact().id, advisor.kb))
+    lines = explain.render(explain.tree(explain.graph(result, advisor.kb), result.recommendation_fact().id))
     assert lines[0] == "finding recommended_model = staff_augmentation"
     assert any(line.strip().startswith("<- REC-002") for line in lines)
     assert any(line.endswith("(see above)") for line in lines)
