@@ -88,3 +88,29 @@ def test_json_is_byte_identical_across_hash_seeds(tmp_path):
                                "--format", "json"], capture_output=True, env=env, check=True)
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_not_only_rules_fire_exactly_when_they_hold_and_in_file_order(tmp_path):
+    """experta's DepthStrategy can keep stale activations of such rules and orders their ties by hash."""
+    not_rules = "".join(NOT_F_RULE.format(layer="readiness").replace("T-002", f"T-10{i}")
+                        .replace('finding: g\n', f"finding: g{i}\n") for i in range(8))
+    advisor = Advisor(load(make_kb(tmp_path, "rules:" + GOOD_RULE + not_rules + """
+  - id: T-003
+    title: score
+    layer: scoring
+    rationale: A test.
+    source: "x > y"
+    then:
+      - score: evidence
+  - id: T-004
+    title: recommend
+    layer: recommendation
+    rationale: A test.
+    source: "x > y"
+    then:
+      - recommend: bpo
+""")))
+    fired = [f.rule for f in advisor.consult({"need": "capacity"}).firings]
+    assert fired == ["T-001", "T-003", "T-004"]
+    expected = [f"T-10{i}" for i in range(8)]
+    assert [f.rule for f in advisor.consult({"need": "skills"}).firings][:8] == expected
