@@ -102,7 +102,7 @@ class _Engine(KnowledgeEngine):
             return declared["__factid__"], True
         return self.known[key], False
 
-    def fire(self, rule, branch, matched, negatives):
+    def fire(self, rule, matched, negatives):
         """Run the assertions of ``rule`` and record the firing."""
         absent = tuple(_describe_absence(atom) for atom in negatives)
         if any(a.kind == "score" for a in rule.then):
@@ -121,7 +121,7 @@ class _Engine(KnowledgeEngine):
             if is_new:
                 new.append(fact_id)
         self.firings.append(Firing(
-            step=len(self.firings) + 1, rule=rule.id, branch=branch,
+            step=len(self.firings) + 1, rule=rule.id,
             matched=tuple(f["__factid__"] for f in matched), absent=absent,
             asserted=tuple(asserted), new=tuple(new),
         ))
@@ -157,7 +157,7 @@ def _rhs(rule, branch, positives, negatives):
     names = [f"p{i}" for i in range(len(positives))]
 
     def action(engine, **bound):
-        engine.fire(rule, branch, [bound[name] for name in names], negatives)
+        engine.fire(rule, [bound[name] for name in names], negatives)
 
     action.order = (rule.position, branch)
     action.__name__ = f"{rule.id}#{branch}"

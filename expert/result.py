@@ -76,7 +76,6 @@ class Firing:
 
     step: int
     rule: str
-    branch: int
     matched: Tuple[int, ...]
     absent: Tuple[Absence, ...]
     asserted: Tuple[int, ...]
