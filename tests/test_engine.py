@@ -9,6 +9,23 @@ import yaml
 from expert import Advisor, load, report, scenarios
 from test_loader import GOOD_RULE, NOT_F_RULE, make_kb
 
+SCORE_AND_RECOMMEND = """
+  - id: T-003
+    title: score
+    layer: scoring
+    rationale: A test.
+    source: "x > y"
+    then:
+      - score: evidence
+  - id: T-004
+    title: recommend
+    layer: recommendation
+    rationale: A test.
+    source: "x > y"
+    then:
+      - recommend: bpo
+"""
+
 ANSWERS = {"need": "process", "work_domain": "business_operations", "daily_control": "outcomes_only",
            "process_stability": "stable", "governance_capability": "mature"}
 
@@ -45,22 +62,7 @@ def test_firing_order_follows_layers(advisor, kb):
 
 
 def test_a_not_only_rule_shows_the_absence_it_relied_on(tmp_path):
-    rules = "rules:" + NOT_F_RULE.format(layer="readiness") + GOOD_RULE + """
-  - id: T-003
-    title: score
-    layer: scoring
-    rationale: A test.
-    source: "x > y"
-    then:
-      - score: evidence
-  - id: T-004
-    title: recommend
-    layer: recommendation
-    rationale: A test.
-    source: "x > y"
-    then:
-      - recommend: bpo
-"""
+    rules = "rules:" + NOT_F_RULE.format(layer="readiness") + GOOD_RULE + SCORE_AND_RECOMMEND
     advisor = Advisor(load(make_kb(tmp_path, rules)))
     fired = advisor.consult({"need": "service"}).firings
     not_f = [f for f in fired if f.rule == "T-002"]
@@ -94,22 +96,7 @@ def test_not_only_rules_fire_exactly_when_they_hold_and_in_file_order(tmp_path):
     """experta's DepthStrategy can keep stale activations of such rules and orders their ties by hash."""
     not_rules = "".join(NOT_F_RULE.format(layer="readiness").replace("T-002", f"T-10{i}")
                         .replace('finding: g\n', f"finding: g{i}\n") for i in range(8))
-    advisor = Advisor(load(make_kb(tmp_path, "rules:" + GOOD_RULE + not_rules + """
-  - id: T-003
-    title: score
-    layer: scoring
-    rationale: A test.
-    source: "x > y"
-    then:
-      - score: evidence
-  - id: T-004
-    title: recommend
-    layer: recommendation
-    rationale: A test.
-    source: "x > y"
-    then:
-      - recommend: bpo
-""")))
+    advisor = Advisor(load(make_kb(tmp_path, "rules:" + GOOD_RULE + not_rules + SCORE_AND_RECOMMEND)))
     fired = [f.rule for f in advisor.consult({"need": "capacity"}).firings]
     assert fired == ["T-001", "T-003", "T-004"]
     expected = [f"T-10{i}" for i in range(8)]
