@@ -1,6 +1,7 @@
 """Render a consultation report (see expert.report) as text or Markdown."""
 import json
 
+import click
 from tabulate import tabulate
 
 from expert import explain
@@ -18,7 +19,6 @@ class Styler:
         self.enabled = enabled
 
     def __call__(self, text, kind):
-        import click
         if not self.enabled or kind not in COLOURS:
             return text
         return click.style(text, fg=COLOURS[kind], bold=kind == "heading")
@@ -95,7 +95,7 @@ def text(report, kb, trace=True, style=None):
             first, *rest = body
             out.append(style(first, report["recommendation"]["strength"]))
             out.extend(rest)
-        elif title in ("Reasoning trace",):
+        elif title == "Reasoning trace":
             out.extend(body)
         else:
             out.extend(style(f"- {line}", "warning" if title == "Warnings" else "") for line in body)

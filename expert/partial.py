@@ -158,10 +158,13 @@ class Foresight:
                                 if a.kind == "finding" and not view.finding_settled(a.name)}
         return relevant
 
-    def deciding_rules(self, known, question, view=None):
-        """The waiting rules through which ``question`` could still change the recommended model."""
+    def deciding_rules(self, known, question, view=None, relevant=None):
+        """The waiting rules through which ``question`` could still change the recommended model.
+
+        ``relevant`` may pass ``deciding(view)`` when it was already computed.
+        """
         view = view or self.outlook(known)
-        relevant = self.deciding(view)
+        relevant = self.deciding(view) if relevant is None else relevant
         return [r for r in self.waiting_rules(known, question, view) if r.id in relevant]
 
     def open_questions(self, answers):
@@ -169,9 +172,10 @@ class Foresight:
         unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
         known = {q: v for q, v in answers.items() if q not in unknown}
         view = self.outlook(known)
+        relevant = self.deciding(view)
         result = []
         for question in unknown:
-            readers = self.deciding_rules(known, question, view)
+            readers = self.deciding_rules(known, question, view, relevant)
             if readers:
                 result.append((question, tuple(r.id for r in readers)))
         return tuple(result)
