@@ -6,6 +6,7 @@ Every problem is collected (not only the first) and reported as
 from pathlib import Path
 
 from expert import yamlio
+from expert.canonical import canonical, digest
 from expert.errors import InputError, KnowledgeError, Problem
 from expert.model import (
     CONTENDER, LAYER_KINDS, LAYERS, LEADING, RECOMMENDED, SECOND, UNKNOWN,
@@ -48,9 +49,11 @@ def load(directory=None):
     if problems:
         raise KnowledgeError(problems)
     scored, fallback, areas, owners, strength, weakest = models
+    fingerprint = digest({"questions": reader.raw["questions"], "models": reader.raw["models"],
+                          "rules": [rule.digest for rule in rules]})
     return KnowledgeBase(
         questions=tuple(questions.values()), models=scored, fallback=fallback, areas=areas,
-        owners=owners, strength=strength, weakest=weakest, rules=rules,
+        owners=owners, strength=strength, weakest=weakest, rules=rules, fingerprint=fingerprint,
     )
 
 
@@ -60,6 +63,7 @@ class _Reader:
     def __init__(self, directory, problems):
         self.directory = directory
         self.problems = problems
+        self.raw = {"questions": None, "models": None}  # parsed documents, for the fingerprint
 
     def _name(self, path):
         try:
@@ -83,7 +87,8 @@ class _Reader:
 
     def questions(self, path):
         result = {}
-        for entry in self._document(path, "questions"):
+        self.raw["questions"] = entries = self._document(path, "questions")
+        for entry in entries:
             if not _has(entry, ("id", "prompt", "values")) or not isinstance(entry["values"], dict):
                 self._note(path, entry, None, "a question needs id, prompt and a mapping of values to help lines")
                 continue
@@ -100,7 +105,7 @@ class _Reader:
 
     def models(self, path):
         try:
-            document = yamlio.read_file(path, self._name(path))
+            self.raw["models"] = document = yamlio.read_file(path, self._name(path))
             scored = tuple(Model(m["id"], m["label"], m["summary"]) for m in document["models"])
             fb = document["fallback"]
             fallback = Model(fb["id"], fb["label"], fb["summary"])
@@ -199,7 +204,7 @@ class _RuleBuilder:
             id=rule_id, title=entry["title"].strip(), rationale=" ".join(entry["rationale"].split()),
             source=entry["source"].strip(), layer=layer, status=status, when=when, then=then,
             position=position, file=file, line=entry.line or 0,
-            references=tuple(str(r) for r in references),
+            references=tuple(str(r) for r in references), content=canonical(entry), digest=digest(entry),
         )
 
     # -- conditions -------------------------------------------------------
