@@ -1,7 +1,8 @@
 """The public entry point: load a knowledge base once, consult it many times."""
-from expert.errors import EngineError
+from expert.direct import DirectEvaluator
 from expert.loader import load
 from expert.model import LEADING, RECOMMENDED, SECOND, UNKNOWN
+from expert.outcome import verdict
 from expert.partial import Foresight
 from expert.result import OpenQuestion, Result
 
@@ -13,6 +14,7 @@ class Advisor:
         self.kb = kb if kb is not None else load()
         self.foresight = Foresight(self.kb)
         self._consultant = None
+        self._direct = None
 
     @property
     def consultant(self):
@@ -34,20 +36,24 @@ class Advisor:
         for fact in facts.values():
             if fact.kind == "finding":
                 findings.setdefault(fact.name, []).append(fact.value)
-        recommended = findings.get(RECOMMENDED, [])
-        if len(recommended) != 1:
-            raise EngineError(f"the knowledge base concluded {len(recommended)} recommended models "
-                              f"({', '.join(recommended) or 'none'}); exactly one is required")
-        model = recommended[0]
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
-        runner_up = findings[LEADING][0] if model == self.kb.fallback.id else findings[SECOND][0]
-        margin = scores[model] - scores[runner_up] if model in scores else None
-        open_questions = tuple(OpenQuestion(q, rules) for q, rules in self.foresight.open_questions(answers))
+        decided = verdict(self.kb, findings.get(RECOMMENDED, []), findings[LEADING][0], findings[SECOND][0], scores)
+        open_questions = self.open_questions(answers)
         return Result(
-            answers=answers, facts=facts, firings=firings, recommendation=model,
-            runner_up=runner_up, margin=margin, scores=scores,
-            strength=self.strength(margin, len(open_questions)), open_questions=open_questions,
+            answers=answers, facts=facts, firings=firings, recommendation=decided.model,
+            runner_up=decided.runner_up, margin=decided.margin, scores=scores,
+            strength=self.strength(decided.margin, len(open_questions)), open_questions=open_questions,
         )
+
+    def evaluate(self, answers):
+        """The direct evaluator's Outcome for validated ``answers``: fast, no trace (bulk work)."""
+        if self._direct is None:
+            self._direct = DirectEvaluator(self.kb)
+        return self._direct.run(self.complete(answers))
+
+    def open_questions(self, answers):
+        """The unknown questions whose answer could still change the recommended model."""
+        return tuple(OpenQuestion(q, rules) for q, rules in self.foresight.open_questions(answers))
 
     def strength(self, margin, open_count):
         """The first strength level whose margin and open-unknown thresholds are met."""

@@ -146,7 +146,7 @@ class _Engine(KnowledgeEngine):
         totals = {m: 0 for m in order}
         for fact in evidence:
             totals[fact["name"]] += fact["weight"]
-        ranking = sorted(order, key=lambda m: (-totals[m], order.index(m)))
+        ranking = self.kb.ranking(totals)
         facts = [Score(name=m, value=totals[m]) for m in order]
         facts += [Finding(name=LEADING, value=ranking[0]), Finding(name=SECOND, value=ranking[1])]
         facts += [Finding(name=CONTENDER, value=m) for m in ranking[:2]]

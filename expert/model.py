@@ -102,6 +102,8 @@ class RuleSpec:
     file: str
     line: int
     references: Tuple[str, ...] = ()
+    content: str = field(default="", compare=False)  # the rule's canonical content (expert.canonical)
+    digest: str = field(default="", compare=False)  # its SHA-256
 
     @property
     def salience(self):
@@ -126,6 +128,7 @@ class KnowledgeBase:
     strength: Tuple[StrengthLevel, ...]
     weakest: str
     rules: Tuple[RuleSpec, ...]
+    fingerprint: str = ""  # digest of every question, model and rule (see expert.canonical)
 
     def question(self, qid):
         """The question with id ``qid`` (KeyError if none)."""
@@ -138,6 +141,11 @@ class KnowledgeBase:
     def model(self, mid):
         """The model (or the fallback) with id ``mid``."""
         return self._models[mid]
+
+    def ranking(self, totals):
+        """Model ids by score ``totals``, highest first; ties keep the order of models.yaml."""
+        order = [m.id for m in self.models]
+        return sorted(order, key=lambda m: (-totals[m], order.index(m)))
 
     @cached_property
     def _models(self):
@@ -152,6 +160,11 @@ class KnowledgeBase:
     def question_map(self):
         """Questions by id."""
         return {q.id: q for q in self.questions}
+
+    @cached_property
+    def titles(self):
+        """{rule id: title}."""
+        return {r.id: r.title for r in self.rules}
 
     @cached_property
     def _rules(self):
