@@ -25,6 +25,18 @@ def write_atomic(path, text):
         raise InputError(str(path), f"cannot write: {error.strerror}")
 
 
+def write_new(path, text, force=False):
+    """Write ``path`` atomically, refusing to replace an existing file unless ``force``."""
+    refuse_existing(path, force)
+    write_atomic(path, text)
+
+
+def refuse_existing(path, force):
+    """InputError if ``path`` exists and ``force`` is not set."""
+    if not force and os.path.lexists(path):
+        raise InputError(str(path), "already exists; use --force to overwrite it")
+
+
 def save_answers(path, answers):
     """Save answers as a YAML answers file that --answers reads back."""
     text = "# sourcing answers\n" + yaml.safe_dump(dict(answers), sort_keys=False, default_flow_style=False)

@@ -6,8 +6,11 @@ fact: its leaves are answers and absences only.
 """
 
 
-def graph(result, kb):
-    """{fact id (text): {"fact", "label", "because": [{"rule", "title", "from": [ids], "absent": [labels]}]}}."""
+def graph(result, titles):
+    """{fact id (text): {"fact", "label", "because": [{"rule", "title", "from": [ids], "absent": [labels]}]}}.
+
+    ``titles`` maps rule ids to titles (``KnowledgeBase.titles``, or an audit record's).
+    """
     nodes = {}
     for fact in result.facts.values():
         nodes[str(fact.id)] = {"fact": fact.to_dict(), "label": fact.label(), "because": []}
@@ -15,7 +18,7 @@ def graph(result, kb):
         for fact_id in firing.asserted:
             nodes[str(fact_id)]["because"].append({
                 "rule": firing.rule,
-                "title": kb.rule(firing.rule).title,
+                "title": titles[firing.rule],
                 "from": [str(i) for i in firing.matched],
                 "absent": [absence.label() for absence in firing.absent],
             })
@@ -71,3 +74,67 @@ def render(trees, style=lambda text, kind: text):
     for root in ([trees] if isinstance(trees, dict) else trees):
         walk(root, 0)
     return lines
+
+
+SHAPES = {"answer": "box", "finding": "ellipse", "evidence": "diamond", "score": "octagon"}
+
+
+def dot(nodes, fact_ids):
+    """Graphviz DOT of the explanation of ``fact_ids``: one node per fact, edges labelled with rules.
+
+    Answers are boxes, findings ellipses, evidence diamonds, scores octagons,
+    conclusions notes, the recommendation a double octagon; absences relied on
+    are dashed.
+    """
+    lines = ["digraph explanation {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
+             '  edge [fontname="Helvetica", fontsize=9];']
+    seen, edges, absences = set(), [], {}
+    pending = [str(i) for i in fact_ids]
+    while pending:
+        fact_id = pending.pop(0)
+        if fact_id in seen:
+            continue
+        seen.add(fact_id)
+        for justification in nodes[fact_id]["because"]:
+            for premise in justification["from"]:
+                edges.append((f"f{premise}", f"f{fact_id}", justification["rule"]))
+                pending.append(premise)
+            for label in justification["absent"]:
+                name = absences.setdefault(label, f"a{len(absences) + 1}")
+                edges.append((name, f"f{fact_id}", justification["rule"]))
+    for fact_id in sorted(seen, key=int):
+        node = nodes[fact_id]
+        fact = node["fact"]
+        shape = "doubleoctagon" if fact["name"] == "recommended_model" else SHAPES.get(fact["kind"], "note")
+        lines.append(f"  f{fact_id} [shape={shape}, label={_quoted(node['label'])}];")
+    for label, name in absences.items():
+        lines.append(f"  {name} [shape=box, style=dashed, label={_quoted(label)}];")
+    for source, target, rule in dict.fromkeys(edges):
+        lines.append(f"  {source} -> {target} [label={_quoted(rule)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+CONCLUSION_KINDS = ("warning", "gap", "pricing", "responsibility", "note")
+
+
+def select(result, ident):
+    """The fact ids that ``ident`` names: 'recommendation', a fact id, a fired rule id, or a fact name/kind.
+
+    Returns [] when nothing matches.
+    """
+    ident = ident.strip()
+    if ident in ("", "recommendation"):
+        return [result.recommendation_fact().id]
+    if ident.isdigit():
+        return [int(ident)] if int(ident) in result.facts else []
+    by_rule = [i for f in result.firings if f.rule == ident.upper() for i in f.new]
+    if by_rule:
+        return by_rule
+    kind = ident.rstrip("s") if ident.rstrip("s") in CONCLUSION_KINDS else None
+    return [f.id for f in result.facts.values()
+            if f.kind != "answer" and (f.name == ident or f.kind == kind)]

@@ -5,10 +5,24 @@ from expert.result import number
 
 def build(result, kb, version):
     """Everything a renderer or another tool needs, in a stable order."""
-    facts = result.facts
+    justifications = explain.graph(result, kb.titles)
+    return {
+        **conclusions(result, kb),
+        "findings": [f.to_dict() for f in result.findings],
+        "answers": dict(result.answers),
+        "trace": [_firing(firing, result.facts, kb) for firing in result.firings],
+        "explanation": explain.tree(justifications, result.recommendation_fact().id),
+        "justifications": justifications,
+        "knowledge_base": {"rules": len(kb.rules), "questions": len(kb.questions)},
+        "version": version,
+    }
+
+
+def conclusions(result, kb):
+    """What the consultation concluded: recommendation, scores, responsibility, pricing, warnings,
+    readiness gaps, notes, and what it could not determine. Each conclusion names its fact id."""
     model = kb.model(result.recommendation)
     rec_fact = result.recommendation_fact()
-    justifications = explain.graph(result, kb)
     return {
         "recommendation": {
             "model": model.id,
@@ -30,13 +44,6 @@ def build(result, kb, version):
             "questions": [{"question": q.question, "read_by": list(q.read_by)} for q in result.open_questions],
             "findings": result.undetermined,
         },
-        "findings": [f.to_dict() for f in result.findings],
-        "answers": dict(result.answers),
-        "trace": [_firing(firing, facts, kb) for firing in result.firings],
-        "explanation": explain.tree(justifications, rec_fact.id),
-        "justifications": justifications,
-        "knowledge_base": {"rules": len(kb.rules), "questions": len(kb.questions)},
-        "version": version,
     }
 
 

@@ -91,8 +91,24 @@ def _json_mapping(source):
     return build
 
 
+def parse_json(text, source):
+    """Parse strict JSON (no YAML fallback), refusing duplicate keys."""
+    try:
+        return json.loads(text, object_pairs_hook=_json_mapping(source))
+    except json.JSONDecodeError as error:
+        raise InputError(source, f"not valid JSON (truncated?): line {error.lineno} column {error.colno}: {error.msg}")
+    except RecursionError:
+        raise InputError(source, "nesting is too deep")
+
+
 def read_file(path, source=None):
-    """Read and parse a YAML/JSON file; '-' is not handled here (see read_stream)."""
+    """Read and parse a YAML/JSON file."""
+    source = source or str(path)
+    return parse(read_text(path, source), source)
+
+
+def read_text(path, source=None):
+    """Read a file as UTF-8 text within the size limit; InputError naming ``source`` otherwise."""
     source = source or str(path)
     try:
         with open(path, "rb") as handle:
@@ -103,4 +119,4 @@ def read_file(path, source=None):
         raise InputError(source, "is a directory, expected a file")
     except OSError as error:
         raise InputError(source, f"cannot read: {error.strerror}")
-    return parse(decode(data, source), source)
+    return decode(data, source)

@@ -114,21 +114,21 @@ def test_markdown_output(run, answers_file):
 
 
 def test_colour_only_when_allowed(run, monkeypatch):
-    monkeypatch.setattr("cli.main.colour_enabled", lambda stream=None: True)
+    monkeypatch.setattr("cli.session.colour_enabled", lambda stream=None: True)
     coloured = run("consult", "--no-input", "--set", "need=capacity").output
     assert "\x1b[" in coloured
 
 
 def test_no_color_disables_colour(monkeypatch):
-    from cli import main
+    from cli import session
 
     class Tty:
         def isatty(self):
             return True
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert main.colour_enabled(Tty())
+    assert session.colour_enabled(Tty())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not main.colour_enabled(Tty())
+    assert not session.colour_enabled(Tty())
 
 
 def test_questions_and_rules(run):

@@ -9,7 +9,7 @@ def assert_explained(advisor, result):
     kb = advisor.kb
     rule_ids = {r.id for r in kb.rules}
     assert all(f.rule in rule_ids for f in result.firings)
-    nodes = explain.graph(result, kb)
+    nodes = explain.graph(result, kb.titles)
     root = explain.tree(nodes, result.recommendation_fact().id)
     leaves = explain.leaves(root)
     assert leaves, "an explanation with no leaves"
@@ -34,7 +34,7 @@ def test_random_explanations_rest_on_answers(advisor, answers):
 
 def test_the_recommendation_tree_names_its_answers(advisor):
     result = advisor.consult({"need": "capacity", "daily_control": "tight"})
-    root = explain.tree(explain.graph(result, advisor.kb), result.recommendation_fact().id)
+    root = explain.tree(explain.graph(result, advisor.kb.titles), result.recommendation_fact().id)
     labels = [label for _, label in explain.leaves(root)]
     assert "answer need = capacity" in labels
     assert "answer daily_control = tight" in labels
@@ -43,7 +43,7 @@ def test_the_recommendation_tree_names_its_answers(advisor):
 
 def test_rendered_tree_marks_repeats(advisor):
     result = advisor.consult({"need": "capacity", "daily_control": "tight", "supervision_capacity": "high"})
-    lines = explain.render(explain.tree(explain.graph(result, advisor.kb), result.recommendation_fact().id))
+    lines = explain.render(explain.tree(explain.graph(result, advisor.kb.titles), result.recommendation_fact().id))
     assert lines[0] == "finding recommended_model = staff_augmentation"
     assert any(line.strip().startswith("<- REC-002") for line in lines)
     assert any(line.endswith("(see above)") for line in lines)

@@ -1,0 +1,99 @@
+"""Text renderings of HOW (explain), WHY-NOT and replay, shared by the commands and --explore."""
+from expert import explain
+from expert.result import number
+
+
+def _short(digest):
+    return digest.split(":")[-1][:12] if digest else "-"
+
+
+def explanation_text(result, titles, fact_ids, style):
+    """The indented explanation tree of each fact in ``fact_ids``."""
+    nodes = explain.graph(result, titles)
+    return "\n".join(explain.render([explain.tree(nodes, i) for i in fact_ids], style)) + "\n"
+
+
+def conclusions_index(result):
+    """Lines naming every conclusion's fact id, so the user can ask for one."""
+    lines = ["Conclusions to explain (--conclusion ID, or 'how ID' when exploring):",
+             f"  recommendation  {result.recommendation_fact().label()}"]
+    for fact in result.facts.values():
+        if fact.kind in explain.CONCLUSION_KINDS:
+            text = f": {fact.text}" if fact.text else ""
+            lines.append(f"  {fact.id:<14}  {fact.label()}{text} [{fact.rule}]")
+    return "\n".join(lines) + "\n"
+
+
+def why_not_text(analysis, kb, style):
+    """The WHY-NOT answer: the score gap, evidence against and for, what the model needs, counterfactuals."""
+    result = analysis.result
+    label = kb.model(analysis.target).label
+    recommended = kb.model(result.recommendation)
+    out = [style(f"Why not {label}?", "heading")]
+    if analysis.recommended:
+        out.append(f"{label} is the recommendation ({result.strength}); 'sourcing explain' shows how.")
+    else:
+        out.append(f"Recommended: {recommended.label} ({result.strength}).")
+    if analysis.target in result.scores:
+        target_score = number(result.scores[analysis.target])
+        top = max(result.scores.values())
+        out.append(f"Score of {label}: {target_score}; highest score: {number(top)}"
+                   + (f" ({number(top - result.scores[analysis.target])} behind)." if top > target_score else "."))
+    for title, facts in (("Evidence against it", analysis.evidence_against),
+                         ("Evidence for it" + ("" if analysis.recommended else ", outweighed"), analysis.evidence_for)):
+        out += ["", style(title, "heading")]
+        out += [f"  {number(f.weight):+}  {style(f.rule, 'rule')}  {kb.titles.get(f.rule, '')}" for f in facts] or ["  none"]
+    for rule_id, clauses in analysis.requirements:
+        out += ["", style(f"What {style(rule_id, 'rule')} needs ({kb.titles[rule_id]})", "heading")]
+        for clause in clauses:
+            mark = "met" if clause.held else "NOT met"
+            out.append(f"  [{mark:^7}] {clause.text}   (now: {clause.actual})")
+    if not analysis.recommended:
+        out += ["", *_counterfactual_lines(analysis, kb, style)]
+    return "\n".join(out) + "\n"
+
+
+def _counterfactual_lines(analysis, kb, style):
+    label = kb.model(analysis.target).label
+    found = analysis.counterfactuals
+    scope = (f"every set of up to {analysis.max_changes} changed answers, unknown included: "
+             f"{analysis.evaluated} answer sets")
+    if not found:
+        return [style("What would have to change", "heading"),
+                f"No set of up to {analysis.max_changes} answer changes makes {label} the recommendation "
+                f"(searched {scope})."]
+    lines = [style(f"What would have to change: {len(found)} minimal set(s), smallest first", "heading"),
+             f"(searched {scope}; each set re-checked with the experta engine)"]
+    for index, cf in enumerate(found, start=1):
+        changes = ", ".join(f"{c.question}: {c.before} -> {c.after}" for c in cf.changes)
+        margin = "" if cf.margin is None else f", margin {number(cf.margin)}"
+        lines.append(f"{index:>3}. {changes}")
+        lines.append(f"       => {label} ({cf.strength}{margin}; runner-up {kb.model(cf.runner_up).label})")
+        if cf.started:
+            lines.append("       now fires: " + ", ".join(style(r, "rule") for r in cf.started))
+        if cf.stopped:
+            lines.append("       no longer fires: " + ", ".join(style(r, "rule") for r in cf.stopped))
+    return lines
+
+
+def replay_text(outcome, record, source):
+    """The replay verdict: knowledge-base fingerprint, changed conclusions, rules changed along the chain."""
+    data = record.data
+    out = [f"Replayed {source} (written {data['created']} by sourcing {data['tool'].get('version', '?')})."]
+    if outcome.fingerprint_before == outcome.fingerprint_now:
+        out.append(f"Knowledge base: unchanged (fingerprint {_short(outcome.fingerprint_now)}).")
+    else:
+        out.append(f"Knowledge base: changed (fingerprint {_short(outcome.fingerprint_before)} -> "
+                   f"{_short(outcome.fingerprint_now)}).")
+    if outcome.identical:
+        out.append("Conclusions: identical.")
+    else:
+        out.append(f"Conclusions: {len(outcome.conclusions)} changed.")
+        out += [f"  {what}: {before} -> {after}" for what, before, after in outcome.conclusions]
+    if outcome.rules:
+        out.append("Rules along the chain:")
+        for change in outcome.rules:
+            digests = f"{_short(change.before)} -> {_short(change.after)}" if change.change == "edited" else \
+                _short(change.after or change.before)
+            out.append(f"  {change.rule:<12} {change.change:<16} {digests}")
+    return "\n".join(out) + "\n"

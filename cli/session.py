@@ -1,0 +1,47 @@
+"""What every command shares: the knowledge base chosen on the command line, the version, colour."""
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version as package_version
+
+from cli import render
+from expert import Advisor, load
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def tool_version():
+    """The installed package version."""
+    try:
+        return package_version("sourcing")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def colour_enabled(stream=None):
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    stream = stream or sys.stdout
+    return bool(stream.isatty()) and not os.environ.get("NO_COLOR")
+
+
+def styler(stream=None):
+    """A Styler that colours only when ``stream`` (default stdout) allows it."""
+    return render.Styler(colour_enabled(stream))
+
+
+class Session:
+    """The knowledge base and advisor of one command, loaded on first use."""
+
+    def __init__(self, knowledge_dir=None):
+        self.knowledge_dir = knowledge_dir
+        self._advisor = None
+
+    @property
+    def advisor(self):
+        if self._advisor is None:
+            self._advisor = Advisor(load(self.knowledge_dir))
+        return self._advisor
+
+    @property
+    def kb(self):
+        return self.advisor.kb

@@ -1,0 +1,107 @@
+"""Replay: run a record's answers against the current knowledge base and say what changed."""
+from dataclasses import dataclass
+from typing import Tuple
+
+from expert.report import conclusions
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    rule: str
+    change: str  # added, removed, edited, no longer fires, now fires
+    before: str  # digest in the record ('' when it did not fire then)
+    after: str  # digest now ('' when the rule no longer exists)
+
+
+@dataclass(frozen=True)
+class Replay:
+    fingerprint_before: str
+    fingerprint_now: str
+    conclusions: Tuple[Tuple[str, str, str], ...]  # (what, before, after); empty when identical
+    rules: Tuple[RuleChange, ...]  # along the chain: fired then or now
+
+    @property
+    def identical(self):
+        return not self.conclusions
+
+    def to_dict(self):
+        """JSON form (keys documented in docs/audit-record.md)."""
+        return {
+            "identical": self.identical,
+            "fingerprint": {"recorded": self.fingerprint_before, "current": self.fingerprint_now,
+                            "same": self.fingerprint_before == self.fingerprint_now},
+            "conclusions": [{"what": w, "recorded": b, "current": a} for w, b, a in self.conclusions],
+            "rules": [{"rule": c.rule, "change": c.change, "recorded": c.before or None, "current": c.after or None}
+                      for c in self.rules],
+        }
+
+
+def replay(record, advisor):
+    """Re-run ``record``'s answers with ``advisor``'s knowledge base; compare conclusions and chains."""
+    kb = advisor.kb
+    answers, dropped = {}, []
+    for question, value in record.result.answers.items():
+        if question in kb.question_map and value in kb.question(question).choices:
+            answers[question] = value
+        else:
+            dropped.append((f"answer {question}", value, "no longer accepted; taken as unknown"))
+    current = advisor.consult(answers)
+    changes = dropped + _compare(_comparable(record.data["conclusions"]), _comparable(conclusions(current, kb)))
+    return Replay(
+        fingerprint_before=record.fingerprint or "", fingerprint_now=kb.fingerprint,
+        conclusions=tuple(changes), rules=tuple(_rule_changes(record, current, kb)),
+    )
+
+
+def _comparable(found):
+    """The conclusions as {what: text}, without fact ids and rule ids (which do not change advice)."""
+    rec = found["recommendation"]
+    items = {
+        "recommendation": rec["model"], "strength": rec["strength"], "runner-up": rec["runner_up"],
+        "margin": str(rec["margin"]),
+    }
+    items.update((f"score {model}", str(score)) for model, score in found["scores"].items())
+    items.update((f"responsibility {area}", str(owner)) for area, owner in found["responsibility"].items())
+    sections = (("warnings", "about", "warning"), ("readiness_gaps", "area", "gap"),
+                ("pricing", "structure", "pricing"), ("notes", "topic", "note"))
+    for section, key, label in sections:
+        for item in found[section]:
+            items[f"{label} {item[key]}: {item['text']}"] = "present"
+    for question in found["could_not_determine"]["questions"]:
+        items[f"open question {question['question']}"] = "present"
+    return items
+
+
+def _compare(before, after):
+    changes = []
+    for what in list(before) + [w for w in after if w not in before]:
+        old, new = before.get(what, "absent"), after.get(what, "absent")
+        if old != new:
+            changes.append((what, old, new))
+    return changes
+
+
+def _rule_changes(record, current, kb):
+    """Rules along either chain (fired then or now) that were added, removed, edited, or fire differently."""
+    then = record.data["knowledge_base"].get("rule_digests", {})
+    now = {r.id: r.digest for r in kb.rules}
+    fired_then = list(record.rules)
+    fired_now = list(dict.fromkeys(f.rule for f in current.firings))
+    changes = []
+    for rule_id in fired_then + [r for r in fired_now if r not in record.rules]:
+        old, new = then.get(rule_id, ""), now.get(rule_id, "")
+        if not new:
+            change = "removed"
+        elif not old:
+            change = "added"
+        elif old != new:
+            change = "edited"
+        elif rule_id not in fired_now:
+            change = "no longer fires"
+        elif rule_id not in record.rules:
+            change = "now fires"
+        else:
+            continue
+        changes.append(RuleChange(rule_id, change, old, new))
+    return changes
+

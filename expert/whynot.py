@@ -1,0 +1,183 @@
+"""WHY-NOT: why a model was not recommended, and the smallest answer changes that would make it so.
+
+The search is exhaustive: every set of up to ``max_changes`` changed answers
+(``unknown`` included) is run through the direct evaluator. A set is reported
+when it makes the target the recommendation and no strict subset of it does.
+Every reported set is then run again through experta, the engine of record,
+which supplies the rules that would fire; a disagreement is an EngineError.
+"""
+from dataclasses import dataclass
+from itertools import combinations, product
+from typing import Optional, Tuple
+
+from expert.conditions import atoms, evaluate
+from expert.describe import clauses as clause_texts
+from expert.errors import EngineError
+from expert.model import All, UNKNOWN
+from expert.result import number
+
+
+@dataclass(frozen=True)
+class Change:
+    question: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """A minimal set of answer changes that makes the target the recommendation."""
+
+    changes: Tuple[Change, ...]
+    margin: Optional[float]
+    strength: str
+    runner_up: str
+    started: Tuple[str, ...]  # rules that would fire and did not
+    stopped: Tuple[str, ...]  # rules that fired and would not
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One condition of a rule that would conclude the target, and whether it held."""
+
+    text: str
+    held: bool
+    actual: str
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    target: str
+    result: object  # the consultation (expert.result.Result) being questioned
+    evidence_for: Tuple[object, ...]  # FactRecords with a positive weight
+    evidence_against: Tuple[object, ...]  # FactRecords with a negative weight
+    requirements: Tuple[Tuple[str, Tuple[Clause, ...]], ...]  # (rule id, its clauses)
+    counterfactuals: Tuple[Counterfactual, ...]
+    max_changes: int
+    evaluated: int  # answer sets run through the direct evaluator
+
+    @property
+    def recommended(self):
+        return self.target == self.result.recommendation
+
+
+def as_dict(analysis, kb):
+    """JSON form of a WhyNot analysis (keys documented in docs/audit-record.md)."""
+    result = analysis.result
+
+    def evidence(facts):
+        return [{"rule": f.rule, "title": kb.titles.get(f.rule, ""), "weight": number(f.weight)} for f in facts]
+
+    return {
+        "model": analysis.target,
+        "recommended": result.recommendation,
+        "is_recommended": analysis.recommended,
+        "scores": {m: number(s) for m, s in result.scores.items()},
+        "evidence_against": evidence(analysis.evidence_against),
+        "evidence_for": evidence(analysis.evidence_for),
+        "requires": [{"rule": rule_id, "title": kb.titles[rule_id],
+                      "clauses": [{"condition": c.text, "held": c.held, "actual": c.actual} for c in clauses]}
+                     for rule_id, clauses in analysis.requirements],
+        "search": {"max_changes": analysis.max_changes, "answer_sets_evaluated": analysis.evaluated,
+                   "found": len(analysis.counterfactuals)},
+        "counterfactuals": [{
+            "changes": [{"question": c.question, "from": c.before, "to": c.after} for c in cf.changes],
+            "margin": number(cf.margin), "strength": cf.strength, "runner_up": cf.runner_up,
+            "rules_now_firing": list(cf.started), "rules_no_longer_firing": list(cf.stopped),
+        } for cf in analysis.counterfactuals],
+    }
+
+
+def why_not(advisor, answers, target, max_changes=2):
+    """Analyse why ``target`` is not the recommendation for ``answers``."""
+    result = advisor.consult(answers)
+    evidence = [f for f in result.of_kind("evidence") if f.name == target]
+    if target == result.recommendation:
+        found, evaluated = (), 0
+    else:
+        found, evaluated = search(advisor, result.answers, target, max_changes)
+    return WhyNot(
+        target=target, result=result,
+        evidence_for=tuple(f for f in evidence if f.weight > 0),
+        evidence_against=tuple(f for f in evidence if f.weight < 0),
+        requirements=tuple((rule.id, _clauses(rule, result)) for rule in advisor.kb.rules
+                           if any(a.kind == "recommend" and a.name == target for a in rule.then)),
+        counterfactuals=tuple(_confirm(advisor, result, target, changes) for changes in found),
+        max_changes=max_changes, evaluated=evaluated,
+    )
+
+
+def search(advisor, answers, target, max_changes):
+    """Every minimal set of up to ``max_changes`` answer changes giving ``target``, ranked.
+
+    Returns (change sets, number of answer sets evaluated). Ranking: fewer
+    changes first, then fewer answers made unknown, then the larger margin,
+    then catalogue order.
+    """
+    questions = [q for q in advisor.kb.questions]
+    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.choices if v != answers[q.id]] for q in questions}
+    winners, margins, evaluated = set(), {}, 0
+    for size in range(1, max_changes + 1):
+        for chosen in combinations([q.id for q in questions], size):
+            for changes in product(*(options[q] for q in chosen)):
+                if any(frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)):
+                    continue  # a strict subset already wins: not minimal
+                trial = dict(answers)
+                trial.update((c.question, c.after) for c in changes)
+                outcome = advisor.evaluate(trial)
+                evaluated += 1
+                if outcome.model == target:
+                    winners.add(frozenset(changes))
+                    margins[changes] = outcome.verdict.margin
+    order = {q.id: i for i, q in enumerate(questions)}
+
+    def rank(changes):
+        margin = margins[changes]
+        return (len(changes), sum(c.after == UNKNOWN for c in changes), -(margin or 0),
+                [order[c.question] for c in changes], [c.after for c in changes])
+
+    return sorted(margins, key=rank), evaluated
+
+
+def _confirm(advisor, result, target, changes):
+    """Re-run ``changes`` through experta; the rules that fire come from the engine of record."""
+    trial = dict(result.answers)
+    trial.update((c.question, c.after) for c in changes)
+    checked = advisor.consult(trial)
+    if checked.recommendation != target:
+        described = ", ".join(f"{c.question}={c.after}" for c in changes)
+        raise EngineError(f"the direct evaluator and experta disagree on {described}: "
+                          f"{target} against {checked.recommendation}")
+    before = {f.rule for f in result.firings}
+    after = {f.rule for f in checked.firings}
+    position = {r.id: r.position for r in advisor.kb.rules}
+    return Counterfactual(
+        changes=changes, margin=checked.margin, strength=checked.strength, runner_up=checked.runner_up,
+        started=tuple(sorted(after - before, key=position.get)),
+        stopped=tuple(sorted(before - after, key=position.get)),
+    )
+
+
+def _clauses(rule, result):
+    """The top-level clauses of ``rule``'s condition, each with whether it held and the facts it met."""
+    established = {}
+    for fact in result.findings:
+        established.setdefault(fact.name, []).append(fact.value)
+
+    def finding_state(atom):
+        values = established.get(atom.name, [])
+        return any(atom.values is None or v in atom.values for v in values)
+
+    parts = rule.when.items if isinstance(rule.when, All) else (rule.when,) if rule.when else ()
+    found = []
+    for part, text in zip(parts, clause_texts(rule.when)):
+        actual = []
+        for atom in atoms(part):
+            if atom.kind == "answer":
+                actual.append(f"{atom.name} = {result.answers[atom.name]}")
+            else:
+                values = established.get(atom.name)
+                actual.append(f"{atom.name} = {', '.join(values)}" if values else f"{atom.name} not established")
+        held = evaluate(part, result.answers.get, finding_state)
+        found.append(Clause(text=text, held=bool(held), actual="; ".join(dict.fromkeys(actual))))
+    return tuple(found)

@@ -1,0 +1,380 @@
+"""Audit records, HOW (explain), WHY-NOT (with counterfactuals), replay and --explore."""
+import json
+import shutil
+from datetime import datetime
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from cli.main import cli
+import knowledge
+from expert import audit, explain, load
+from expert.canonical import digest
+from expert.errors import InputError
+from tests.conftest import REPO
+
+DEVELOPERS = str(REPO / "examples" / "developer-capacity.yaml")
+SUPPORT = str(REPO / "examples" / "customer-support.yaml")
+MODELS = ("staff_augmentation", "managed_services", "bpo", "stabilize_first")
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def record(tmp_path):
+    """Consult on the developer-capacity example with --audit; return the record's path."""
+    path = tmp_path / "record.json"
+    done = invoke("consult", "--answers", DEVELOPERS, "--no-input", "--format", "json", "--audit", str(path))
+    assert done.exit_code == 0, done.output
+    return path
+
+
+def rewrite(path, change):
+    """Apply ``change`` to the record's data, reseal it, and write it back."""
+    data = json.loads(path.read_text())
+    change(data)
+    data.pop("integrity")
+    data["integrity"] = digest(data)
+    path.write_text(json.dumps(data))
+
+
+# -- the record -----------------------------------------------------------------
+
+def test_record_holds_what_an_auditor_needs(record, kb):
+    data = json.loads(record.read_text())
+    assert data["schema"] == audit.SCHEMA
+    assert data["tool"]["version"]
+    created = datetime.fromisoformat(data["created"].replace("Z", "+00:00"))
+    assert created.utcoffset().total_seconds() == 0
+    assert data["knowledge_base"]["fingerprint"] == kb.fingerprint
+    assert data["answers"]["need"] == "capacity" and len(data["answers"]) == len(kb.questions)
+    fired = {f["rule"] for f in data["firings"]}
+    assert {r["id"] for r in data["rules"]} == fired
+    for entry in data["rules"]:
+        assert entry["digest"] == kb.rule(entry["id"]).digest == digest(entry["content"])
+    assert data["conclusions"]["recommendation"]["model"] == "staff_augmentation"
+    for firing in data["firings"]:
+        assert firing["asserted"] and set(firing["new"]) <= set(firing["asserted"])
+
+
+def test_an_existing_record_is_kept_without_force(record):
+    before = record.read_text()
+    done = invoke("consult", "--answers", SUPPORT, "--no-input", "--audit", str(record))
+    assert done.exit_code == 2
+    assert f"{record}: already exists; use --force" in done.output
+    assert record.read_text() == before
+    done = invoke("consult", "--answers", SUPPORT, "--no-input", "--audit", str(record), "--force")
+    assert done.exit_code == 0
+    assert json.loads(record.read_text())["conclusions"]["recommendation"]["model"] == "bpo"
+    assert not [p for p in record.parent.iterdir() if p.name.startswith(".sourcing-")]
+
+
+def test_round_trip_explain_gives_the_live_chain(record):
+    live = json.loads(invoke("consult", "--answers", DEVELOPERS, "--no-input", "--format", "json").output)
+    explained = json.loads(invoke("explain", str(record), "--format", "json").output)
+    assert explained["explanations"] == [live["explanation"]]
+    for warning in live["warnings"]:
+        out = json.loads(invoke("explain", str(record), "--format", "json", "--conclusion",
+                                str(warning["fact"])).output)
+        assert out["explanations"] == [explain.tree(live["justifications"], warning["fact"])]
+
+
+# -- explain --------------------------------------------------------------------
+
+def test_explain_text_lists_the_chain_and_the_conclusions(record):
+    out = invoke("explain", str(record)).output
+    assert "finding recommended_model = staff_augmentation" in out
+    assert "<- REC-002" in out and "answer need = capacity" in out
+    assert "Conclusions to explain" in out and "[PRI-001]" in out
+
+
+@pytest.mark.parametrize("conclusion, expected", [
+    ("PRI-001", "pricing per_person"),
+    ("control_retention", "finding control_retention = tight"),
+    ("warnings", "warning managed_services"),
+])
+def test_explain_one_conclusion(record, conclusion, expected):
+    done = invoke("explain", str(record), "--conclusion", conclusion)
+    assert done.exit_code == 0 and expected in done.output
+    first_tree_line = done.output.split("\n")[2]
+    assert first_tree_line.startswith(expected) and "Conclusions to explain" not in done.output
+
+
+def test_explain_names_what_can_be_explained_when_nothing_matches(record):
+    done = invoke("explain", str(record), "--conclusion", "nonsense")
+    assert done.exit_code == 2
+    assert "--conclusion: nothing named 'nonsense'" in done.output and "allowed: recommendation" in done.output
+
+
+def test_explain_dot_shapes_and_labelled_edges(record):
+    out = invoke("explain", str(record), "--format", "dot").output
+    assert out.startswith("digraph explanation {") and out.rstrip().endswith("}")
+    assert '[shape=box, label="answer need = capacity"]' in out
+    assert "shape=doubleoctagon" in out and "shape=diamond" in out and "shape=ellipse" in out
+    assert '[label="REC-002"]' in out and "style=dashed" in out
+
+
+# -- validation -----------------------------------------------------------------
+
+def _fact_value(name, value):
+    def change(data):
+        data["answers"][name] = value
+        for fact in data["facts"]:
+            if fact["kind"] == "answer" and fact["name"] == name:
+                fact["value"], fact["label"] = value, f"answer {name} = {value}"
+    return change
+
+
+def _recommend(model):
+    def change(data):
+        data["conclusions"]["recommendation"]["model"] = model
+    return change
+
+
+def _drop_firing(index):
+    def change(data):
+        del data["firings"][index]
+        for step, firing in enumerate(data["firings"], start=1):
+            firing["step"] = step
+    return change
+
+
+@pytest.mark.parametrize("change, message", [
+    (_fact_value("daily_control", "outcomes_only"), "does not hold on the facts it matched"),
+    (_recommend("bpo"), "the recommendation does not match"),
+    (_drop_firing(3), "before anything established it"),
+    (_drop_firing(-1), "has no justification"),
+    (lambda d: d.update(schema="sourcing.audit/99"), "unknown schema version 'sourcing.audit/99'"),
+    (lambda d: d.pop("facts"), "missing key 'facts'"),
+    (lambda d: d["conclusions"]["scores"].update(bpo=100), "the scores do not match"),
+    (lambda d: d["rules"][0]["content"].update(title="edited"), "does not match its digest"),
+])
+def test_tampered_records_are_rejected(record, change, message):
+    rewrite(record, change)
+    done = invoke("explain", str(record))
+    assert done.exit_code == 2
+    assert message in done.output and done.output.count("\n") == 1
+    assert done.output.startswith(f"error: {record}: not a valid audit record: ")
+
+
+def test_an_edit_without_resealing_breaks_the_integrity_digest(record):
+    record.write_text(record.read_text().replace('"need": "capacity"', '"need": "skills"', 1))
+    done = invoke("replay", str(record))
+    assert done.exit_code == 2 and "integrity digest does not match" in done.output
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.5, 0.99])
+def test_truncated_records_are_rejected(record, cut):
+    text = record.read_text()
+    record.write_text(text[: int(len(text) * cut)])
+    done = invoke("replay", str(record))
+    assert done.exit_code == 2 and "not valid JSON (truncated?)" in done.output
+
+
+def test_reading_a_record_checks_with_the_library_api(record, kb):
+    assert audit.read(record, kb).result.recommendation == "staff_augmentation"
+    record.write_text("[]")
+    with pytest.raises(InputError, match="expected a JSON object"):
+        audit.read(record, kb)
+
+
+# -- replay ---------------------------------------------------------------------
+
+@pytest.fixture
+def kb_copy(tmp_path):
+    target = tmp_path / "kb"
+    shutil.copytree(knowledge.directory(), target,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def test_replay_on_the_same_knowledge_is_identical(record):
+    done = invoke("replay", str(record))
+    assert done.exit_code == 0
+    assert "Conclusions: identical." in done.output and "Knowledge base: unchanged" in done.output
+
+
+def test_replay_names_an_edited_weight(record, kb_copy):
+    rules = kb_copy / "rules" / "30-evidence-staff-augmentation.yaml"
+    text = rules.read_text()
+    rules.write_text(text.replace("weight: 4\n", "weight: 1\n", 1))
+    done = invoke("--knowledge", str(kb_copy), "replay", str(record))
+    assert done.exit_code == 1, done.output
+    assert "Knowledge base: changed" in done.output
+    assert "score staff_augmentation: 19 -> 16" in done.output
+    assert "EV-SA-001    edited" in done.output
+    report = json.loads(invoke("--knowledge", str(kb_copy), "replay", str(record), "--format", "json").output)
+    assert report["identical"] is False and not report["fingerprint"]["same"]
+    assert [r["rule"] for r in report["rules"] if r["change"] == "edited"] == ["EV-SA-001"]
+
+
+def test_a_reformatted_knowledge_base_keeps_its_fingerprint(record, kb_copy, kb):
+    for path in [kb_copy / "questions.yaml", *sorted((kb_copy / "rules").glob("*.yaml"))]:
+        data = yaml.safe_load(path.read_text())
+        path.write_text(yaml.safe_dump(data, sort_keys=True, default_flow_style=True, width=60))
+    assert load(kb_copy).fingerprint == kb.fingerprint
+    done = invoke("--knowledge", str(kb_copy), "replay", str(record))
+    assert done.exit_code == 0 and "Knowledge base: unchanged" in done.output
+
+
+def test_any_change_of_logic_changes_the_fingerprint(kb_copy, kb):
+    rules = kb_copy / "rules" / "10-findings.yaml"
+    rules.write_text(rules.read_text().replace("is: tight", "in: [tight, shared]", 1))
+    changed = load(kb_copy)
+    assert changed.fingerprint != kb.fingerprint
+    assert [r.id for r in changed.rules if r.digest != kb.rule(r.id).digest] == ["CTL-001"]
+
+
+# -- why-not --------------------------------------------------------------------
+
+def _apply(answers, changes):
+    trial = dict(answers)
+    trial.update((c["question"], c["to"]) for c in changes)
+    return trial
+
+
+@pytest.mark.parametrize("example", ["developer-capacity.yaml", "customer-support.yaml",
+                                     "messy-claims.yaml", "it-service-desk.json"])
+@pytest.mark.parametrize("target", MODELS)
+def test_every_counterfactual_works_and_is_minimal(advisor, example, target):
+    path = str(REPO / "examples" / example)
+    done = invoke("why-not", target, "--answers", path, "--format", "json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    answers = advisor.complete(json.loads(invoke("consult", "--answers", path, "--no-input",
+                                                 "--format", "json").output)["answers"])
+    if report["is_recommended"]:
+        assert report["counterfactuals"] == []
+        return
+    sizes = [len(cf["changes"]) for cf in report["counterfactuals"]]
+    assert sizes == sorted(sizes) and set(sizes) <= {1, 2}
+    for cf in report["counterfactuals"]:
+        changes = cf["changes"]
+        assert all(answers[c["question"]] == c["from"] != c["to"] for c in changes)
+        assert advisor.consult(_apply(answers, changes)).recommendation == target
+        for size in range(1, len(changes)):
+            for subset in combinations(changes, size):
+                assert advisor.consult(_apply(answers, subset)).recommendation != target
+
+
+def test_why_not_finds_every_single_change(advisor):
+    """Exhaustiveness on one change: every single change that works is reported."""
+    report = json.loads(invoke("why-not", "managed_services", "--answers", SUPPORT, "--format", "json").output)
+    reported = {(cf["changes"][0]["question"], cf["changes"][0]["to"])
+                for cf in report["counterfactuals"] if len(cf["changes"]) == 1}
+    base = json.loads(invoke("consult", "--answers", SUPPORT, "--no-input", "--format", "json").output)["answers"]
+    expected = {(q.id, v) for q in advisor.kb.questions for v in q.choices
+                if v != base[q.id] and advisor.evaluate(dict(base, **{q.id: v})).model == "managed_services"}
+    assert reported == expected and expected
+
+
+def test_why_not_text_explains_the_gap(record):
+    out = invoke("why-not", "bpo", str(record)).output
+    assert "Why not BPO?" in out and "Recommended: Staff augmentation" in out
+    assert "Evidence against it" in out and "EV-BPO-010" in out
+    assert "What REC-004 needs" in out and "[NOT met] finding leading_model is bpo" in out
+    assert "1. need: capacity -> process, daily_control: tight -> outcomes_only" in out
+    assert "re-checked with the experta engine" in out
+
+
+def test_why_not_says_when_no_small_change_exists():
+    out = invoke("why-not", "staff_augmentation", "--answers", SUPPORT).output
+    assert "No set of up to 2 answer changes makes Staff augmentation the recommendation" in out
+
+
+def test_why_not_the_recommended_model(record):
+    out = invoke("why-not", "staff-augmentation", str(record)).output
+    assert "Staff augmentation is the recommendation" in out and "What would have to change" not in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["why-not", "outsourcing", "--answers", SUPPORT], "MODEL: 'outsourcing' is not a model; allowed: staff_aug"),
+    (["why-not", "bpo"], "give an audit RECORD, or --answers FILE"),
+    (["why-not", "bpo", "x.json", "--answers", SUPPORT], "give an audit RECORD, or --answers FILE"),
+    (["why-not", "bpo", "--max-changes", "9", "--answers", SUPPORT], "--max-changes"),
+])
+def test_why_not_bad_arguments(args, message):
+    done = invoke(*args)
+    assert done.exit_code == 2 and message in done.output
+
+
+# -- explore --------------------------------------------------------------------
+
+def test_explore_answers_how_and_why_not():
+    commands = "how\nhow control_retention\nwhy-not bpo\nwhy-not nothing\nlist\nfly\nquit\n"
+    done = CliRunner().invoke(cli, ["consult", "--answers", DEVELOPERS, "--no-input", "--no-trace", "--explore"],
+                              input=commands)
+    assert done.exit_code == 0, done.output
+    err = done.stderr
+    assert "how [ID]" in err and "<- REC-002" in err
+    assert "finding control_retention = tight" in err
+    assert "Why not BPO?" in err and "'nothing' is not a model" in err
+    assert "Conclusions to explain" in err
+    assert "Why not" not in done.stdout  # the result alone on standard output
+
+
+def test_explore_ends_at_end_of_input():
+    done = CliRunner().invoke(cli, ["consult", "--answers", DEVELOPERS, "--no-input", "--explore"], input="how\n")
+    assert done.exit_code == 0 and "<- REC-002" in done.stderr
+
+
+def test_record_path_in_a_missing_directory_fails_cleanly(tmp_path):
+    path = Path(tmp_path) / "missing" / "record.json"
+    done = invoke("consult", "--answers", DEVELOPERS, "--no-input", "--audit", str(path))
+    assert done.exit_code == 2
+    assert f"error: {path}: cannot write" in done.output and "--set need=capacity" in done.output
+
+
+# -- generated damage -----------------------------------------------------------
+
+def _paths(value, prefix=()):
+    """Every (path, leaf) of a JSON value."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, prefix + (k,))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths(v, prefix + (i,))]
+    return [(prefix, value)]
+
+
+@pytest.fixture(scope="module")
+def pristine(advisor):
+    result = advisor.consult({"need": "capacity", "daily_control": "tight", "operating_model": "strong"})
+    return audit.build(result, advisor.kb, "0.1.0", "2026-11-29T00:00:00Z")
+
+
+leaves = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.text(max_size=12),
+                   st.sampled_from(["bpo", "managed_services", "tight", "finding", "answer", "unknown"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), reseal=st.booleans())
+def test_a_damaged_record_is_read_or_refused_never_crashes(tmp_path, advisor, pristine, data, reseal):
+    damaged = json.loads(json.dumps(pristine))
+    paths = _paths(damaged)
+    path, old = paths[data.draw(st.integers(0, len(paths) - 1))]
+    new = data.draw(leaves.filter(lambda v: v != old or type(v) is not type(old)))
+    target = damaged
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = new
+    if reseal:
+        damaged.pop("integrity")
+        damaged["integrity"] = digest(damaged)
+    file = tmp_path / "damaged.json"
+    file.write_text(json.dumps(damaged))
+    try:
+        checked = audit.read(file, advisor.kb)
+    except InputError as error:
+        assert "\n" not in str(error) and str(error).startswith(f"{file}: ")
+        return
+    assert reseal, "an edit without resealing must break the integrity digest"
+    original = pristine["conclusions"]
+    assert checked.result.recommendation == original["recommendation"]["model"]
+    assert checked.result.scores == original["scores"] and checked.result.answers == pristine["answers"]
+    explain.render(explain.tree(explain.graph(checked.result, checked.titles), checked.result.recommendation_fact().id))
