@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 
 import click
 
-from cli import audit, catalogue, render
+from cli import audit, catalogue, kb, render
 from cli.explore import Explorer
 from cli.files import refuse_existing, save_answers, write_new
 from cli.interactive import Interview
 from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session, styler, tool_version
-from expert import SourcingError
+from expert import KnowledgeError, SourcingError
 from expert import answers as answers_io
 from expert import audit as records
 from expert import report as report_io
@@ -32,6 +32,11 @@ class Group(click.Group):
             result = super().invoke(ctx)
             sys.stdout.flush()
             return result
+        except KnowledgeError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"error: the knowledge base has {len(error.problems)} problem(s); nothing was run", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
         except SourcingError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
@@ -45,11 +50,14 @@ class Group(click.Group):
 @click.option("--knowledge", "knowledge_dir", metavar="DIR", envvar="SOURCING_KNOWLEDGE",
               type=click.Path(file_okay=False), help="Use the knowledge base in DIR instead of the shipped one "
               "[env: SOURCING_KNOWLEDGE].")
+@click.option("--kb", "extensions", metavar="DIR", multiple=True, envvar="SOURCING_KB",
+              type=click.Path(file_okay=False), help="Add the rules, questions and scenarios of DIR "
+              "(repeatable) [env: SOURCING_KB, directories separated by ':'].")
 @click.pass_context
-def cli(ctx, knowledge_dir):
+def cli(ctx, knowledge_dir, extensions):
     """Advise whether to buy staff augmentation, managed services or BPO, or to
     stabilise the process first, and say why."""
-    ctx.obj = Session(knowledge_dir)
+    ctx.obj = Session(knowledge_dir, extensions)
 
 
 @cli.command()
@@ -138,3 +146,4 @@ cli.add_command(catalogue.rules)
 cli.add_command(audit.explain)
 cli.add_command(audit.why_not)
 cli.add_command(audit.replay)
+cli.add_command(kb.knowledge_base)

@@ -32,14 +32,15 @@ def styler(stream=None):
 class Session:
     """The knowledge base and advisor of one command, loaded on first use."""
 
-    def __init__(self, knowledge_dir=None):
+    def __init__(self, knowledge_dir=None, extensions=()):
         self.knowledge_dir = knowledge_dir
+        self.extensions = tuple(extensions)
         self._advisor = None
 
     @property
     def advisor(self):
         if self._advisor is None:
-            self._advisor = Advisor(load(self.knowledge_dir))
+            self._advisor = Advisor(load(self.knowledge_dir, self.extensions))
         return self._advisor
 
     @property

@@ -37,7 +37,8 @@ class Advisor:
             if fact.kind == "finding":
                 findings.setdefault(fact.name, []).append(fact.value)
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
-        decided = verdict(self.kb, findings.get(RECOMMENDED, []), findings[LEADING][0], findings[SECOND][0], scores)
+        leading, second = (findings.get(name, [None])[0] for name in (LEADING, SECOND))
+        decided = verdict(self.kb, findings.get(RECOMMENDED, []), leading, second, scores)
         open_questions = self.open_questions(answers)
         return Result(
             answers=answers, facts=facts, firings=firings, recommendation=decided.model,

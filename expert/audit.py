@@ -9,6 +9,7 @@ See docs/audit-record.md.
 """
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict
 
 from expert import yamlio
@@ -38,6 +39,7 @@ def build(result, kb, version, created):
         "created": created,
         "knowledge_base": {
             "fingerprint": kb.fingerprint, "questions": len(kb.questions),
+            "extensions": [Path(source).name for source in kb.sources[1:]],
             "rule_digests": {rule.id: rule.digest for rule in kb.rules},
         },
         "answers": dict(result.answers),

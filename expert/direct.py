@@ -43,6 +43,22 @@ class DirectEvaluator:
 
     def run(self, answers):
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
+        state = self.fire(answers)
+        recommended = self.recommended(state)
+        leading = next((v for n, v in state.findings if n == LEADING), None)
+        second = next((v for n, v in state.findings if n == SECOND), None)
+        decided = verdict(self.kb, recommended, leading, second, state.scores)
+        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.kb.rule(c[4]).position))
+        return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
+                       scores=state.scores, conclusions=conclusions)
+
+    @staticmethod
+    def recommended(state):
+        """The recommended models a run established (exactly one in a complete knowledge base)."""
+        return sorted(v for n, v in state.findings if n == RECOMMENDED)
+
+    def fire(self, answers):
+        """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
         state = _State()
         for rules in self.layers:
             pending = rules
@@ -56,13 +72,7 @@ class DirectEvaluator:
                 if len(waiting) == len(pending):
                     break
                 pending = waiting
-        recommended = sorted(v for n, v in state.findings if n == RECOMMENDED)
-        leading = next(v for n, v in state.findings if n == LEADING)
-        second = next(v for n, v in state.findings if n == SECOND)
-        decided = verdict(self.kb, recommended, leading, second, state.scores)
-        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.kb.rule(c[4]).position))
-        return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
-                       scores=state.scores, conclusions=conclusions)
+        return state
 
 
 class _State:

@@ -106,16 +106,16 @@ def dot(nodes, fact_ids):
         node = nodes[fact_id]
         fact = node["fact"]
         shape = "doubleoctagon" if fact["name"] == "recommended_model" else SHAPES.get(fact["kind"], "note")
-        lines.append(f"  f{fact_id} [shape={shape}, label={_quoted(node['label'])}];")
+        lines.append(f"  f{fact_id} [shape={shape}, label={quote_dot(node['label'])}];")
     for label, name in absences.items():
-        lines.append(f"  {name} [shape=box, style=dashed, label={_quoted(label)}];")
+        lines.append(f"  {name} [shape=box, style=dashed, label={quote_dot(label)}];")
     for source, target, rule in dict.fromkeys(edges):
-        lines.append(f"  {source} -> {target} [label={_quoted(rule)}];")
+        lines.append(f"  {source} -> {target} [label={quote_dot(rule)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _quoted(text):
+def quote_dot(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

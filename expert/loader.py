@@ -3,6 +3,7 @@
 Every problem is collected (not only the first) and reported as
 ``FILE:LINE: RULE-ID: message`` through a KnowledgeError.
 """
+from dataclasses import replace
 from pathlib import Path
 
 from expert import yamlio
@@ -14,6 +15,7 @@ from expert.model import (
 )
 
 RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references"}
+EXTENSION_KEYS = {"replaces", "disables"}
 REQUIRED_RULE_KEYS = ("id", "title", "rationale", "source", "layer", "then")
 STATUSES = ("stable", "test", "experimental", "deprecated")
 # For each kind of assertion: the keys it takes besides its own kind key.
@@ -36,76 +38,110 @@ def default_directory():
     return knowledge.directory()
 
 
-def load(directory=None):
-    """Load and validate the knowledge base in ``directory`` (default: the shipped one)."""
+def load(directory=None, extensions=()):
+    """Load and validate a knowledge base: ``directory`` (default: the shipped one) plus extensions.
+
+    An extension directory may hold ``questions.yaml`` (new questions),
+    ``rules/*.yaml`` (new rules, or rules that ``replaces:`` or ``disables:`` a
+    rule of the base) and ``scenarios/*.yaml``.
+    """
     directory = Path(directory or default_directory())
+    extensions = tuple(Path(e) for e in extensions)
     problems = []
-    reader = _Reader(directory, problems)
-    questions = reader.questions(directory / "questions.yaml")
-    models = reader.models(directory / "models.yaml")
-    rule_files = sorted((directory / "rules").glob("*.yaml"))
-    raw_rules = [item for path in rule_files for item in reader.rule_entries(path)]
-    rules = _RuleBuilder(questions, models, problems).build(raw_rules)
+    reader = _Reader(problems)
+    for root in (directory, *extensions):
+        if not root.is_dir():
+            problems.append(Problem(str(root), None, None, "is not a knowledge directory"))
     if problems:
         raise KnowledgeError(problems)
+    questions = reader.questions(directory, {})
+    for root in extensions:
+        if (root / "questions.yaml").exists():
+            reader.questions(root, questions)
+    models = reader.models(directory)
+    shipped = list(reader.rule_entries(directory))
+    added = [item for root in extensions for item in reader.rule_entries(root)]
+    rules = _RuleBuilder(questions, models, problems).build(shipped, added)
+    if problems:
+        raise KnowledgeError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     scored, fallback, areas, owners, strength, weakest = models
     fingerprint = digest({"questions": reader.raw["questions"], "models": reader.raw["models"],
                           "rules": [rule.digest for rule in rules]})
     return KnowledgeBase(
         questions=tuple(questions.values()), models=scored, fallback=fallback, areas=areas,
         owners=owners, strength=strength, weakest=weakest, rules=rules, fingerprint=fingerprint,
+        sources=tuple(str(root) for root in (directory, *extensions)),
     )
 
 
 class _Reader:
     """Reads the questions, models and rule files, noting structural problems."""
 
-    def __init__(self, directory, problems):
-        self.directory = directory
+    def __init__(self, problems):
         self.problems = problems
-        self.raw = {"questions": None, "models": None}  # parsed documents, for the fingerprint
+        self.raw = {"questions": [], "models": None}  # parsed documents, for the fingerprint
 
-    def _name(self, path):
+    @staticmethod
+    def _name(path, root):
+        """``path`` as shown in messages: relative to the folder holding its knowledge directory."""
         try:
-            return str(path.relative_to(self.directory.parent))
+            return str(path.relative_to(root.parent))
         except ValueError:
             return str(path)
 
-    def _document(self, path, top_key):
+    def _inside(self, path, root):
+        """False (and a problem noted) when ``path`` resolves outside ``root``, e.g. through a symlink."""
+        if path.resolve().is_relative_to(root.resolve()):
+            return True
+        self.problems.append(Problem(self._name(path, root), None, None,
+                                     "points outside its knowledge directory; refused"))
+        return False
+
+    def _document(self, path, root, top_key):
+        name = self._name(path, root)
+        if not self._inside(path, root):
+            return []
         try:
-            document = yamlio.read_file(path, self._name(path))
+            document = yamlio.read_file(path, name)
         except InputError as error:
-            self.problems.append(Problem(self._name(path), None, None, error.message))
+            self.problems.append(Problem(name, None, None, error.message))
             return []
         if not isinstance(document, dict) or not isinstance(document.get(top_key), list):
-            self.problems.append(Problem(self._name(path), 1, None, f"expected a mapping with a '{top_key}' list"))
+            self.problems.append(Problem(name, 1, None, f"expected a mapping with a '{top_key}' list"))
             return []
         return document[top_key]
 
-    def _note(self, path, node, rule_id, message):
-        self.problems.append(Problem(self._name(path), getattr(node, "line", None), rule_id, message))
+    def _note(self, name, node, rule_id, message):
+        self.problems.append(Problem(name, getattr(node, "line", None), rule_id, message))
 
-    def questions(self, path):
-        result = {}
-        self.raw["questions"] = entries = self._document(path, "questions")
+    def questions(self, root, result):
+        """Add the questions of ``root``/questions.yaml to ``result`` ({id: Question}); return it."""
+        path = root / "questions.yaml"
+        name = self._name(path, root)
+        entries = self._document(path, root, "questions")
+        self.raw["questions"] += entries
         for entry in entries:
             if not _has(entry, ("id", "prompt", "values")) or not isinstance(entry["values"], dict):
-                self._note(path, entry, None, "a question needs id, prompt and a mapping of values to help lines")
+                self._note(name, entry, None, "a question needs id, prompt and a mapping of values to help lines")
                 continue
             values = tuple(str(_yaml_word(v)) for v in entry["values"])
             if UNKNOWN in values:
-                self._note(path, entry, entry["id"], "'unknown' is implicit; do not declare it")
+                self._note(name, entry, entry["id"], "'unknown' is implicit; do not declare it")
             if entry["id"] in result:
-                self._note(path, entry, entry["id"], "duplicate question id")
+                self._note(name, entry, entry["id"], "duplicate question id")
+                continue
             result[entry["id"]] = Question(
                 id=entry["id"], prompt=str(entry["prompt"]), values=values,
                 help=tuple((str(_yaml_word(k)), str(v)) for k, v in entry["values"].items()),
+                file=name, line=entry.line or 0,
             )
         return result
 
-    def models(self, path):
+    def models(self, root):
+        path = root / "models.yaml"
+        name = self._name(path, root)
         try:
-            self.raw["models"] = document = yamlio.read_file(path, self._name(path))
+            self.raw["models"] = document = yamlio.read_file(path, name)
             scored = tuple(Model(m["id"], m["label"], m["summary"]) for m in document["models"])
             fb = document["fallback"]
             fallback = Model(fb["id"], fb["label"], fb["summary"])
@@ -117,16 +153,18 @@ class _Reader:
             )
             weakest = str(document["strength"]["otherwise"])
         except InputError as error:
-            self.problems.append(Problem(self._name(path), None, None, error.message))
+            self.problems.append(Problem(name, None, None, error.message))
         except (KeyError, TypeError, ValueError) as error:
-            self.problems.append(Problem(self._name(path), None, None, f"malformed models file ({error})"))
+            self.problems.append(Problem(name, None, None, f"malformed models file ({error})"))
         else:
             return scored, fallback, areas, owners, strength, weakest
         return (), Model("stabilize_first", "", ""), (), (), (), "weak"
 
-    def rule_entries(self, path):
-        for entry in self._document(path, "rules"):
-            yield self._name(path), entry
+    def rule_entries(self, root):
+        """(file name, raw entry) for every rule of ``root``/rules/*.yaml, in file order."""
+        for path in sorted((root / "rules").glob("*.yaml")):
+            for entry in self._document(path, root, "rules"):
+                yield self._name(path, root), entry
 
 
 def _has(entry, keys):
@@ -144,21 +182,24 @@ class _RuleBuilder:
         self.areas = tuple(a for a, _ in areas)
         self.owners = owners
         self.problems = problems
+        self.unchecked = []  # rules refused for other reasons whose conditions are still checked
 
-    def build(self, raw_rules):
-        parsed = []
-        seen = {}
-        for position, (file, entry) in enumerate(raw_rules):
-            rule = self._parse(file, entry, position)
-            if rule is None:
-                continue
-            if rule.id in seen:
-                self._note(file, entry, rule.id, f"duplicate rule id (first defined at {seen[rule.id]})")
-                continue
-            seen[rule.id] = f"{file}:{rule.line}"
-            parsed.append(rule)
+    def build(self, shipped, added=()):
+        """RuleSpecs from the base's (file, entry) pairs, then the extensions' in order.
+
+        An extension rule with ``replaces: ID`` takes the place of rule ID; one with
+        ``disables: ID`` (or a list) removes it; any other reuse of an id is an error.
+        """
+        rules = {}  # id -> RuleSpec, in firing position order
+        for file, entry in shipped:
+            rule = self._parse(file, entry, extension=False)
+            if rule is not None and self._unique(rules, rule.id, file, entry, extension=False):
+                rules[rule.id] = rule
+        for file, entry in added:
+            self._extend(rules, file, entry)
+        parsed = [replace(rule, position=position) for position, rule in enumerate(rules.values())]
         asserted = self._asserted_findings(parsed)
-        for rule in parsed:
+        for rule in parsed + self.unchecked:
             if rule.when is not None:
                 self._check_condition(rule, rule.when, asserted, negated=False)
         return tuple(parsed)
@@ -166,7 +207,68 @@ class _RuleBuilder:
     def _note(self, file, node, rule_id, message):
         self.problems.append(Problem(file, getattr(node, "line", None), rule_id, message))
 
-    def _parse(self, file, entry, position):
+    def _unique(self, rules, rule_id, file, entry, extension=True):
+        """True when ``rule_id`` is new; otherwise note the duplicate and return False."""
+        if rule_id not in rules:
+            return True
+        first = rules[rule_id]
+        hint = f"; to change it, say 'replaces: {rule_id}' or 'disables: {rule_id}'" if extension else ""
+        self._note(file, entry, rule_id, f"duplicate rule id (first defined at {first.file}:{first.line}){hint}")
+        return False
+
+    def _targets(self, rules, file, entry, key):
+        """The existing rule ids named by ``entry[key]`` (text or a list); problems noted for the others."""
+        named = entry.get(key)
+        named = [named] if isinstance(named, str) else named
+        if not isinstance(named, list) or not named or not all(isinstance(n, str) for n in named):
+            self._note(file, entry, entry.get("id"), f"'{key}' takes a rule id or a list of rule ids")
+            return []
+        missing = [n for n in named if n not in rules]
+        for name in missing:
+            self._note(file, entry, entry.get("id"), f"'{key}: {name}' names no rule defined before this one")
+        return [n for n in named if n in rules]
+
+    def _extend(self, rules, file, entry):
+        """Apply one extension entry: a new rule, a replacement, and/or disabled rules."""
+        if isinstance(entry, dict) and "disables" in entry and "then" not in entry and "layer" not in entry:
+            self._disable_only(rules, file, entry)
+            return
+        rule = self._parse(file, entry, extension=True)
+        if not isinstance(entry, dict):
+            return
+        disabled = self._targets(rules, file, entry, "disables") if "disables" in entry else []
+        target = entry.get("replaces")
+        if target is not None and (not isinstance(target, str) or target not in rules):
+            self._note(file, entry, entry.get("id"), f"'replaces: {target}' names no rule defined before this one")
+            target = None
+        if rule is None:
+            if target is None and isinstance(entry.get("id"), str):
+                self._unique(rules, entry["id"], file, entry)  # a reused id is reported even on a broken rule
+            return
+        if target is not None:
+            if rule.id != target and not self._unique(rules, rule.id, file, entry):
+                return
+            rebuilt = {(rule.id if k == target else k): (rule if k == target else v) for k, v in rules.items()}
+            rules.clear()
+            rules.update(rebuilt)
+        elif self._unique(rules, rule.id, file, entry):
+            rules[rule.id] = rule
+        for rule_id in disabled:
+            rules.pop(rule_id, None)
+
+    def _disable_only(self, rules, file, entry):
+        rule_id = entry.get("id")
+        allowed = {"id", "title", "rationale", "source", "references", "status", "disables"}
+        for key in sorted(set(map(str, entry)) - allowed):
+            self._note(file, entry, rule_id, f"unknown key '{key}' in a disabling entry; allowed: "
+                                             f"{', '.join(sorted(allowed))}")
+        for key in ("id", "title", "rationale", "source"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                self._note(file, entry, rule_id, f"missing '{key}' (a disabling entry says who and why)")
+        for target in self._targets(rules, file, entry, "disables"):
+            del rules[target]
+
+    def _parse(self, file, entry, extension):
         if not isinstance(entry, dict):
             self._note(file, entry, None, "a rule must be a mapping")
             return None
@@ -175,8 +277,10 @@ class _RuleBuilder:
             self._note(file, entry, None, "a rule needs an 'id' (text)")
             return None
         ok = True
-        for key in sorted(set(map(str, entry)) - RULE_KEYS):
-            self._note(file, entry, rule_id, f"unknown key '{key}'; allowed: {', '.join(sorted(RULE_KEYS))}")
+        allowed = RULE_KEYS | (EXTENSION_KEYS if extension else set())
+        for key in sorted(set(map(str, entry)) - allowed):
+            hint = " (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS else ""
+            self._note(file, entry, rule_id, f"unknown key '{key}'{hint}; allowed: {', '.join(sorted(allowed))}")
             ok = False
         for key in REQUIRED_RULE_KEYS:
             if key not in entry or entry[key] in (None, "", []):
@@ -198,12 +302,16 @@ class _RuleBuilder:
         when = self._condition(entry["when"]) if entry.get("when") is not None else None
         then = self._assertions(entry.get("then"), layer)
         if not ok or then is None or (entry.get("when") is not None and when is None):
+            if when is not None:  # still check its condition against the catalogue: every problem at once
+                self.unchecked.append(RuleSpec(id=rule_id, title="", rationale="", source="", layer=layer,
+                                               status=status, when=when, then=(), position=0, file=file,
+                                               line=entry.line or 0))
             return None
         references = entry.get("references") or ()
         return RuleSpec(
             id=rule_id, title=entry["title"].strip(), rationale=" ".join(entry["rationale"].split()),
             source=entry["source"].strip(), layer=layer, status=status, when=when, then=then,
-            position=position, file=file, line=entry.line or 0,
+            position=0, file=file, line=entry.line or 0,
             references=tuple(str(r) for r in references), content=canonical(entry), digest=digest(entry),
         )
 

@@ -31,6 +31,8 @@ class Question:
     prompt: str
     values: Tuple[str, ...]
     help: Tuple[Tuple[str, str], ...]
+    file: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
 
     @property
     def choices(self):
@@ -129,6 +131,7 @@ class KnowledgeBase:
     weakest: str
     rules: Tuple[RuleSpec, ...]
     fingerprint: str = ""  # digest of every question, model and rule (see expert.canonical)
+    sources: Tuple[str, ...] = ()  # the knowledge directory, then the extension directories
 
     def question(self, qid):
         """The question with id ``qid`` (KeyError if none)."""

@@ -23,6 +23,8 @@ def verdict(kb, recommended, leading, second, scores):
         raise EngineError(f"the knowledge base concluded {len(recommended)} recommended models "
                           f"({', '.join(recommended) or 'none'}); exactly one is required")
     model = recommended[0]
+    if leading is None:
+        raise EngineError("no scoring rule fired, so nothing ranked the models (see 'sourcing kb lint')")
     runner_up = leading if model == kb.fallback.id else second
     margin = scores[model] - scores[runner_up] if model in scores else None
     return Verdict(model, runner_up, margin)

@@ -1,7 +1,7 @@
 """Scenario cases kept beside the rules: answers, the expected model, warnings that must (not) appear."""
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, FrozenSet, Tuple
 
 from expert import yamlio
 from expert.answers import normalise
@@ -26,22 +26,30 @@ class Scenario:
     line: int
 
 
-def load(kb, directory=None):
-    """Every scenario in ``directory`` (default: knowledge/scenarios), validated against ``kb``."""
-    if directory is None:
-        import knowledge
-        directory = knowledge.directory() / "scenarios"
-    problems, scenarios = [], []
-    for path in sorted(Path(directory).glob("*.yaml")):
-        name = f"{Path(directory).name}/{path.name}"
-        try:
-            document = yamlio.read_file(path, name)
-        except InputError as error:
-            problems.append(Problem(name, None, None, error.message))
-            continue
-        for entry in (document or {}).get("scenarios", []):
-            scenario = _parse(kb, name, entry, problems)
-            if scenario is not None:
+def load(kb):
+    """Every scenario in the ``scenarios/`` folder of each of ``kb``'s directories, validated against ``kb``."""
+    problems, scenarios, seen = [], [], {}
+    for root in map(Path, kb.sources):
+        for path in sorted((root / "scenarios").glob("*.yaml")):
+            name = str(path.relative_to(root.parent))
+            try:
+                document = yamlio.read_file(path, name)
+            except InputError as error:
+                problems.append(Problem(name, None, None, error.message))
+                continue
+            entries = document.get("scenarios") if isinstance(document, dict) else None
+            if not isinstance(entries, list):
+                problems.append(Problem(name, 1, None, "expected a mapping with a 'scenarios' list"))
+                continue
+            for entry in entries:
+                scenario = _parse(kb, name, entry, problems)
+                if scenario is None:
+                    continue
+                if scenario.id in seen:
+                    problems.append(Problem(name, scenario.line, scenario.id,
+                                            f"duplicate scenario id (first defined at {seen[scenario.id]})"))
+                    continue
+                seen[scenario.id] = f"{name}:{scenario.line}"
                 scenarios.append(scenario)
     if problems:
         raise KnowledgeError(problems)
@@ -75,14 +83,37 @@ def _parse(kb, name, entry, problems):
     )
 
 
-def check(advisor, scenario):
-    """Run one scenario; return the list of its failures (empty when it passes)."""
+@dataclass(frozen=True)
+class Run:
+    """One scenario run: its failures (none when it passes) and the rules that fired."""
+
+    scenario: Scenario
+    failures: Tuple[str, ...]
+    fired: FrozenSet[str]
+
+    @property
+    def passed(self):
+        return not self.failures
+
+
+def run(advisor, scenario):
+    """Run one scenario through the experta engine and check its expectations."""
     result = advisor.consult(scenario.answers)
+    fired = frozenset(f.rule for f in result.firings)
+    return Run(scenario=scenario, failures=tuple(_failures(scenario, result, fired)), fired=fired)
+
+
+def coverage(kb, runs):
+    """(rule ids fired by at least one run, rule ids fired by none), each in knowledge-base order."""
+    fired = set().union(*(r.fired for r in runs)) if runs else set()
+    return [r.id for r in kb.rules if r.id in fired], [r.id for r in kb.rules if r.id not in fired]
+
+
+def _failures(scenario, result, fired):
     failures = []
     if result.recommendation != scenario.model:
         failures.append(f"model {result.recommendation}, expected {scenario.model}")
     warned = {w.rule for w in result.warnings}
-    fired = {f.rule for f in result.firings}
     failures += [f"warning {w} did not appear" for w in scenario.warnings if w not in warned]
     failures += [f"warning {w} appeared" for w in scenario.no_warnings if w in warned]
     failures += [f"rule {r} did not fire" for r in scenario.fires if r not in fired]

@@ -16,7 +16,7 @@ def test_there_is_a_scenario_for_every_guide_and_wrong_fit_bullet():
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_scenario(scenario):
-    assert scenarios.check(_ADVISOR, scenario) == [], f"{scenario.file}:{scenario.line} cites: {scenario.source}"
+    assert scenarios.run(_ADVISOR, scenario).failures == (), f"{scenario.file}:{scenario.line} cites: {scenario.source}"
 
 
 def test_scenarios_fire_every_rule():
@@ -30,6 +30,6 @@ def test_a_failing_expectation_is_reported():
     base = SCENARIOS[0]
     wrong = scenarios.Scenario(**{**base.__dict__, "model": "bpo", "warnings": ("WRN-BPO-003",),
                                   "no_warnings": tuple(w.rule for w in _ADVISOR.consult(base.answers).warnings)})
-    failures = scenarios.check(_ADVISOR, wrong)
+    failures = scenarios.run(_ADVISOR, wrong).failures
     assert any(f.startswith("model staff_augmentation, expected bpo") for f in failures)
     assert "warning WRN-BPO-003 did not appear" in failures

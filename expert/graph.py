@@ -1,0 +1,98 @@
+"""The dependency graph of a knowledge base: questions and findings feed rules, rules assert facts."""
+from dataclasses import dataclass
+from typing import Tuple
+
+from expert.conditions import branches
+from expert.explain import quote_dot
+from expert.model import RECOMMENDED
+
+SHAPES = {"question": "box", "finding": "ellipse", "rule": "component", "evidence": "diamond",
+          "conclusion": "note", "recommendation": "doubleoctagon"}
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    label: str = ""
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Graph:
+    nodes: Tuple[Tuple[str, str, str], ...]  # (node id, kind, label)
+    edges: Tuple[Edge, ...]
+
+    def to_dict(self):
+        return {"nodes": [{"id": n, "kind": k, "label": label} for n, k, label in self.nodes],
+                "edges": [{"from": e.source, "to": e.target, "label": e.label, "negated": e.negated}
+                          for e in self.edges]}
+
+
+def dependencies(kb):
+    """Questions -> rules (reads), findings -> rules (tests; negated when under 'not'),
+    rules -> findings, evidence and conclusions (asserts)."""
+    nodes, edges = {}, []
+
+    def node(kind, name, label=None):
+        node_id = f"{kind}:{name}"
+        nodes.setdefault(node_id, (node_id, kind, label or name))
+        return node_id
+
+    for rule in kb.rules:
+        rule_node = node("rule", rule.id, f"{rule.id}\n{rule.title}")
+        tests = {}
+        for branch in branches(rule.when, kb.question_map):
+            for atom, positive in branch:
+                source = node("question" if atom.kind == "answer" else "finding", atom.name)
+                tests[source] = tests.get(source, True) and positive
+        for source, positive in tests.items():
+            edges.append(Edge(source, rule_node, "reads" if source.startswith("question") else "tests",
+                              negated=not positive))
+        for a in rule.then:
+            edges.append(_assertion_edge(rule_node, a, node))
+    return Graph(nodes=tuple(nodes.values()), edges=tuple(dict.fromkeys(edges)))
+
+
+def _assertion_edge(rule_node, a, node):
+    if a.kind == "finding":
+        return Edge(rule_node, node("finding", a.name), a.value)
+    if a.kind == "recommend":
+        return Edge(rule_node, node("recommendation", RECOMMENDED, "recommended model"), a.name)
+    if a.kind == "evidence":
+        return Edge(rule_node, node("evidence", a.name, f"evidence for {a.name}"), f"{a.weight:+}")
+    if a.kind == "score":
+        return Edge(rule_node, node("finding", "leading_model"), "ranks")
+    return Edge(rule_node, node("conclusion", f"{a.kind}:{a.name}", f"{a.kind} {a.name}"), a.value or "")
+
+
+def to_dot(graph):
+    """Graphviz DOT: one shape per kind of node; negated tests dashed."""
+    lines = ["digraph knowledge {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
+             '  edge [fontname="Helvetica", fontsize=9];']
+    ids = {node_id: f"n{i}" for i, (node_id, _, _) in enumerate(graph.nodes)}
+    for node_id, kind, label in graph.nodes:
+        lines.append(f"  {ids[node_id]} [shape={SHAPES[kind]}, label={quote_dot(label)}];")
+    for e in graph.edges:
+        style = ", style=dashed" if e.negated else ""
+        lines.append(f"  {ids[e.source]} -> {ids[e.target]} [label={quote_dot(e.label)}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_text(graph):
+    """One block per rule: what it reads and tests, what it asserts."""
+    incoming, outgoing = {}, {}
+    for e in graph.edges:
+        incoming.setdefault(e.target, []).append(e)
+        outgoing.setdefault(e.source, []).append(e)
+    lines = []
+    for node_id, kind, label in graph.nodes:
+        if kind != "rule":
+            continue
+        inputs = [("not " if e.negated else "") + e.source for e in incoming.get(node_id, [])]
+        outputs = [e.target + (f" = {e.label}" if e.label else "") for e in outgoing.get(node_id, [])]
+        lines.append(f"{node_id.split(':', 1)[1]}")
+        lines.append(f"  <- {', '.join(inputs) or 'always'}")
+        lines.append(f"  -> {', '.join(outputs)}")
+    return "\n".join(lines) + "\n"

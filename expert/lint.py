@@ -1,0 +1,348 @@
+"""Static and exhaustive checks of a knowledge base, each with a stable code and severity.
+
+Static checks read the rules only: rules that can never fire, cycles through
+findings, unused questions, findings and values, rules with the same
+conditions that conflict or repeat each other. The completeness check runs the
+rules (through the direct evaluator) on the whole answer space when it is
+small enough, otherwise on a seeded random sample, and reports every kind of
+failure with a counter-example answer set.
+"""
+import random
+from dataclasses import dataclass, field
+from itertools import product
+from math import prod
+from typing import Dict, Optional, Tuple
+
+from expert.conditions import atoms, branches
+from expert.direct import DirectEvaluator
+from expert.model import CONTENDER, LEADING, RECOMMENDED, SECOND, UNKNOWN
+
+# code: (severity, what it means)
+CHECKS = {
+    "KB101": ("error", "a rule can never fire"),
+    "KB102": ("error", "rules form a cycle through findings"),
+    "KB103": ("error", "some answers give no recommended model"),
+    "KB104": ("error", "some answers give several recommended models"),
+    "KB105": ("error", "rules with the same conditions recommend different models"),
+    "KB106": ("error", "a rule fires for no answers at all (whole answer space run)"),
+    "KB107": ("error", "the rules fail on some answers"),
+    "KB201": ("warning", "a question no rule reads"),
+    "KB202": ("warning", "a finding no rule uses"),
+    "KB203": ("warning", "rules with the same conditions assert different values of one finding"),
+    "KB204": ("warning", "rules with the same conditions assert the same facts"),
+    "KB205": ("warning", "a rule fired for none of the sampled answers"),
+    "KB301": ("info", "a question value no rule tests"),
+}
+BUILT_IN_FINDINGS = {LEADING: "scoring", SECOND: "scoring", CONTENDER: "scoring", RECOMMENDED: "recommendation"}
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    location: str  # FILE:LINE, or the knowledge base
+    rule: Optional[str]
+    message: str
+    example: Optional[Dict[str, str]] = None  # a counter-example answer set
+
+    @property
+    def severity(self):
+        return CHECKS[self.code][0]
+
+    def to_dict(self):
+        data = {"code": self.code, "severity": self.severity, "location": self.location, "rule": self.rule,
+                "message": self.message}
+        if self.example is not None:
+            data["example"] = self.example
+        return data
+
+
+@dataclass
+class Report:
+    issues: Tuple[Issue, ...]
+    space: int  # size of the whole answer space
+    exhaustive: bool
+    runs: int  # answer sets evaluated
+    seed: Optional[int]
+    rules: int = 0
+    counts: Dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self):
+        """True when an error-level check failed."""
+        return any(i.severity == "error" for i in self.issues)
+
+    def to_dict(self):
+        return {
+            "ok": not self.failed,
+            "completeness": {"answer_space": self.space, "method": "exhaustive" if self.exhaustive else "sampled",
+                             "answer_sets": self.runs, "seed": self.seed},
+            "counts": {s: sum(i.severity == s for i in self.issues) for s in SEVERITIES},
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
+
+def lint(kb, samples=20000, seed=0, exhaustive_limit=100000):
+    """Run every check on ``kb``; the answer space is enumerated when no larger than ``exhaustive_limit``."""
+    issues = []
+    issues += _never_fire(kb)
+    issues += _cycles(kb)
+    issues += _same_conditions(kb)
+    issues += _unused(kb)
+    space = prod(len(q.choices) for q in kb.questions)
+    exhaustive = space <= exhaustive_limit
+    completeness, runs = _completeness(kb, exhaustive, samples, seed)
+    dead = {i.rule for i in issues if i.code == "KB101"}
+    issues += [i for i in completeness if i.rule not in dead]
+    order = {code: n for n, code in enumerate(CHECKS)}
+    issues.sort(key=lambda i: (SEVERITIES.index(i.severity), order[i.code], _position(kb, i.rule)))
+    return Report(issues=tuple(issues), space=space, exhaustive=exhaustive, runs=runs,
+                  seed=None if exhaustive else seed, rules=len(kb.rules))
+
+
+def _position(kb, rule_id):
+    try:
+        return kb.rule(rule_id).position
+    except KeyError:
+        return -1
+
+
+def _where(item):
+    """FILE:LINE of a rule or question."""
+    return f"{item.file}:{item.line}"
+
+
+def _literal_key(branch):
+    return frozenset((a.kind, a.name, a.values, positive) for a, positive in branch)
+
+
+def _contradicts(branch):
+    """True when a branch requires a finding and also its absence."""
+    required = {}
+    for a, positive in branch:
+        if positive and a.kind == "finding":
+            required.setdefault(a.name, []).append(set(a.values) if a.values else None)
+    for a, positive in branch:
+        if positive or a.kind != "finding" or a.name not in required:
+            continue
+        for values in required[a.name]:
+            if a.values is None or (values is not None and values <= set(a.values)):
+                return True
+    return False
+
+
+def _asserts(rule, kb):
+    """(finding, value) pairs a rule can assert; the scoring action asserts every ranking finding."""
+    for a in rule.then:
+        if a.kind == "finding":
+            yield a.name, a.value
+        elif a.kind == "recommend":
+            yield RECOMMENDED, a.name
+        elif a.kind == "score":
+            for name in (LEADING, SECOND, CONTENDER):
+                for model in kb.models:
+                    yield name, model.id
+
+
+def _never_fire(kb):
+    """KB101: rules whose every branch contradicts itself or needs a finding no firable rule asserts."""
+    live = {rule.id: [b for b in branches(rule.when, kb.question_map) if not _contradicts(b)] for rule in kb.rules}
+    reachable, firable = set(), set()
+    changed = True
+    while changed:
+        changed = False
+        for rule in kb.rules:
+            if rule.id in firable:
+                continue
+            for branch in live[rule.id]:
+                needs = [a for a, positive in branch if positive and a.kind == "finding"]
+                if all(any((a.name, v) in reachable for v in (a.values or _values_of(reachable, a.name)))
+                       for a in needs):
+                    firable.add(rule.id)
+                    reachable.update(_asserts(rule, kb))
+                    changed = True
+                    break
+    issues = []
+    for rule in kb.rules:
+        if rule.id in firable:
+            continue
+        if not live[rule.id]:
+            reason = "its conditions contradict each other"
+        else:
+            missing = sorted({f"{a.name}" + (f" = {'/'.join(a.values)}" if a.values else "")
+                              for branch in live[rule.id] for a, positive in branch
+                              if positive and a.kind == "finding"
+                              and not any((a.name, v) in reachable for v in (a.values or _values_of(reachable, a.name)))})
+            reason = f"it needs finding {', '.join(missing)}, which no rule that can fire asserts"
+        issues.append(Issue("KB101", _where(rule), rule.id, f"can never fire: {reason}"))
+    return issues
+
+
+def _values_of(reachable, name):
+    return [v for n, v in reachable if n == name]
+
+
+def _cycles(kb):
+    """KB102: strongly connected rules (A asserts a finding value B tests, ..., back to A)."""
+    asserted_by = {}
+    for rule in kb.rules:
+        for pair in _asserts(rule, kb):
+            asserted_by.setdefault(pair, set()).add(rule.id)
+    edges = {rule.id: set() for rule in kb.rules}
+    for rule in kb.rules:
+        for a in atoms(rule.when):
+            if a.kind != "finding":
+                continue
+            for (name, value), sources in asserted_by.items():
+                if name == a.name and (a.values is None or value in a.values):
+                    for source in sources:
+                        edges[source].add(rule.id)
+    issues = []
+    for component in _strongly_connected(edges, [r.id for r in kb.rules]):
+        if len(component) > 1 or component[0] in edges[component[0]]:
+            members = sorted(component, key=lambda r: kb.rule(r).position)
+            first = kb.rule(members[0])
+            issues.append(Issue("KB102", _where(first), first.id,
+                                f"cycle through findings: {' -> '.join(members + [members[0]])}"))
+    return issues
+
+
+def _strongly_connected(edges, order):
+    """Tarjan's algorithm, iterative; components in a deterministic order."""
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+    for start in order:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    found.append(component)
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(edges[child]))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return found
+
+
+def _same_conditions(kb):
+    """KB105/KB203/KB204: pairs of rules with equivalent conditions that conflict or repeat."""
+    groups = {}
+    for rule in kb.rules:
+        key = frozenset(_literal_key(b) for b in branches(rule.when, kb.question_map))
+        groups.setdefault(key, []).append(rule)
+    issues = []
+    for rules in groups.values():
+        for i, first in enumerate(rules):
+            for second in rules[i + 1:]:
+                issues += _compare_pair(first, second)
+    return issues
+
+
+def _compare_pair(first, second):
+    pair = f"{first.id} and {second.id} have the same conditions"
+    if set(first.then) == set(second.then):
+        return [Issue("KB204", _where(second), second.id, f"{pair} and assert the same facts")]
+    found = []
+    recommends = {a.name for a in first.then if a.kind == "recommend"} ^ {a.name for a in second.then
+                                                                         if a.kind == "recommend"}
+    if len(recommends) > 1 or (recommends and all(any(a.kind == "recommend" for a in r.then)
+                                                  for r in (first, second))):
+        found.append(Issue("KB105", _where(second), second.id, f"{pair} but recommend different models"))
+    values = {}
+    for rule in (first, second):
+        for a in rule.then:
+            if a.kind == "finding":
+                values.setdefault(a.name, {}).setdefault(a.value, rule.id)
+    for name, by_value in values.items():
+        if len(set(by_value.values())) > 1 and len(by_value) > 1:
+            shown = ", ".join(f"{v} ({r})" for v, r in by_value.items())
+            found.append(Issue("KB203", _where(second), second.id, f"{pair} but assert {name} = {shown}"))
+    return found
+
+
+def _unused(kb):
+    """KB201/KB202/KB301: questions no rule reads, findings no rule tests, values no rule tests."""
+    read, tested_values, tested_findings = set(), {}, set()
+    for rule in kb.rules:
+        for a in atoms(rule.when):
+            if a.kind == "answer":
+                read.add(a.name)
+            else:
+                tested_findings.add(a.name)
+        for branch in branches(rule.when, kb.question_map):
+            for a, _ in branch:
+                if a.kind == "answer":
+                    tested_values.setdefault(a.name, set()).update(a.values)
+    issues = []
+    for question in kb.questions:
+        if question.id not in read:
+            issues.append(Issue("KB201", _where(question), None, f"no rule reads question '{question.id}'"))
+            continue
+        for value in question.values:
+            if value not in tested_values.get(question.id, ()):
+                issues.append(Issue("KB301", _where(question), None, f"no rule tests {question.id} = {value}"))
+    for rule in kb.rules:
+        for name, _ in _asserts(rule, kb):
+            if name not in tested_findings and name not in BUILT_IN_FINDINGS:
+                issues.append(Issue("KB202", _where(rule), rule.id, f"no rule uses finding '{name}'"))
+                tested_findings.add(name)  # report each finding once
+    return issues
+
+
+def _answer_sets(kb, exhaustive, samples, seed):
+    questions = [q.id for q in kb.questions]
+    if exhaustive:
+        for values in product(*(q.choices for q in kb.questions)):
+            yield dict(zip(questions, values))
+        return
+    rng = random.Random(seed)
+    for _ in range(samples):
+        yield {q.id: rng.choice(q.choices) for q in kb.questions}
+
+
+def _completeness(kb, exhaustive, samples, seed):
+    """KB103/KB104/KB107 with a counter-example each, and rules that never fired (KB106/KB205)."""
+    evaluator = DirectEvaluator(kb)
+    failures, fired, runs = {}, set(), 0
+    for answers in _answer_sets(kb, exhaustive, samples, seed):
+        runs += 1
+        state = evaluator.fire(answers)
+        fired |= state.fired
+        models = evaluator.recommended(state)
+        if len(models) != 1:
+            code = "KB103" if not models else "KB104"
+            failures.setdefault((code, tuple(models)), [answers, 0])[1] += 1
+        elif not any(n == LEADING for n, _ in state.findings):
+            failures.setdefault(("KB107", ()), [answers, 0])[1] += 1
+    scope = "of all" if exhaustive else "of the sampled"
+    issues = []
+    for (code, models), (example, count) in failures.items():
+        what = {"KB103": "no recommended model", "KB104": f"several recommended models ({', '.join(models)})",
+                "KB107": "a recommendation but no ranking (no scoring rule fired)"}[code]
+        shown = {q: v for q, v in example.items() if v != UNKNOWN}
+        issues.append(Issue(code, "knowledge base", None, f"{count} {scope} {runs} answer sets give {what}",
+                            example=shown))
+    for rule in kb.rules:
+        if rule.id not in fired:
+            code = "KB106" if exhaustive else "KB205"
+            issues.append(Issue(code, _where(rule), rule.id, f"fired for none {scope} {runs} answer sets"))
+    return issues, runs

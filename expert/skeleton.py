@@ -1,0 +1,20 @@
+"""A commented skeleton rule file for knowledge engineers to start from."""
+from string import Template
+
+import knowledge
+
+LAYERS = ("findings", "readiness", "evidence", "consequences")
+THEN = {
+    "findings": '      - finding: my_finding        # a new finding, tested by later rules\n        value: "yes"',
+    "readiness": '      - finding: my_finding\n        value: "yes"',
+    "evidence": "      - evidence: bpo              # a model: staff_augmentation, managed_services, bpo\n"
+                "        weight: 1                  # positive: evidence for; negative: against",
+    "consequences": "      - note: my_topic            # or warning: MODEL / gap: AREA / pricing: STRUCTURE, with text\n"
+                    "        text: What the buyer should know when this holds.",
+}
+
+
+def rule_file(rule_id, layer, title):
+    """The text of a skeleton rule file with one rule of ``layer``."""
+    template = Template((knowledge.directory() / "templates" / "rule.yaml.tmpl").read_text(encoding="utf-8"))
+    return template.substitute(id=rule_id, layer=layer, title=title, then=THEN[layer])
