@@ -79,7 +79,7 @@ def _record_heading(checked):
             f"{checked.fingerprint}): {checked.result.recommendation} ({checked.result.strength})\n")
 
 
-@click.command("why-not")
+@click.command("why-not", short_help="WHY-NOT: why a model was not recommended, and what would have to change.")
 @click.argument("model")
 @click.argument("record", required=False, type=click.Path(dir_okay=False))
 @click.option("--answers", "answers_file", metavar="FILE", help="YAML or JSON answers file; '-' reads standard input.")
@@ -111,7 +111,7 @@ def why_not(session, model, record, answers_file, settings, max_changes, output_
         click.echo(audit_render.why_not_text(analysis, kb, style), nl=False, color=style.enabled)
 
 
-@click.command()
+@click.command(short_help="Re-run a record on today's knowledge base; exit 1 if the advice changed.")
 @click.argument("record", type=click.Path(dir_okay=False))
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True)
 @click.pass_context

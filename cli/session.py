@@ -3,8 +3,6 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version as package_version
 
-from cli import render
-from expert import Advisor, load
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -26,7 +24,8 @@ def colour_enabled(stream=None):
 
 def styler(stream=None):
     """A Styler that colours only when ``stream`` (default stdout) allows it."""
-    return render.Styler(colour_enabled(stream))
+    from cli.render import Styler
+    return Styler(colour_enabled(stream))
 
 
 class Session:
@@ -40,6 +39,8 @@ class Session:
     @property
     def advisor(self):
         if self._advisor is None:
+            from expert.advisor import Advisor
+            from expert.loader import load
             self._advisor = Advisor(load(self.knowledge_dir, self.extensions))
         return self._advisor
 

@@ -1,10 +1,19 @@
 """The sourcing expert system: knowledge loading, the experta engine, explanations.
 
 Public API: ``Advisor`` (consult), ``load`` (knowledge base), the error classes.
-experta is imported only when a consultation first runs.
+Submodules load on first use, so that importing one (``expert.errors``) stays
+cheap; experta itself is imported only when a consultation first runs.
 """
-from expert.advisor import Advisor
 from expert.errors import EngineError, InputError, KnowledgeError, SourcingError
-from expert.loader import load
 
 __all__ = ["Advisor", "load", "EngineError", "InputError", "KnowledgeError", "SourcingError"]
+
+
+def __getattr__(name):
+    if name == "Advisor":
+        from expert.advisor import Advisor
+        return Advisor
+    if name == "load":
+        from expert.loader import load
+        return load
+    raise AttributeError(f"module 'expert' has no attribute {name!r}")

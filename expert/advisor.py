@@ -56,6 +56,14 @@ class Advisor:
         """The unknown questions whose answer could still change the recommended model."""
         return tuple(OpenQuestion(q, rules) for q, rules in self.foresight.open_questions(answers))
 
+    def strength_of(self, answers, margin):
+        """The strength ``consult`` gives, asking the foresight only when margin and unknowns leave it open."""
+        if not any(margin is None or margin >= level.min_margin for level in self.kb.strength):
+            return self.kb.weakest
+        if UNKNOWN not in answers.values():
+            return self.strength(margin, 0)
+        return self.strength(margin, len(self.open_questions(answers)))
+
     def strength(self, margin, open_count):
         """The first strength level whose margin and open-unknown thresholds are met."""
         for level in self.kb.strength:

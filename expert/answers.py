@@ -1,6 +1,4 @@
 """Validate answers from files, --set options and prompts against the catalogue."""
-import sys
-
 from expert import yamlio
 from expert.errors import InputError, shown
 from expert.model import UNKNOWN
@@ -24,10 +22,9 @@ def normalise(kb, raw, source):
 
 def check(kb, key, value, source):
     """Validate one answer; return its value as text."""
-    ids = [q.id for q in kb.questions]
-    if not isinstance(key, str) or key not in ids:
-        raise InputError(source, "is not a question", key=key, allowed=ids)
-    question = kb.question(key)
+    question = kb.question_map.get(key) if isinstance(key, str) else None
+    if question is None:
+        raise InputError(source, "is not a question", key=key, allowed=[q.id for q in kb.questions])
     if value is None:
         return UNKNOWN
     if isinstance(value, bool):
@@ -47,14 +44,8 @@ def _type_name(value):
 
 def read(kb, path):
     """Read and validate an answers file (YAML or JSON); '-' reads standard input."""
-    if path == "-":
-        source = "<stdin>"
-        data = sys.stdin.buffer.read(yamlio.MAX_BYTES + 1)
-        raw = yamlio.parse(yamlio.decode(data, source), source)
-    else:
-        source = str(path)
-        raw = yamlio.read_file(path, source)
-    return normalise(kb, raw, source)
+    source = "<stdin>" if path == "-" else str(path)
+    return normalise(kb, yamlio.read_file(path, source), source)
 
 
 def parse_settings(kb, settings):

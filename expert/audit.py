@@ -292,6 +292,8 @@ def _check_conclusions(recorded, result):
     ranked = {f.name: f.value for f in result.findings if f.name in ("leading_model", "second_model")}
     model = result.recommendation
     runner_up = ranked.get("second_model" if model in result.scores else "leading_model")
+    if runner_up not in result.scores:
+        raise _Invalid("the ranking facts (leading_model, second_model) are missing or name no scored model")
     margin = result.scores[model] - result.scores[runner_up] if model in result.scores else None
     if (result.runner_up, result.margin) != (runner_up, margin):
         raise _Invalid("the runner-up or margin does not follow from the scores")

@@ -3,34 +3,39 @@
 experta is the engine of record (consultations, traces, audit records). This
 evaluator runs the same intermediate form with the same semantics (layers in
 order, each layer to its fixed point, findings only added) but keeps no
-provenance, so it is fast enough for searches that run the rules thousands of
-times. Tests prove the two agree on every scenario and on generated answers.
+provenance, so it is fast enough for searches and portfolios that run the rules
+thousands of times. Tests prove the two agree on every scenario and on
+generated answers.
 """
-from expert.model import CONTENDER, LAYERS, LEADING, RECOMMENDED, SECOND, All, Any, Atom, Not
+from expert import codegen
+from expert.conditions import atoms
+from expert.model import CONTENDER, LAYERS, LEADING, RECOMMENDED, SECOND
 from expert.outcome import Outcome, verdict
 
 
-def _compile(condition):
-    """A test ``(answers, findings, names) -> bool`` for one condition tree."""
-    if condition is None:
-        return lambda answers, findings, names: True
-    if isinstance(condition, Atom):
-        name = condition.name
-        if condition.kind == "answer":
-            values = frozenset(condition.values)
-            return lambda answers, findings, names: answers[name] in values
-        if condition.values is None:
-            return lambda answers, findings, names: name in names
-        pairs = frozenset((name, v) for v in condition.values)
-        return lambda answers, findings, names: not pairs.isdisjoint(findings)
-    if isinstance(condition, Not):
-        inner = _compile(condition.item)
-        return lambda answers, findings, names: not inner(answers, findings, names)
-    items = tuple(_compile(item) for item in condition.items)
-    if isinstance(condition, All):
-        return lambda answers, findings, names: all(test(answers, findings, names) for test in items)
-    assert isinstance(condition, Any)
-    return lambda answers, findings, names: any(test(answers, findings, names) for test in items)
+class _Compiled:
+    """One rule ready to run: its test and what it asserts, sorted by kind."""
+
+    __slots__ = ("rule", "test", "findings", "names", "evidence", "conclusions", "scores", "plain")
+
+    def __init__(self, rule, test):
+        self.rule = rule
+        self.test = test
+        self.findings = tuple((a.name, a.value) if a.kind == "finding" else (RECOMMENDED, a.name)
+                              for a in rule.then if a.kind in ("finding", "recommend"))
+        self.evidence = tuple((a.name, a.weight, rule.id) for a in rule.then if a.kind == "evidence")
+        self.conclusions = tuple(dict.fromkeys((a.kind, a.name, a.value, a.text, rule.id) for a in rule.then
+                                               if a.kind not in ("finding", "recommend", "evidence", "score")))
+        self.scores = any(a.kind == "score" for a in rule.then)
+        self.names = tuple({name for name, _ in self.findings})
+        self.plain = not (self.evidence or self.conclusions or self.scores)
+
+
+def _feeds_itself(rules):
+    """True when a rule of this layer tests a finding another rule of the same layer asserts."""
+    asserted = {name for compiled in rules for name, _ in compiled.findings}
+    return any(a.kind == "finding" and a.name in asserted
+               for compiled in rules for a in atoms(compiled.rule.when))
 
 
 class DirectEvaluator:
@@ -38,8 +43,12 @@ class DirectEvaluator:
 
     def __init__(self, kb):
         self.kb = kb
-        self.layers = [[(rule, _compile(rule.when)) for rule in kb.rules if rule.layer == layer]
-                       for layer in LAYERS]
+        self.positions = {rule.id: rule.position for rule in kb.rules}
+        tests = dict(zip((rule.id for rule in kb.rules), codegen.boolean([rule.when for rule in kb.rules])))
+        self.layers = []
+        for layer in LAYERS:
+            rules = [_Compiled(rule, tests[rule.id]) for rule in kb.rules if rule.layer == layer]
+            self.layers.append((rules, _feeds_itself(rules)))
 
     def run(self, answers):
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
@@ -48,7 +57,7 @@ class DirectEvaluator:
         leading = next((v for n, v in state.findings if n == LEADING), None)
         second = next((v for n, v in state.findings if n == SECOND), None)
         decided = verdict(self.kb, recommended, leading, second, state.scores)
-        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.kb.rule(c[4]).position))
+        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c[4]]))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)
 
@@ -60,17 +69,22 @@ class DirectEvaluator:
     def fire(self, answers):
         """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
         state = _State()
-        for rules in self.layers:
+        findings, names = state.findings, state.names
+        for rules, repeat in self.layers:
             pending = rules
-            while pending:  # a rule may wait on a finding of its own layer: repeat until nothing fires
+            while pending:
                 waiting = []
-                for rule, test in pending:
-                    if test(answers, state.findings, state.names):
-                        state.fire(self.kb, rule)
+                for compiled in pending:
+                    if not compiled.test(answers, findings, names):
+                        waiting.append(compiled)
+                    elif compiled.plain:  # only findings: the common case, inlined
+                        state.fired.add(compiled.rule.id)
+                        findings.update(compiled.findings)
+                        names.update(compiled.names)
                     else:
-                        waiting.append((rule, test))
-                if len(waiting) == len(pending):
-                    break
+                        state.fire(self.kb, compiled)
+                if not repeat or len(waiting) == len(pending):
+                    break  # a layer whose rules wait on each other repeats until nothing more fires
                 pending = waiting
         return state
 
@@ -86,22 +100,17 @@ class _State:
         self.findings.add((name, value))
         self.names.add(name)
 
-    def fire(self, kb, rule):
-        """Apply ``rule``'s assertions."""
-        self.fired.add(rule.id)
-        for a in rule.then:
-            if a.kind == "finding":
-                self.add(a.name, a.value)
-            elif a.kind == "recommend":
-                self.add(RECOMMENDED, a.name)
-            elif a.kind == "evidence":
-                self.evidence.add((a.name, a.weight, rule.id))
-            elif a.kind == "score":
-                self._score(kb)
-            else:
-                conclusion = (a.kind, a.name, a.value, a.text, rule.id)
-                if conclusion not in self.conclusions:
-                    self.conclusions.append(conclusion)
+    def fire(self, kb, compiled):
+        """Apply one compiled rule's assertions."""
+        self.fired.add(compiled.rule.id)
+        for name, value in compiled.findings:
+            self.add(name, value)
+        self.evidence.update(compiled.evidence)
+        for conclusion in compiled.conclusions:
+            if conclusion not in self.conclusions:
+                self.conclusions.append(conclusion)
+        if compiled.scores:
+            self._score(kb)
 
     def _score(self, kb):
         self.scores = dict.fromkeys((m.id for m in kb.models), 0)

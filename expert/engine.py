@@ -85,8 +85,11 @@ class _Engine(KnowledgeEngine):
 
     __strategy__ = _LayeredStrategy
 
+    provenance = True  # False only to measure what recording provenance costs (benchmarks/)
+
     def start(self, kb, answers):
         self.kb = kb
+        self.steps = 0
         self.firings = []
         self.known = {}  # content key -> fact id, to find the fact a duplicate assertion meant
         self.reset()
@@ -104,16 +107,13 @@ class _Engine(KnowledgeEngine):
 
     def fire(self, rule, matched, negatives):
         """Run the assertions of ``rule`` and record the firing."""
-        absent = tuple(_describe_absence(atom) for atom in negatives)
-        if any(a.kind == "score" for a in rule.then):
-            evidence = sorted((f for f in self.facts.values() if isinstance(f, Evidence)),
-                              key=lambda f: f["__factid__"])
-            matched = evidence
-            if not evidence:
-                absent += (Absence(kind="evidence", name="for any model", values=None),)
-            facts = self._score_facts(evidence)
-        else:
-            facts = [self._fact_for(rule, a) for a in rule.then]
+        self.steps += 1
+        if not self.provenance:
+            for fact in self._facts(rule, [])[1]:
+                self.declare(fact)
+            return
+        matched, facts, absent = self._facts(rule, matched)
+        absent += tuple(_describe_absence(atom) for atom in negatives)
         asserted, new = [], []
         for fact in facts:
             fact_id, is_new = self._declare_recorded(fact)
@@ -125,6 +125,23 @@ class _Engine(KnowledgeEngine):
             matched=tuple(f["__factid__"] for f in matched), absent=absent,
             asserted=tuple(asserted), new=tuple(new),
         ))
+
+    def _facts(self, rule, matched):
+        """(the facts matched, the facts to assert, absences) for a firing of ``rule``.
+
+        The scoring action matches every evidence fact (none is an absence of its own).
+        """
+        absent = ()
+        if any(a.kind == "score" for a in rule.then):
+            evidence = sorted((f for f in self.facts.values() if isinstance(f, Evidence)),
+                              key=lambda f: f["__factid__"])
+            matched = evidence
+            if not evidence:
+                absent += (Absence(kind="evidence", name="for any model", values=None),)
+            facts = self._score_facts(evidence)
+        else:
+            facts = [self._fact_for(rule, a) for a in rule.then]
+        return matched, facts, absent
 
     def _fact_for(self, rule, assertion):
         kind = assertion.kind
@@ -183,9 +200,10 @@ def compile_rules(kb):
 class Consultant:
     """A reusable engine for one knowledge base: ``consult(answers)`` as often as needed."""
 
-    def __init__(self, kb):
+    def __init__(self, kb, provenance=True):
         self.kb = kb
         self._engine = compile_rules(kb)()
+        self._engine.provenance = provenance
         self.step_limit = 20 * len(kb.rules) + 100
 
     def run(self, answers):
@@ -193,7 +211,7 @@ class Consultant:
         engine = self._engine
         engine.start(self.kb, answers)
         engine.run(steps=self.step_limit + 1)
-        if len(engine.firings) > self.step_limit:
+        if engine.steps > self.step_limit:
             looping = sorted({f.rule for f in engine.firings[-len(self.kb.rules):]})
             raise EngineError(f"rules kept firing past the limit of {self.step_limit} steps: "
                               + ", ".join(looping))

@@ -11,7 +11,8 @@ this evaluation agrees with it (tested).
 from dataclasses import dataclass
 from typing import Dict, FrozenSet
 
-from expert.conditions import atoms, evaluate
+from expert import codegen
+from expert.conditions import atoms
 from expert.model import CONTENDER, LAYERS, LEADING, RECOMMENDED, SECOND, UNKNOWN
 
 SCORE_FINDINGS = (LEADING, SECOND, CONTENDER)
@@ -40,35 +41,54 @@ class Outlook:
 
 def outlook(kb, known):
     """Evaluate every rule with ``known`` answers; questions not in ``known`` are open."""
-    certain, possible = set(), set()
-    status = {}
+    return Foresight(kb).outlook(known)
 
-    def finding_state(atom):
-        def hit(facts):
-            return any(n == atom.name and (atom.values is None or v in atom.values) for n, v in facts)
-        if hit(certain):
-            return True
-        return None if hit(possible) else False
 
+STATUS = {codegen.FALSE: False, codegen.OPEN: None, codegen.TRUE: True}
+
+
+def _compiled_layers(kb):
+    """Per layer: its name, whether its rules test each other's findings, and for each rule:
+    (rule id, its Kleene test, the findings it asserts, their names)."""
+    tests = dict(zip((rule.id for rule in kb.rules), codegen.kleene([rule.when for rule in kb.rules])))
+    layers = []
     for layer in LAYERS:
-        rules = [r for r in kb.rules if r.layer == layer]
+        rules = [rule for rule in kb.rules if rule.layer == layer]
+        compiled = []
+        for rule in rules:
+            findings = tuple(_asserted_findings(rule))
+            compiled.append((rule.id, tests[rule.id], findings, tuple({n for n, _ in findings})))
+        asserted = {name for _, _, _, names in compiled for name in names}
+        repeat = any(a.kind == "finding" and a.name in asserted for rule in rules for a in atoms(rule.when))
+        layers.append((layer, repeat, compiled))
+    return layers
+
+
+def _run_outlook(kb, layers, evidence, known):
+    answers = {q.id: known.get(q.id) for q in kb.questions}
+    certain, possible, certain_names, possible_names = set(), set(), set(), set()
+    status = {}
+    for layer, repeat, rules in layers:
         if layer == "scoring":
-            for rule in rules:
-                status[rule.id] = True
-            _add_score_findings(kb, status, certain, possible)
+            for rule_id, _, _, _ in rules:
+                status[rule_id] = True
+            _add_score_findings(kb, status, certain, possible, evidence)
+            certain_names.update(n for n, _ in certain)
+            possible_names.update(n for n, _ in possible)
             continue
         changed = True
         while changed:  # same-layer findings only feed positive tests: grow to a fixpoint
             before = (len(certain), len(possible))
-            for rule in rules:
-                state = evaluate(rule.when, known.get, finding_state)
-                status[rule.id] = state
-                for fact in _asserted_findings(rule):
-                    if state is not False:
-                        possible.add(fact)
-                    if state is True:
-                        certain.add(fact)
-            changed = (len(certain), len(possible)) != before
+            for rule_id, test, asserted, names in rules:
+                state = test(answers, certain, certain_names, possible, possible_names)
+                status[rule_id] = STATUS[state]
+                if state:
+                    possible.update(asserted)
+                    possible_names.update(names)
+                    if state == codegen.TRUE:
+                        certain.update(asserted)
+                        certain_names.update(names)
+            changed = repeat and (len(certain), len(possible)) != before
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
@@ -82,22 +102,22 @@ def _asserted_findings(rule):
             yield from ((name, None) for name in SCORE_FINDINGS)
 
 
-def _add_score_findings(kb, status, certain, possible):
-    """Bound each model's score, then add the leading/second/contender findings still possible."""
+def _add_score_findings(kb, status, certain, possible, evidence):
+    """Bound each model's score, then add the leading/second/contender findings still possible.
+
+    ``evidence`` lists (rule id, model, weight) for every evidence assertion.
+    """
     order = [m.id for m in kb.models]
     low = dict.fromkeys(order, 0)
     high = dict.fromkeys(order, 0)
-    for rule in kb.rules:
-        state = status.get(rule.id)
-        for a in rule.then:
-            if a.kind != "evidence" or state is False:
-                continue
-            if state is True:
-                low[a.name] += a.weight
-                high[a.name] += a.weight
-            else:
-                low[a.name] += min(0, a.weight)
-                high[a.name] += max(0, a.weight)
+    for rule_id, model, weight in evidence:
+        state = status.get(rule_id)
+        if state is True:
+            low[model] += weight
+            high[model] += weight
+        elif state is None:
+            low[model] += min(0, weight)
+            high[model] += max(0, weight)
 
     def always_ahead(o, m):  # o ranks above m whatever the open answers turn out to be
         return low[o] > high[m] or (low[o] == high[m] and order.index(o) < order.index(m))
@@ -118,24 +138,33 @@ def _add_score_findings(kb, status, certain, possible):
             certain.add((SECOND, m))
 
 
-def _reads(rule, question):
-    return any(a.kind == "answer" and a.name == question for a in atoms(rule.when))
-
-
 class Foresight:
     """Answers 'what could still change?' for one knowledge base."""
 
     def __init__(self, kb):
         self.kb = kb
+        self.layers = _compiled_layers(kb)
+        self.evidence = [(r.id, a.name, a.weight) for r in kb.rules for a in dict.fromkeys(r.then)
+                         if a.kind == "evidence"]
+        self.reads = {r.id: frozenset(a.name for a in atoms(r.when) if a.kind == "answer") for r in kb.rules}
+        self.tests = {r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding"))
+                      for r in kb.rules}
+        self.feeders = {}  # finding name -> the rules that can establish it (evidence feeds the ranking)
+        for rule in kb.rules:
+            names = {n for n, _ in _asserted_findings(rule)}
+            if any(a.kind == "evidence" for a in rule.then):
+                names.update(SCORE_FINDINGS)
+            for name in sorted(names):
+                self.feeders.setdefault(name, []).append(rule)
 
     def outlook(self, known):
-        """See ``outlook``."""
-        return outlook(self.kb, known)
+        """Evaluate every rule with ``known`` answers (questions not in ``known`` are open)."""
+        return _run_outlook(self.kb, self.layers, self.evidence, known)
 
     def waiting_rules(self, known, question, view=None):
         """Rules still undecided that read ``question``: what answering it could trigger."""
         view = view or self.outlook(known)
-        return [r for r in self.kb.rules if view.status.get(r.id) is None and _reads(r, question)]
+        return [r for r in self.kb.rules if view.status.get(r.id) is None and question in self.reads[r.id]]
 
     def deciding(self, view):
         """Ids of the undecided rules through which the recommended model can still change.
@@ -143,19 +172,19 @@ class Foresight:
         Walks back from the recommendation through findings that are not yet
         settled; evidence rules count while the score findings are unsettled.
         """
-        targets = {RECOMMENDED} if not view.settled else set()
         relevant = set()
+        if view.settled:
+            return relevant
+        targets, seen = [RECOMMENDED], {RECOMMENDED}
         while targets:
-            name = targets.pop()
-            for rule in self.kb.rules:
+            for rule in self.feeders.get(targets.pop(), ()):
                 if rule.id in relevant or view.status.get(rule.id) is not None:
                     continue
-                feeds = name in {n for n, _ in _asserted_findings(rule)}
-                feeds = feeds or (name in SCORE_FINDINGS and any(a.kind == "evidence" for a in rule.then))
-                if feeds:
-                    relevant.add(rule.id)
-                    targets |= {a.name for a in atoms(rule.when)
-                                if a.kind == "finding" and not view.finding_settled(a.name)}
+                relevant.add(rule.id)
+                for name in self.tests[rule.id]:
+                    if name not in seen and not view.finding_settled(name):
+                        seen.add(name)
+                        targets.append(name)
         return relevant
 
     def deciding_rules(self, known, question, view=None, relevant=None):
@@ -173,9 +202,9 @@ class Foresight:
         known = {q: v for q, v in answers.items() if q not in unknown}
         view = self.outlook(known)
         relevant = self.deciding(view)
-        result = []
-        for question in unknown:
-            readers = self.deciding_rules(known, question, view, relevant)
-            if readers:
-                result.append((question, tuple(r.id for r in readers)))
-        return tuple(result)
+        readers = {question: [] for question in unknown}
+        for rule in self.kb.rules:
+            if rule.id in relevant:
+                for question in self.reads[rule.id] & readers.keys():
+                    readers[question].append(rule.id)
+        return tuple((question, tuple(rules)) for question, rules in readers.items() if rules)

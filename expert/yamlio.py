@@ -1,11 +1,13 @@
 """Safe YAML/JSON reading: no object tags, no duplicate keys, line numbers kept."""
 import json
+import sys
 
 import yaml
 
 from expert.errors import InputError
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = 5 * 1024 * 1024  # answers, knowledge files, audit records
+PORTFOLIO_MAX_BYTES = 50 * 1024 * 1024  # portfolio files (sourcing assess)
 
 
 class LineDict(dict):
@@ -53,10 +55,10 @@ def _problem_text(error):
     return where + problem
 
 
-def decode(data, source):
-    """Decode bytes as UTF-8 text, refusing binary and oversized input."""
-    if len(data) > MAX_BYTES:
-        raise InputError(source, f"file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit")
+def decode(data, source, limit=MAX_BYTES):
+    """Decode bytes as UTF-8 text, refusing binary and input over ``limit`` bytes."""
+    if len(data) > limit:
+        raise InputError(source, f"file is larger than the {limit // (1024 * 1024)} MB limit")
     if b"\x00" in data:
         raise InputError(source, "binary data, expected UTF-8 YAML or JSON text")
     try:
@@ -107,16 +109,18 @@ def read_file(path, source=None):
     return parse(read_text(path, source), source)
 
 
-def read_text(path, source=None):
-    """Read a file as UTF-8 text within the size limit; InputError naming ``source`` otherwise."""
+def read_text(path, source=None, limit=MAX_BYTES):
+    """Read a file ('-': standard input) as UTF-8 text within ``limit`` bytes; InputError naming ``source``."""
     source = source or str(path)
+    if str(path) == "-":
+        return decode(sys.stdin.buffer.read(limit + 1), source, limit)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(source, "no such file")
     except IsADirectoryError:
         raise InputError(source, "is a directory, expected a file")
     except OSError as error:
         raise InputError(source, f"cannot read: {error.strerror}")
-    return decode(data, source)
+    return decode(data, source, limit)

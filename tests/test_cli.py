@@ -274,3 +274,19 @@ def test_interactive_prompts_go_to_stderr_so_stdout_is_the_result():
     assert result.exit_code == 0
     assert json.loads(result.stdout)["answers"]["need"] == "capacity"
     assert "[1/17]" in result.stderr
+
+
+def test_the_command_table_matches_the_commands():
+    from cli.main import COMMANDS
+    for name, (_, short) in COMMANDS.items():
+        command = cli.get_command(None, name)
+        assert command.name == name
+        assert command.get_short_help_str(limit=1000) == short
+
+
+def test_help_does_not_load_the_engine_or_the_knowledge():
+    code = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
+            "CliRunner().invoke(cli, ['--help']); "
+            "assert not {'experta', 'expert.loader', 'yaml', 'tabulate'} & set(sys.modules), sorted(sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

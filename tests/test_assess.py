@@ -1,0 +1,141 @@
+"""sourcing assess: formats in and out, bad rows, order under --jobs, agreement with consult."""
+import csv
+import io
+import json
+import random
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli.main import cli
+from expert import portfolio
+from strategies import KB
+
+QUESTIONS = [q.id for q in KB.questions]
+
+
+def generated_rows(count, seed=0, blank=0.15):
+    rng = random.Random(seed)
+    return [{"id": f"P{n}", **{q.id: rng.choice(q.values) for q in KB.questions if rng.random() > blank}}
+            for n in range(1, count + 1)]
+
+
+def as_csv(rows):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["id"] + QUESTIONS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def portfolio_file(tmp_path):
+    def write(text, name="portfolio.csv"):
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+    return write
+
+
+def test_every_row_agrees_with_consult(portfolio_file):
+    rows = generated_rows(25, seed=3)
+    done = invoke("assess", portfolio_file(as_csv(rows)), "--format", "jsonl")
+    assert done.exit_code == 0, done.output
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [v["id"] for v in verdicts] == [r["id"] for r in rows]
+    for row, verdict in zip(rows, verdicts):
+        answers = {k: v for k, v in row.items() if k != "id"}
+        report = json.loads(invoke("consult", "--no-input", "--format", "json", "--answers", "-",
+                                   input=json.dumps(answers)).output)
+        rec = report["recommendation"]
+        assert (verdict["model"], verdict["strength"], verdict["runner_up"], verdict["margin"]) == \
+            (rec["model"], rec["strength"], rec["runner_up"], rec["margin"])
+        assert [w["rule"] for w in verdict["warnings"]] == [w["rule"] for w in report["warnings"]]
+        assert verdict["readiness_gaps"] == [g["area"] for g in report["readiness_gaps"]]
+
+
+def test_the_engine_of_record_gives_the_same_verdicts(advisor):
+    records = [(n, row) for n, row in enumerate(generated_rows(150, seed=11), start=1)]
+    for number, row in records:
+        direct = portfolio.judge(advisor, (number, row), "x")
+        experta = portfolio.judge(advisor, (number, row), "x", engine="experta")
+        assert direct == experta
+
+
+@pytest.mark.parametrize("name, render", [
+    ("p.csv", as_csv),
+    ("p.jsonl", lambda rows: "".join(json.dumps(r) + "\n" for r in rows)),
+    ("p.yaml", lambda rows: yaml.safe_dump(rows)),
+    ("p.json", json.dumps),
+])
+def test_input_formats_give_the_same_result(portfolio_file, name, render):
+    rows = generated_rows(12, seed=5)
+    expected = invoke("assess", portfolio_file(as_csv(rows), "base.csv"), "--format", "csv").stdout
+    assert invoke("assess", portfolio_file(render(rows), name), "--format", "csv").stdout == expected
+    assert invoke("assess", "-", "--format", "csv", input=render(rows)).stdout == expected
+
+
+def test_output_formats_and_summary(portfolio_file, tmp_path):
+    path = portfolio_file(as_csv(generated_rows(30, seed=2)))
+    table = invoke("assess", path)
+    assert table.exit_code == 0
+    assert "row  id" in table.output and "Rows assessed: 30" in table.output and "#" in table.output
+    assert "Rows with readiness gaps:" in table.output and "Rows with unknown answers:" in table.output
+    markdown = invoke("assess", path, "--format", "markdown").output
+    assert markdown.startswith("|") and "|--" in markdown and "| model" in markdown
+    data = json.loads(invoke("assess", path, "--format", "json").output)
+    assert len(data["rows"]) == 30 and data["summary"]["rows"] == 30 and data["bad_rows"] == []
+    assert sum(data["summary"]["models"].values()) == 30
+    csv_run = invoke("assess", path, "--format", "csv")
+    assert csv_run.stdout.startswith("row,id,model,strength,runner_up,margin,warnings\n")
+    assert "Rows assessed: 30" in csv_run.stderr and "Rows assessed" not in csv_run.stdout
+    out = tmp_path / "out.csv"
+    written = invoke("assess", path, "--format", "csv", "-o", str(out))
+    assert out.read_text() == csv_run.stdout and "30 row(s) written" in written.stderr
+
+
+def test_bad_rows_are_reported_and_skipped(portfolio_file):
+    rows = generated_rows(6, seed=4)
+    rows[1]["need"] = "everything"
+    text = as_csv(rows)
+    done = invoke("assess", portfolio_file(text), "--format", "jsonl")
+    assert done.exit_code == 1
+    assert len(done.stdout.splitlines()) == 5
+    assert "portfolio.csv: row 2: need: 'everything' is not allowed; allowed: capacity" in done.stderr
+    jsonl = '{"need": "process"}\n[1, 2]\n{"nope": "x"}\nnot json\n{"need": "skills"}\n'
+    done = invoke("assess", portfolio_file(jsonl, "p.jsonl"), "--format", "csv")
+    assert done.exit_code == 1 and len(done.stdout.splitlines()) == 3
+    assert "row 2: expected a mapping" in done.stderr and "row 3: nope: is not a question" in done.stderr
+    assert "row 4: not valid JSON" in done.stderr
+
+
+def test_file_level_errors_exit_2(portfolio_file):
+    done = invoke("assess", portfolio_file("need,colour\nprocess,blue\n"))
+    assert done.exit_code == 2 and "colour: header column is not a question" in done.output
+    assert invoke("assess", portfolio_file("need: [\n", "p.yaml")).exit_code == 2
+    assert "no such file" in invoke("assess", "missing.csv").output
+
+
+def test_empty_cells_are_unknown(portfolio_file):
+    done = invoke("assess", portfolio_file("id,need,daily_control\nA,,\nB,process,\n"), "--format", "json")
+    rows = json.loads(done.output)["rows"]
+    assert [r["unknowns"] for r in rows] == [17, 16]
+    assert rows[0]["id"] == "A"
+
+
+def test_jobs_keep_the_input_order(portfolio_file):
+    path = portfolio_file(as_csv(generated_rows(1200, seed=8)))
+    one = invoke("assess", path, "--format", "csv").stdout
+    two = invoke("assess", path, "--format", "csv", "--jobs", "2").stdout
+    assert one == two and len(one.splitlines()) == 1201
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(portfolio_file):
+    path = portfolio_file(as_csv(generated_rows(5)))
+    assert "Assessing" not in invoke("assess", path, "--format", "csv").stderr
+    assert "Assessing" in invoke("assess", path, "--format", "csv", "--progress").stderr
