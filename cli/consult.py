@@ -1,5 +1,6 @@
 """sourcing consult: one consultation, interactive or from answers, with its audit record and --explore."""
 import json
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -11,6 +12,7 @@ from cli.files import refuse_existing, save_answers, write_new
 from cli.interactive import Interview
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
+from expert.errors import InputError
 from expert import answers as answers_io
 from expert import audit as records
 from expert import report as report_io
@@ -30,15 +32,25 @@ from expert import report as report_io
 @click.option("--audit", "audit_path", metavar="FILE", help="Write a JSON audit record of the consultation.")
 @click.option("--force", is_flag=True, help="Let --audit replace an existing file.")
 @click.option("--explore", is_flag=True, help="After the result, ask 'how' and 'why-not' at a prompt.")
+@click.option("--resume", "resume_path", metavar="FILE",
+              help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
+                   "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj
 def consult(session, answers_file, settings, no_input, output_format, no_trace, save_answers_path,
-            audit_path, force, explore):
+            audit_path, force, explore, resume_path):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
     and still able to change the recommendation, are asked one at a time.
     """
     advisor = session.advisor
+    if resume_path:
+        if answers_file or save_answers_path:
+            raise InputError("--resume", "reads and saves its own FILE; leave out --answers and --save-answers")
+        answers_file = save_answers_path = resume_path
+        if not os.path.exists(resume_path):
+            answers_file = None
+            click.echo(f"Starting a new consultation; every answer is kept in {resume_path}.", err=True)
     given = answers_io.read(advisor.kb, answers_file) if answers_file else {}
     given.update(answers_io.parse_settings(advisor.kb, settings))
     if audit_path:
@@ -80,7 +92,10 @@ def _as_flags(answers):
 def _interview(advisor, given, save_path):
     def keep(answers):
         if save_path:
-            save_answers(save_path, answers)
+            try:
+                save_answers(save_path, answers)
+            except InputError as error:  # the file is not keeping them: say so with every answer given
+                raise InputError(error.source, f"{error.message}; the answers so far: {_as_flags(answers)}")
 
     interview = Interview(advisor, given, on_answer=keep, style=styler(sys.stderr))
     try:

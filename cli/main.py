@@ -31,7 +31,8 @@ class Group(click.Group):
     """Loads commands on demand; turns SourcingError into clear lines on stderr and exit code 2.
 
     A reader that closes standard output early (``| head``) ends the command
-    quietly with exit code 0.
+    quietly with exit code 0; output that cannot be written (a full disk) is
+    one error line and exit code 2.
     """
 
     def list_commands(self, ctx):
@@ -61,8 +62,20 @@ class Group(click.Group):
             click.echo(f"error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
         except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             ctx.exit(0)
+        except OSError as error:  # e.g. standard output on a full disk
+            _silence_stdout()
+            click.echo(f"error: {error.filename or 'output'}: cannot write: {error.strerror or error}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # no real file descriptor (a test runner's stream): nothing to flush at exit
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,6 +12,10 @@ from expert.model import CONTENDER, LEADING, RECOMMENDED, SECOND, UNKNOWN
 from expert.result import Absence, FactRecord, Firing
 
 
+# Forward chaining stops after this many rule firings per rule, plus a base (docs/knowledge-engineering.md).
+STEPS_PER_RULE, STEPS_BASE = 20, 100
+
+
 class Answer(Fact):
     """An answer to a question (``unknown`` included)."""
 
@@ -204,7 +208,7 @@ class Consultant:
         self.kb = kb
         self._engine = compile_rules(kb)()
         self._engine.provenance = provenance
-        self.step_limit = 20 * len(kb.rules) + 100
+        self.step_limit = STEPS_PER_RULE * len(kb.rules) + STEPS_BASE
 
     def run(self, answers):
         """Run the rules on ``answers``; return (facts by id, firings)."""
@@ -212,15 +216,25 @@ class Consultant:
         engine.start(self.kb, answers)
         engine.run(steps=self.step_limit + 1)
         if engine.steps > self.step_limit:
-            looping = sorted({f.rule for f in engine.firings[-len(self.kb.rules):]})
-            raise EngineError(f"rules kept firing past the limit of {self.step_limit} steps: "
-                              + ", ".join(looping))
+            raise EngineError(self._runaway(engine))
         facts = {}
         for fact_id, fact in engine.facts.items():
             record = _record(fact_id, fact)
             if record is not None:
                 facts[fact_id] = record
         return facts, list(engine.firings)
+
+
+    def _runaway(self, engine):
+        """The message for a run stopped at the step limit: the cycles lint finds, else the last rules fired."""
+        from expert.lint import cycles
+        found = cycles(self.kb)
+        if found:
+            named = "; ".join(" -> ".join(members + [members[0]]) for members in found)
+        else:
+            named = ", ".join(sorted({f.rule for f in engine.firings[-len(self.kb.rules):]}))
+        return (f"the rules kept firing past the limit of {self.step_limit} steps ({STEPS_PER_RULE} per rule + "
+                f"{STEPS_BASE}); rules in a cycle: {named} (see 'sourcing kb lint')")
 
 
 def _record(fact_id, fact):

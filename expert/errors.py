@@ -28,7 +28,7 @@ class InputError(SourcingError):
         text = ": ".join(parts + [self.message])
         if self.allowed:
             text += "; allowed: " + ", ".join(self.allowed)
-        return text
+        return " ".join(text.split("\n"))  # always one line
 
 
 class Problem:

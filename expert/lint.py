@@ -183,7 +183,18 @@ def _values_of(reachable, name):
 
 
 def _cycles(kb):
-    """KB102: strongly connected rules (A asserts a finding value B tests, ..., back to A)."""
+    """KB102: every cycle of rules through findings."""
+    issues = []
+    for members in cycles(kb):
+        first = kb.rule(members[0])
+        issues.append(Issue("KB102", _where(first), first.id,
+                            f"cycle through findings: {' -> '.join(members + [members[0]])}"))
+    return issues
+
+
+def cycles(kb):
+    """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
+    each in knowledge-base order."""
     asserted_by = {}
     for rule in kb.rules:
         for pair in _asserts(rule, kb):
@@ -197,14 +208,9 @@ def _cycles(kb):
                 if name == a.name and (a.values is None or value in a.values):
                     for source in sources:
                         edges[source].add(rule.id)
-    issues = []
-    for component in _strongly_connected(edges, [r.id for r in kb.rules]):
-        if len(component) > 1 or component[0] in edges[component[0]]:
-            members = sorted(component, key=lambda r: kb.rule(r).position)
-            first = kb.rule(members[0])
-            issues.append(Issue("KB102", _where(first), first.id,
-                                f"cycle through findings: {' -> '.join(members + [members[0]])}"))
-    return issues
+    return [sorted(component, key=lambda r: kb.rule(r).position)
+            for component in _strongly_connected(edges, [r.id for r in kb.rules])
+            if len(component) > 1 or component[0] in edges[component[0]]]
 
 
 def _strongly_connected(edges, order):

@@ -8,6 +8,8 @@ from expert.errors import InputError
 
 MAX_BYTES = 5 * 1024 * 1024  # answers, knowledge files, audit records
 PORTFOLIO_MAX_BYTES = 50 * 1024 * 1024  # portfolio files (sourcing assess)
+MAX_DEPTH = 64  # nesting levels of a YAML/JSON document
+MAX_NODES = 1_000_000  # values of a YAML document once its aliases and merge keys are expanded
 
 
 class LineDict(dict):
@@ -47,6 +49,8 @@ _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, 
 
 
 def _problem_text(error):
+    if isinstance(error, yaml.reader.ReaderError):
+        return f"character {error.character!r} at position {error.position}: {error.reason}"
     mark = getattr(error, "problem_mark", None)
     where = f"line {mark.line + 1}: " if mark is not None else ""
     problem = getattr(error, "problem", None) or str(error)
@@ -68,18 +72,80 @@ def decode(data, source, limit=MAX_BYTES):
 
 
 def parse(text, source):
-    """Parse YAML or JSON text safely; raise InputError naming ``source`` on failure."""
+    """Parse YAML or JSON text safely; raise InputError naming ``source`` on failure.
+
+    Besides refusing object tags and duplicate keys, the document's shape is
+    bounded before anything is built from it: at most MAX_DEPTH levels of
+    nesting and MAX_NODES values once aliases and merge keys are expanded
+    (which stops "billion laughs" alias bombs), and no recursive aliases.
+    """
     if text.lstrip().startswith(("{", "[")):
         try:
-            return json.loads(text, object_pairs_hook=_json_mapping(source))
+            return _bounded(json.loads(text, object_pairs_hook=_json_mapping(source)), source)
         except json.JSONDecodeError:
             pass  # not JSON after all: YAML flow syntax, or broken; YAML says which
+        except RecursionError:
+            raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
+    loader = _SafeLineLoader(text)
     try:
-        return yaml.load(text, Loader=_SafeLineLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, source)
+        return loader.construct_document(node)
     except yaml.YAMLError as error:
         raise InputError(source, "malformed YAML/JSON: " + _problem_text(error))
     except RecursionError:
-        raise InputError(source, "nesting is too deep")
+        raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
+    finally:
+        loader.dispose()
+
+
+def _children(node):
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_nodes(root, source):
+    """Bound depth and expanded size of a composed YAML node graph, without expanding it."""
+    size = {}  # id(node) -> values under it once expanded
+    depth = {}  # id(node) -> nesting levels under it
+    stack, on_path = [(root, False)], set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+            if size[key] > MAX_NODES:
+                raise InputError(source, f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?)")
+            if depth[key] > MAX_DEPTH:
+                raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise InputError(source, "a recursive alias (a value that contains itself)")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+
+
+def _bounded(value, source):
+    """``value`` (parsed JSON) if it nests at most MAX_DEPTH levels; InputError otherwise."""
+    level, frontier = 0, [value]
+    while frontier:
+        level += 1
+        if level > MAX_DEPTH:
+            raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
+        frontier = [child for item in frontier
+                    for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())]
+    return value
 
 
 def _json_mapping(source):
@@ -94,13 +160,13 @@ def _json_mapping(source):
 
 
 def parse_json(text, source):
-    """Parse strict JSON (no YAML fallback), refusing duplicate keys."""
+    """Parse strict JSON (no YAML fallback), refusing duplicate keys and nesting past MAX_DEPTH."""
     try:
-        return json.loads(text, object_pairs_hook=_json_mapping(source))
+        return _bounded(json.loads(text, object_pairs_hook=_json_mapping(source)), source)
     except json.JSONDecodeError as error:
         raise InputError(source, f"not valid JSON (truncated?): line {error.lineno} column {error.colno}: {error.msg}")
     except RecursionError:
-        raise InputError(source, "nesting is too deep")
+        raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
 
 
 def read_file(path, source=None):

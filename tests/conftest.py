@@ -32,3 +32,14 @@ def shared_file(*parts):
     if not path.exists():
         pytest.skip(f"{path} is not available beside this checkout")
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the hardening figures when the hardening tests ran."""
+    from figures import FIGURES
+    if FIGURES:
+        terminalreporter.write_sep("-", "hardening")
+        terminalreporter.write_line(
+            f"{FIGURES['hostile']:,} hostile inputs tried ({FIGURES['refused']:,} refused with one clear line, "
+            f"{FIGURES['accepted']:,} gave a result); {FIGURES['faults']:,} faults simulated; "
+            f"{FIGURES['crashes']} crashes; {FIGURES['lost']} answers lost")

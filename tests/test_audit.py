@@ -15,6 +15,7 @@ import knowledge
 from expert import audit, explain, load
 from expert.canonical import digest
 from expert.errors import InputError
+from figures import FIGURES
 from tests.conftest import REPO
 
 DEVELOPERS = str(REPO / "examples" / "developer-capacity.yaml")
@@ -368,11 +369,14 @@ def test_a_damaged_record_is_read_or_refused_never_crashes(tmp_path, advisor, pr
         damaged["integrity"] = digest(damaged)
     file = tmp_path / "damaged.json"
     file.write_text(json.dumps(damaged))
+    FIGURES["hostile"] += 1
     try:
         checked = audit.read(file, advisor.kb)
     except InputError as error:
         assert "\n" not in str(error) and str(error).startswith(f"{file}: ")
+        FIGURES["refused"] += 1
         return
+    FIGURES["accepted"] += 1
     assert reseal, "an edit without resealing must break the integrity digest"
     original = pristine["conclusions"]
     assert checked.result.recommendation == original["recommendation"]["model"]

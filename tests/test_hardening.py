@@ -1,0 +1,381 @@
+"""Hardening: hostile inputs, knowledge faults, interruptions and failed writes.
+
+Every hostile input must end in a result or in exit code 2 with clear lines
+(never a traceback, never more than a few seconds); every simulated fault
+must leave the files as they were and lose no answer already given. The
+figures are printed at the end of the run (see conftest.py).
+"""
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+import knowledge
+from cli import files
+from cli.main import cli
+from expert import engine
+from figures import FIGURES
+from strategies import KB
+
+HOSTILE = settings(max_examples=1500, deadline=timedelta(seconds=5),
+                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                          HealthCheck.data_too_large])
+QUESTIONS = [q.id for q in KB.questions]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+@pytest.fixture
+def shipped(monkeypatch, advisor):
+    """Commands reuse one loaded knowledge base and engine, so that thousands of inputs fit the time budget
+    (loading the shipped knowledge base is tested everywhere else)."""
+    from cli.session import Session
+    monkeypatch.setattr(Session, "advisor", property(lambda session: advisor))
+
+
+def judge(done, allowed_codes=(0, 2)):
+    """Count one hostile input and check its outcome: a result, or clear error lines and exit 2."""
+    FIGURES["hostile"] += 1
+    clean = done.exception is None or isinstance(done.exception, SystemExit)
+    if not clean or done.exit_code not in allowed_codes or "Traceback" in done.output:
+        FIGURES["crashes"] += 1
+        raise AssertionError(f"exit {done.exit_code}: {done.output!r} {done.exception!r}")
+    if done.exit_code == 2:
+        FIGURES["refused"] += 1
+        last = done.output.strip().splitlines()[-1]
+        assert last.startswith("error: "), done.output
+    else:
+        FIGURES["accepted"] += 1
+
+
+# -- hostile documents ----------------------------------------------------------
+
+def alias_bomb(levels, fanout):
+    lines = ['l0: &l0 ["lol", "lol"]']
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * fanout) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def merge_bomb(levels):
+    lines = ["m0: &m0 {a: 1, b: 2}"]
+    lines += [f"m{i}: &m{i} {{<<: [*m{i - 1}, *m{i - 1}], k{i}: {i}}}" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
+                    st.sampled_from(["capacity", "process", "unknown", "yes", "no", "", " ", "\u202e", "\x00"]))
+nested = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    st.one_of(st.sampled_from(QUESTIONS), st.text(max_size=10)), inner, max_size=4), max_leaves=20)
+
+
+def deep(levels, open_, close):
+    return open_ * levels + close * levels
+
+
+hostile_texts = st.one_of(
+    st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
+    st.text(max_size=300),
+    nested.map(lambda v: json.dumps(v)),
+    nested.map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
+    st.builds(alias_bomb, st.integers(1, 12), st.integers(2, 12)),
+    st.builds(merge_bomb, st.integers(1, 40)),
+    st.integers(10, 3000).map(lambda n: deep(n, "[", "]")),
+    st.integers(10, 300).map(lambda n: "need:\n" + "".join("  " * i + "- \n" for i in range(n))),
+    st.integers(1000, 200000).map(lambda n: "need: " + "x" * n + "\n"),
+    st.sampled_from(QUESTIONS).map(lambda q: f"{q}: a\n{q}: b\n"),
+    st.just("need: &a [*a]\n"),
+    st.just("need: !!python/object/apply:os.system ['echo pwned']\n"),
+    st.just("!!binary aGVsbG8=\n"),
+    st.just("--- a\n--- b\n"),
+    st.just("\ufeff{\"need\": \"process\"}"),
+)
+
+
+@HOSTILE
+@given(text=hostile_texts)
+@example(text=alias_bomb(12, 12))
+@example(text=merge_bomb(60))
+def test_hostile_answers_files(shipped, text):
+    judge(run("consult", "--answers", "-", "--no-input", "--format", "json", input=text))
+
+
+@settings(HOSTILE, max_examples=800)
+@given(data=st.binary(max_size=400))
+def test_random_bytes_as_answers(shipped, data):
+    judge(run("consult", "--answers", "-", "--no-input", "--format", "json", input=data))
+
+
+@settings(max_examples=500, deadline=timedelta(seconds=5),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=hostile_texts)
+def test_hostile_portfolio_files(shipped, text):
+    for fmt in ("yaml", "jsonl"):
+        judge(run("assess", "-", "--input-format", fmt, "--format", "csv", input=text), allowed_codes=(0, 1, 2))
+
+
+def test_a_huge_file_is_refused_at_the_documented_limit(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"need: process\n" + b"#" * (5 * 1024 * 1024))
+    done = run("consult", "--answers", str(big), "--no-input")
+    judge(done)
+    assert "file is larger than the 5 MB limit" in done.output
+
+
+# -- hostile knowledge ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    """A small knowledge base: two questions, the shipped models, a scoring and a recommending rule."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "rules").mkdir()
+    shutil.copy(knowledge.directory() / "models.yaml", root / "models.yaml")
+    (root / "questions.yaml").write_text(textwrap.dedent("""\
+        questions:
+          - {id: need, prompt: Need?, values: {capacity: c, process: p}}
+          - {id: urgency, prompt: Urgent?, values: {immediate: i, planned: p}}
+    """))
+    (root / "rules" / "10-base.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - {id: S-1, title: score, layer: scoring, rationale: r, source: "a > b", then: [{score: evidence}]}
+          - {id: R-1, title: recommend, layer: recommendation, rationale: r, source: "a > b",
+             when: {finding: leading_model}, then: [{recommend: bpo}]}
+    """))
+    return root
+
+
+GOOD_RULE = {"id": "X-1", "title": "t", "layer": "evidence", "rationale": "r", "source": "a > b",
+             "when": {"answer": "need", "is": "process"}, "then": [{"evidence": "bpo", "weight": 2}]}
+
+
+def _paths(value, prefix=()):
+    if isinstance(value, dict):
+        yield prefix
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        yield prefix
+        for index, item in enumerate(value):
+            yield from _paths(item, prefix + (index,))
+    else:
+        yield prefix
+
+
+@st.composite
+def hostile_rules(draw):
+    """A rules file: the good rule with one part replaced by something hostile, or hostile text."""
+    if draw(st.booleans()):
+        return draw(hostile_texts)
+    rule = json.loads(json.dumps(GOOD_RULE))
+    paths = [p for p in _paths(rule) if p]
+    path = draw(st.sampled_from(paths))
+    target = rule
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = draw(st.one_of(nested, st.sampled_from([
+        {"not": {"not": {"not": {"finding": "f"}}}}, "'); __import__('os').system('touch PWNED') #",
+        {"finding": "leading_model"}, {"answer": "need", "in": []}, "\u0000", -1e308, [None]])))
+    return yaml.safe_dump({"rules": [rule]}, allow_unicode=True)
+
+
+@settings(max_examples=1000, deadline=timedelta(seconds=5),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(text=hostile_rules(), where=st.sampled_from(["rules/hostile.yaml", "questions.yaml",
+                                                    "scenarios/hostile.yaml"]))
+def test_hostile_knowledge_extensions(tiny_base, tmp_path_factory, text, where):
+    ext = tmp_path_factory.mktemp("ext")
+    (ext / where).parent.mkdir(parents=True, exist_ok=True)
+    (ext / where).write_text(text, encoding="utf-8", errors="surrogatepass")
+    command = ["kb", "test"] if where.startswith("scenarios") else ["consult", "--no-input", "--format", "json"]
+    done = run("--knowledge", str(tiny_base), "--kb", str(ext), *command)
+    judge(done, allowed_codes=(0, 1, 2) if command[0] == "kb" else (0, 2))
+    assert not os.path.exists("PWNED")
+
+
+def test_a_knowledge_extension_cannot_run_code(tiny_base, tmp_path):
+    ext = tmp_path / "ext"
+    (ext / "rules").mkdir(parents=True)
+    marker = tmp_path / "PWNED"
+    payload = f"x') or __import__('os').system('touch {marker}') or ('"
+    (ext / "questions.yaml").write_text(yaml.safe_dump({"questions": [
+        {"id": "sneaky", "prompt": "?", "values": {payload: "a value that looks like code"}}]}))
+    rule = dict(GOOD_RULE, when={"answer": "sneaky", "is": payload})
+    (ext / "rules" / "r.yaml").write_text(yaml.safe_dump({"rules": [rule]}))
+    done = run("--knowledge", str(tiny_base), "--kb", str(ext), "consult", "--no-input", "--set",
+               f"sneaky={payload}", "--format", "json")
+    assert done.exit_code == 0, done.output
+    assert "X-1" in [step["rule"] for step in json.loads(done.output)["trace"]]
+    assert not marker.exists()
+    (ext / "rules" / "tag.yaml").write_text("rules:\n  - !!python/object/apply:os.system ['touch PWNED']\n")
+    done = run("--knowledge", str(tiny_base), "--kb", str(ext), "questions")
+    assert done.exit_code == 2 and "YAML tags that construct objects are not allowed" in done.output
+
+
+# -- runaway rules --------------------------------------------------------------
+
+def test_runaway_chaining_stops_at_the_step_limit_naming_the_cycle(tiny_base, tmp_path, monkeypatch):
+    ext = tmp_path / "ext"
+    (ext / "rules").mkdir(parents=True)
+    (ext / "rules" / "cycle.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - {id: C-0, title: seed, layer: findings, rationale: r, source: "a > b",
+             when: {answer: need, is: process}, then: [{finding: g, value: "yes"}]}
+          - {id: C-1, title: one, layer: findings, rationale: r, source: "a > b",
+             when: {finding: g}, then: [{finding: f, value: "yes"}]}
+          - {id: C-2, title: two, layer: findings, rationale: r, source: "a > b",
+             when: {finding: f}, then: [{finding: g, value: "yes"}]}
+    """))
+    lint = run("--knowledge", str(tiny_base), "--kb", str(ext), "kb", "lint")
+    assert lint.exit_code == 1 and "cycle through findings: C-1 -> C-2 -> C-1" in lint.output
+    monkeypatch.setattr(engine, "STEPS_PER_RULE", 0)
+    monkeypatch.setattr(engine, "STEPS_BASE", 3)
+    done = run("--knowledge", str(tiny_base), "--kb", str(ext), "consult", "--no-input", "--set", "need=process")
+    FIGURES["faults"] += 1
+    assert done.exit_code == 2 and done.output.count("\n") == 1
+    assert done.output.startswith("error: the rules kept firing past the limit of 3 steps (0 per rule + 3)")
+    assert "rules in a cycle: C-1 -> C-2 -> C-1" in done.output
+
+
+# -- interruptions: nothing typed is lost -------------------------------------------
+
+def asked_questions(advisor):
+    """The questions an interview with all-first-value answers asks, in order (no file given)."""
+    typed = "\n".join("1" for _ in QUESTIONS) + "\n"
+    done = CliRunner().invoke(cli, ["consult", "--format", "json"], input=typed)
+    return json.loads(done.stdout)["answers"]
+
+
+@pytest.mark.parametrize("stop_after", [0, 3, 6, 9])  # answering '1' throughout, 10 questions are asked
+def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, stop_after):
+    saved = tmp_path / "answers.yaml"
+    typed = ["1"] * stop_after
+    first = CliRunner().invoke(cli, ["consult", "--resume", str(saved)], input="\n".join(typed) + "\n" if typed else "")
+    FIGURES["faults"] += 1
+    assert first.exit_code == 130, first.output  # input ended: the interview stops as after Ctrl-C
+    kept = yaml.safe_load(saved.read_text()) if saved.exists() else {}
+    if len(kept) != stop_after:
+        FIGURES["lost"] += stop_after - len(kept)
+    assert len(kept) == stop_after
+    rest = CliRunner().invoke(cli, ["consult", "--resume", str(saved), "--format", "json"], input="1\n" * 17)
+    assert rest.exit_code == 0, rest.output
+    whole = CliRunner().invoke(cli, ["consult", "--format", "json"], input="1\n" * 17)
+    assert json.loads(rest.stdout)["answers"] == json.loads(whole.stdout)["answers"]
+    for question in kept:  # resuming asks only what is still unanswered
+        assert f"({question})" not in rest.stderr
+
+
+def test_a_keyboard_interrupt_keeps_the_answers(tmp_path, monkeypatch):
+    from cli import interactive
+    saved = tmp_path / "answers.yaml"
+    asked = []
+
+    def ask(self, question, number, total):
+        if len(asked) == 3:
+            raise KeyboardInterrupt
+        asked.append(question.id)
+        return question.values[0]
+
+    monkeypatch.setattr(interactive.Interview, "ask", ask)
+    done = CliRunner().invoke(cli, ["consult", "--save-answers", str(saved)])
+    FIGURES["faults"] += 1
+    assert done.exit_code == 130 and "3 answer(s) kept in" in done.output
+    assert list(yaml.safe_load(saved.read_text())) == asked
+
+
+# -- failed writes --------------------------------------------------------------
+
+def fail_with(monkeypatch, target, error):
+    def broken(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(target[0], target[1], broken)
+
+
+FAULTS = {
+    "disk full": ("fsync", OSError(errno.ENOSPC, "No space left on device")),
+    "no permission": ("mkstemp", PermissionError(errno.EACCES, "Permission denied")),
+    "rename refused": ("replace", OSError(errno.EXDEV, "Invalid cross-device link")),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("command", ["save-answers", "audit", "assess", "new-rule"])
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch, fault, command):
+    target = tmp_path / "out.file"
+    target.write_text("the old content\n")
+    attribute, error = FAULTS[fault]
+    module = files.tempfile if attribute == "mkstemp" else files.os
+    fail_with(monkeypatch, (module, attribute), error)
+    args = {
+        "save-answers": ["consult", "--no-input", "--set", "need=process", "--save-answers", str(target)],
+        "audit": ["consult", "--no-input", "--set", "need=process", "--audit", str(target), "--force"],
+        "assess": ["assess", "-", "--format", "csv", "-o", str(target)],
+        "new-rule": ["kb", "new-rule", str(target), "--force"],
+    }[command]
+    done = CliRunner().invoke(cli, args, input="need,urgency\nprocess,planned\n")
+    FIGURES["faults"] += 1
+    assert done.exit_code == 2, done.output
+    assert f"error: {target}: cannot write: {error.strerror}" in done.output
+    assert "Traceback" not in done.output
+    assert target.read_text() == "the old content\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.file"]  # no temporary file left behind
+    if command == "audit":
+        assert "--set need=process" in done.output  # the answers, to run again
+
+
+def test_a_directory_in_the_way(tmp_path):
+    (tmp_path / "taken").mkdir()
+    done = CliRunner().invoke(cli, ["consult", "--no-input", "--set", "need=process", "--save-answers",
+                                    str(tmp_path / "taken")])
+    FIGURES["faults"] += 1
+    assert done.exit_code == 2 and "cannot write: Is a directory" in done.output
+    assert (tmp_path / "taken").is_dir() and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_save_failing_mid_interview_prints_every_answer(tmp_path, monkeypatch):
+    saved = tmp_path / "answers.yaml"
+    calls = []
+    real = files.write_atomic
+
+    def flaky(path, text):
+        calls.append(path)
+        if len(calls) == 3:
+            raise files.InputError(str(path), "cannot write: No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(files, "write_atomic", flaky)
+    done = CliRunner().invoke(cli, ["consult", "--save-answers", str(saved)], input="1\n1\n1\n1\n")
+    FIGURES["faults"] += 1
+    assert done.exit_code == 2
+    line = done.output.strip().splitlines()[-1]
+    assert "cannot write: No space left on device; the answers so far: --set " in line
+    assert line.count("--set ") == 2
+
+
+@pytest.mark.parametrize("args", [["rules", "list"], ["kb", "graph"], ["questions"],
+                                  ["consult", "--no-input", "--set", "need=process"]])
+def test_standard_output_closed_early(args):
+    process = subprocess.run(f"{sys.executable} -m cli {' '.join(args)} | head -1", shell=True,
+                             capture_output=True, text=True)
+    FIGURES["faults"] += 1
+    assert process.returncode == 0 and process.stderr == ""
+
+
+def test_standard_output_on_a_full_disk():
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        process = subprocess.run([sys.executable, "-m", "cli", "questions"], stdout=full, stderr=subprocess.PIPE,
+                                 text=True)
+    FIGURES["faults"] += 1
+    assert process.returncode == 2 and process.stderr == "error: output: cannot write: No space left on device\n"
