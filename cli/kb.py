@@ -64,7 +64,7 @@ def _lint_text(report):
               help="Fail when fewer than N percent of the rules fire in some scenario.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def test_scenarios(ctx, min_coverage, output_format):
+def run_scenarios(ctx, min_coverage, output_format):
     """Run the scenario cases beside the rules; report pass/fail and rule coverage."""
     session = ctx.obj
     runs = [cases.run(session.advisor, scenario) for scenario in cases.load(session.kb)]

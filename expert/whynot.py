@@ -114,7 +114,7 @@ def search(advisor, answers, target, max_changes):
     changes first, then fewer answers made unknown, then the larger margin,
     then catalogue order.
     """
-    questions = [q for q in advisor.kb.questions]
+    questions = advisor.kb.questions
     options = {q.id: [Change(q.id, answers[q.id], v) for v in q.choices if v != answers[q.id]] for q in questions}
     winners, margins, evaluated = set(), {}, 0
     for size in range(1, max_changes + 1):
@@ -122,9 +122,7 @@ def search(advisor, answers, target, max_changes):
             for changes in product(*(options[q] for q in chosen)):
                 if any(frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)):
                     continue  # a strict subset already wins: not minimal
-                trial = dict(answers)
-                trial.update((c.question, c.after) for c in changes)
-                outcome = advisor.evaluate(trial)
+                outcome = advisor.evaluate(applied(answers, changes))
                 evaluated += 1
                 if outcome.model == target:
                     winners.add(frozenset(changes))
@@ -139,11 +137,16 @@ def search(advisor, answers, target, max_changes):
     return sorted(margins, key=rank), evaluated
 
 
+def applied(answers, changes):
+    """A copy of ``answers`` with ``changes`` made."""
+    trial = dict(answers)
+    trial.update((c.question, c.after) for c in changes)
+    return trial
+
+
 def _confirm(advisor, result, target, changes):
     """Re-run ``changes`` through experta; the rules that fire come from the engine of record."""
-    trial = dict(result.answers)
-    trial.update((c.question, c.after) for c in changes)
-    checked = advisor.consult(trial)
+    checked = advisor.consult(applied(result.answers, changes))
     if checked.recommendation != target:
         described = ", ".join(f"{c.question}={c.after}" for c in changes)
         raise EngineError(f"the direct evaluator and experta disagree on {described}: "

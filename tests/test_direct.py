@@ -24,7 +24,7 @@ def test_agrees_on_every_scenario(advisor):
         assert_agree(advisor, scenario.answers)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(answers=answer_sets())
 def test_agrees_on_generated_answers(advisor, answers):
     assert_agree(advisor, answers)

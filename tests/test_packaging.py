@@ -22,3 +22,17 @@ def test_the_knowledge_files_ship_with_the_package():
     import knowledge
     names = {p.name for p in knowledge.directory().rglob("*.yaml")}
     assert {"questions.yaml", "models.yaml", "40-recommendation.yaml", "wrong-fit.yaml"} <= names
+
+
+def test_browsing_commands_never_load_experta():
+    for args in (["questions"], ["rules", "list"], ["rules", "show", "REC-001"], ["kb", "graph"]):
+        code = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
+                f"done = CliRunner().invoke(cli, {args!r}); assert done.exit_code == 0, done.output; "
+                "assert 'experta' not in sys.modules")
+        done = run_python(code)
+        assert done.returncode == 0, (args, done.stderr)
+
+
+def test_the_rule_template_ships_with_the_package():
+    import knowledge
+    assert (knowledge.directory() / "templates" / "rule.yaml.tmpl").is_file()
