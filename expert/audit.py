@@ -101,7 +101,10 @@ def read(path, kb):
 def _validate(data, kb):
     if not isinstance(data, dict):
         raise _Invalid("expected a JSON object")
-    if "schema" in data and data["schema"] != SCHEMA:
+    if "schema" not in data:
+        raise _Invalid("no 'schema' key, so not a record written by 'sourcing consult --audit' "
+                       "(an answers file goes with --answers FILE)")
+    if data["schema"] != SCHEMA:
         raise _Invalid(f"unknown schema version {data['schema']!r}; this tool reads {SCHEMA}")
     for key, kind in TOP_KEYS.items():
         if key not in data:

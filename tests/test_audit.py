@@ -382,3 +382,10 @@ def test_a_damaged_record_is_read_or_refused_never_crashes(tmp_path, advisor, pr
     assert checked.result.recommendation == original["recommendation"]["model"]
     assert checked.result.scores == original["scores"] and checked.result.answers == pristine["answers"]
     explain.render(explain.tree(explain.graph(checked.result, checked.titles), checked.result.recommendation_fact().id))
+
+
+def test_an_answers_file_given_as_a_record_gets_a_hint():
+    done = invoke("why-not", "bpo", DEVELOPERS)
+    assert done.exit_code == 2 and "developer-capacity.yaml: not valid JSON (truncated?)" in done.output
+    done = invoke("why-not", "bpo", str(REPO / "examples" / "it-service-desk.json"))
+    assert done.exit_code == 2 and "an answers file goes with --answers FILE" in done.output
