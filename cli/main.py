@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.session import EXIT_BAD_INPUT, Session
+from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session
 from expert.errors import KnowledgeError, SourcingError
 
 # name: (module:attribute, the one-line help 'sourcing --help' shows; a test keeps it equal to the command's)
@@ -61,6 +61,9 @@ class Group(click.Group):
         except SourcingError as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:  # an interview handles its own, keeping the answers
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(0)

@@ -195,6 +195,8 @@ _WORKER = {}
 
 
 def _start_worker(sources):
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     if _WORKER.get("sources") != sources:
         from expert.advisor import Advisor
         from expert.loader import load

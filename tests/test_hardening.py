@@ -379,3 +379,33 @@ def test_standard_output_on_a_full_disk():
                                  text=True)
     FIGURES["faults"] += 1
     assert process.returncode == 2 and process.stderr == "error: output: cannot write: No space left on device\n"
+
+
+def test_ctrl_c_in_a_long_command_ends_with_one_line(monkeypatch):
+    from expert import portfolio
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(portfolio, "judge", interrupted)
+    done = CliRunner().invoke(cli, ["assess", "-", "--format", "csv"], input="need,urgency\nprocess,planned\n")
+    FIGURES["faults"] += 1
+    assert done.exit_code == 130 and done.output.strip() == "Interrupted."
+
+
+def test_ctrl_c_stops_parallel_workers_quietly(tmp_path):
+    import random
+    import signal
+    import time
+    rng = random.Random(0)
+    lines = [",".join(QUESTIONS)] + [",".join(rng.choice(q.values + ("",)) for q in KB.questions)
+                                     for _ in range(60000)]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n")
+    process = subprocess.Popen([sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=60)[1]
+    FIGURES["faults"] += 1
+    assert process.returncode == 130 and stderr.endswith("Interrupted.\n"), stderr
+    assert "Traceback" not in stderr
