@@ -398,7 +398,7 @@ def test_ctrl_c_stops_parallel_workers_quietly(tmp_path):
     import time
     rng = random.Random(0)
     lines = [",".join(QUESTIONS)] + [",".join(rng.choice(q.values + ("",)) for q in KB.questions)
-                                     for _ in range(60000)]
+                                     for _ in range(120000)]
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
     process = subprocess.Popen([sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
