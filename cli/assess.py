@@ -15,6 +15,7 @@ from expert.result import number
 EXIT_BAD_ROWS = 1
 SHOWN_BAD_ROWS = 50
 PROGRESS_FROM = 2000  # rows; fewer finish before a bar would help
+PARALLEL_FROM = 4000  # rows; fewer finish before worker processes would pay for their start
 BAR_WIDTH = 40
 COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
 
@@ -26,8 +27,9 @@ COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown"]),
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", metavar="FILE", help="Write the result to FILE (atomically) instead of stdout.")
-@click.option("--jobs", type=click.IntRange(0), default=1, show_default=True,
-              help="Worker processes (0: one per CPU); the output keeps the input order.")
+@click.option("--jobs", type=click.IntRange(0), default=None,
+              help="Worker processes (0: one per CPU) [default: one per CPU from "
+                   f"{PARALLEL_FROM:,} rows, else 1]; the output keeps the input order.")
 @click.option("--engine", type=click.Choice(["direct", "experta"]), default="direct", show_default=True,
               help="'experta' runs every row through the engine of record (slower, same verdicts).")
 @click.option("--progress/--no-progress", default=None,
@@ -44,6 +46,8 @@ def assess(ctx, file, input_format, output_format, output, jobs, engine, progres
     source = "<stdin>" if file == "-" else file
     text = yamlio.read_text(file, source, limit=yamlio.PORTFOLIO_MAX_BYTES)
     records = portfolio.read_records(advisor.kb, text, source, input_format or portfolio.detect_format(file, text))
+    if jobs is None:
+        jobs = 0 if len(records) >= PARALLEL_FROM else 1
     verdicts = portfolio.judge_all(advisor, records, source, engine, jobs or os.cpu_count() or 1)
     if progress if progress is not None else (sys.stderr.isatty() and len(records) >= PROGRESS_FROM):
         with click.progressbar(verdicts, length=len(records), label="Assessing", file=sys.stderr) as bar:

@@ -1,21 +1,22 @@
-"""Compile condition trees into Python functions, for the evaluators that run the rules in bulk.
+"""Compile the rules of a knowledge base into Python functions, one per layer, for bulk evaluation.
 
-A condition becomes one Python expression, compiled once. The generated source
-holds only operators and generated names (``a``, ``f``, ``c0``, ``c1``...): every
-question id, finding name and value from the knowledge files is bound as a
-constant in the function's namespace, never written into the source. So no
-knowledge file can inject code.
+Each condition becomes one Python expression, and each layer one function
+that runs its rules in order with no call per rule. The generated source holds
+only operators and generated names (``a``, ``f``, ``c0``, ``c1``...): every
+question id, finding name, value and rule id from the knowledge files is bound
+as a constant in the functions' namespace, never written into the source. So
+no knowledge file can inject code.
 
 Two flavours:
 
-- ``boolean(conditions)`` -> one ``test(answers, findings, names) -> bool`` each, where
-  ``findings`` is a set of (name, value) pairs and ``names`` the set of finding
-  names established;
-- ``kleene(conditions)`` -> one ``test(answers, certain, certain_names, possible,
-  possible_names) -> 0 | 1 | 2`` each (false, undecided, true), where an answer of
-  ``None`` is still open.
+- ``boolean_layers``: two-valued, for the direct evaluator. ``a`` maps every
+  question to its answer, ``f`` is the set of (finding, value) pairs
+  established, ``n`` the set of finding names;
+- ``kleene_layers``: three-valued (0 false, 1 undecided, 2 true), for the
+  foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
+  (and names) certain to be established and ``p``/``pn`` those that may be.
 """
-from expert.model import All, Any, Atom, Not
+from expert.model import All, Atom, Not
 
 FALSE, OPEN, TRUE = 0, 1, 2
 
@@ -61,23 +62,65 @@ def _kleene(condition, const):
     return f"{combine}(" + ", ".join(_kleene(item, const) for item in condition.items) + ")"
 
 
-def _compile_all(parameters, bodies, const):
-    """One function per body, compiled together (one compile call is far cheaper than many)."""
-    source = "".join(f"def t{i}({parameters}):\n    return {body}\n" for i, body in enumerate(bodies))
+def _define(sources, const):
+    """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
+    compiled together (one compile call is far cheaper than many)."""
     namespace = dict(const.values)
-    exec(compile(source, "<conditions>", "exec"), namespace)  # noqa: S102 (generated names only, see above)
-    return [namespace[f"t{i}"] for i in range(len(bodies))]
+    exec(compile("".join(sources), "<knowledge>", "exec"), namespace)  # noqa: S102 (generated names only)
+    return [namespace[f"layer{index}"] for index in range(len(sources))]
 
 
-def boolean(conditions):
-    """For each condition, ``test(answers, findings, names) -> bool`` (None: always true)."""
+def kleene_layers(layers):
+    """One function per layer, ``run(answers, certain, certain_names, possible, possible_names, status)``,
+    that evaluates the layer's rules in order (inlined, no call per rule) and records what they may assert.
+
+    ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names).
+    A rule's status becomes True, None (undecided) or False; its findings become possible unless it
+    is False, and certain when it is True. A layer whose rules test each other's findings
+    (``repeat``) runs until nothing more is added.
+    """
     const = _Constants()
-    bodies = ["True" if c is None else _boolean(c, const) for c in conditions]
-    return _compile_all("a, f, n", bodies, const)
+    statuses = const({FALSE: False, OPEN: None, TRUE: True})
+    sources = []
+    for index, (repeat, rules) in enumerate(layers):
+        body = []
+        for rule_id, condition, findings, names in rules:
+            body.append(f"s = {TRUE if condition is None else _kleene(condition, const)}")
+            body.append(f"status[{const(rule_id)}] = {statuses}[s]")
+            if findings:
+                pairs, named = const(frozenset(findings)), const(frozenset(names))
+                body += ["if s:", f"    p.update({pairs}); pn.update({named})",
+                         f"    if s == {TRUE}:", f"        c.update({pairs}); cn.update({named})"]
+        if repeat:
+            body = ["while True:", "    before = (len(c), len(p))", *("    " + line for line in body),
+                    "    if (len(c), len(p)) == before:", "        return"]
+        source = "".join(f"    {line}\n" for line in body or ["pass"])
+        sources.append(f"def layer{index}(a, c, cn, p, pn, status):\n{source}")
+    return _define(sources, const)
 
 
-def kleene(conditions):
-    """For each condition, ``test(answers, certain, certain_names, possible, possible_names) -> 0, 1 or 2``."""
+def boolean_layers(layers):
+    """One function per layer, ``run(answers, findings, names, fired, act)``, that fires the layer's
+    rules in order (inlined, no call per rule test).
+
+    ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
+    payload). A rule whose payload is None only asserts findings, added inline; any other is passed
+    to ``act(payload)``. Firing a rule again changes nothing, so a layer whose rules test each
+    other's findings (``repeat``) simply runs until no finding is added.
+    """
     const = _Constants()
-    bodies = [str(TRUE) if c is None else _kleene(c, const) for c in conditions]
-    return _compile_all("a, c, cn, p, pn", bodies, const)
+    sources = []
+    for index, (repeat, rules) in enumerate(layers):
+        body = []
+        for rule_id, condition, findings, names, payload in rules:
+            body.append(f"if {'True' if condition is None else _boolean(condition, const)}:")
+            if payload is None:
+                body.append(f"    fired.add({const(rule_id)}); f.update({const(findings)}); n.update({const(names)})")
+            else:
+                body.append(f"    act({const(payload)})")
+        if repeat:
+            body = ["while True:", "    before = len(f)", *("    " + line for line in body),
+                    "    if len(f) == before:", "        return"]
+        source = "".join(f"    {line}\n" for line in body or ["pass"])
+        sources.append(f"def layer{index}(a, f, n, fired, act):\n{source}")
+    return _define(sources, const)

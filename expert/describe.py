@@ -1,5 +1,5 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
-from expert.model import All, Any, Atom, Not
+from expert.model import All, Atom, Not
 from expert.result import FactRecord
 
 

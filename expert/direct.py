@@ -14,13 +14,12 @@ from expert.outcome import Outcome, verdict
 
 
 class _Compiled:
-    """One rule ready to run: its test and what it asserts, sorted by kind."""
+    """One rule ready to run: what it asserts, sorted by kind."""
 
-    __slots__ = ("rule", "test", "findings", "names", "evidence", "conclusions", "scores", "plain")
+    __slots__ = ("rule", "findings", "names", "evidence", "conclusions", "scores", "plain")
 
-    def __init__(self, rule, test):
+    def __init__(self, rule):
         self.rule = rule
-        self.test = test
         self.findings = tuple((a.name, a.value) if a.kind == "finding" else (RECOMMENDED, a.name)
                               for a in rule.then if a.kind in ("finding", "recommend"))
         self.evidence = tuple((a.name, a.weight, rule.id) for a in rule.then if a.kind == "evidence")
@@ -44,11 +43,13 @@ class DirectEvaluator:
     def __init__(self, kb):
         self.kb = kb
         self.positions = {rule.id: rule.position for rule in kb.rules}
-        tests = dict(zip((rule.id for rule in kb.rules), codegen.boolean([rule.when for rule in kb.rules])))
-        self.layers = []
+        layers = []
         for layer in LAYERS:
-            rules = [_Compiled(rule, tests[rule.id]) for rule in kb.rules if rule.layer == layer]
-            self.layers.append((rules, _feeds_itself(rules)))
+            rules = [_Compiled(rule) for rule in kb.rules if rule.layer == layer]
+            entries = [(c.rule.id, c.rule.when, frozenset(c.findings), frozenset(c.names), None if c.plain else c)
+                       for c in rules]
+            layers.append((_feeds_itself(rules), entries))
+        self.layers = codegen.boolean_layers(layers)
 
     def run(self, answers):
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
@@ -68,31 +69,17 @@ class DirectEvaluator:
 
     def fire(self, answers):
         """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
-        state = _State()
-        findings, names = state.findings, state.names
-        for rules, repeat in self.layers:
-            pending = rules
-            while pending:
-                waiting = []
-                for compiled in pending:
-                    if not compiled.test(answers, findings, names):
-                        waiting.append(compiled)
-                    elif compiled.plain:  # only findings: the common case, inlined
-                        state.fired.add(compiled.rule.id)
-                        findings.update(compiled.findings)
-                        names.update(compiled.names)
-                    else:
-                        state.fire(self.kb, compiled)
-                if not repeat or len(waiting) == len(pending):
-                    break  # a layer whose rules wait on each other repeats until nothing more fires
-                pending = waiting
+        state = _State(self.kb)
+        for run_layer in self.layers:
+            run_layer(answers, state.findings, state.names, state.fired, state.fire)
         return state
 
 
 class _State:
     """The facts established so far in one run."""
 
-    def __init__(self):
+    def __init__(self, kb):
+        self.kb = kb
         self.findings, self.names, self.fired = set(), set(), set()
         self.evidence, self.conclusions, self.scores = set(), [], {}
 
@@ -100,8 +87,8 @@ class _State:
         self.findings.add((name, value))
         self.names.add(name)
 
-    def fire(self, kb, compiled):
-        """Apply one compiled rule's assertions."""
+    def fire(self, compiled):
+        """Apply the assertions of a rule that does more than assert findings."""
         self.fired.add(compiled.rule.id)
         for name, value in compiled.findings:
             self.add(name, value)
@@ -110,7 +97,7 @@ class _State:
             if conclusion not in self.conclusions:
                 self.conclusions.append(conclusion)
         if compiled.scores:
-            self._score(kb)
+            self._score(self.kb)
 
     def _score(self, kb):
         self.scores = dict.fromkeys((m.id for m in kb.models), 0)

@@ -44,51 +44,38 @@ def outlook(kb, known):
     return Foresight(kb).outlook(known)
 
 
-STATUS = {codegen.FALSE: False, codegen.OPEN: None, codegen.TRUE: True}
-
-
 def _compiled_layers(kb):
-    """Per layer: its name, whether its rules test each other's findings, and for each rule:
-    (rule id, its Kleene test, the findings it asserts, their names)."""
-    tests = dict(zip((rule.id for rule in kb.rules), codegen.kleene([rule.when for rule in kb.rules])))
-    layers = []
+    """Per layer: (its name, the ids of its rules, the compiled function that evaluates them).
+
+    The scoring layer has no function: its action is bounded by _add_score_findings.
+    """
+    described = []
     for layer in LAYERS:
         rules = [rule for rule in kb.rules if rule.layer == layer]
-        compiled = []
+        entries = []
         for rule in rules:
             findings = tuple(_asserted_findings(rule))
-            compiled.append((rule.id, tests[rule.id], findings, tuple({n for n, _ in findings})))
-        asserted = {name for _, _, _, names in compiled for name in names}
+            entries.append((rule.id, rule.when, findings, tuple({n for n, _ in findings})))
+        asserted = {name for *_, names in entries for name in names}
         repeat = any(a.kind == "finding" and a.name in asserted for rule in rules for a in atoms(rule.when))
-        layers.append((layer, repeat, compiled))
-    return layers
+        described.append((layer, repeat, entries))
+    functions = codegen.kleene_layers([(repeat, entries) for _, repeat, entries in described])
+    return [(layer, tuple(e[0] for e in entries), function if layer != "scoring" else None)
+            for (layer, _, entries), function in zip(described, functions)]
 
 
 def _run_outlook(kb, layers, evidence, known):
     answers = {q.id: known.get(q.id) for q in kb.questions}
     certain, possible, certain_names, possible_names = set(), set(), set(), set()
     status = {}
-    for layer, repeat, rules in layers:
-        if layer == "scoring":
-            for rule_id, _, _, _ in rules:
-                status[rule_id] = True
+    for layer, rule_ids, evaluate_layer in layers:
+        if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
+            status.update(dict.fromkeys(rule_ids, True))
             _add_score_findings(kb, status, certain, possible, evidence)
             certain_names.update(n for n, _ in certain)
             possible_names.update(n for n, _ in possible)
             continue
-        changed = True
-        while changed:  # same-layer findings only feed positive tests: grow to a fixpoint
-            before = (len(certain), len(possible))
-            for rule_id, test, asserted, names in rules:
-                state = test(answers, certain, certain_names, possible, possible_names)
-                status[rule_id] = STATUS[state]
-                if state:
-                    possible.update(asserted)
-                    possible_names.update(names)
-                    if state == codegen.TRUE:
-                        certain.update(asserted)
-                        certain_names.update(names)
-            changed = repeat and (len(certain), len(possible)) != before
+        evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
