@@ -3,6 +3,7 @@ import click
 
 from cli import audit_render
 from cli.audit import model_id, select_facts
+from cli.interactive import say
 from expert import whynot
 from expert.errors import InputError
 
@@ -11,10 +12,6 @@ HELP = """Commands:
   why-not MODEL   why MODEL was not recommended, and what would have to change
   list            the conclusions that 'how' can explain
   quit            leave (also: exit, q, or end of input)"""
-
-
-def say(text=""):
-    click.echo(text, err=True)
 
 
 class Explorer:

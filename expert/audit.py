@@ -278,10 +278,17 @@ def _result(data, facts, firings):
             recommendation=conclusion["model"], runner_up=conclusion["runner_up"], margin=conclusion["margin"],
             scores={f.name: f.value for f in facts.values() if f.kind == "score"},
             strength=conclusion["strength"],
-            open_questions=tuple(OpenQuestion(q["question"], tuple(q["read_by"])) for q in undetermined),
+            open_questions=tuple(_open_question(q) for q in undetermined),
         )
     except (KeyError, TypeError) as error:
         raise _Invalid(f"the conclusions are incomplete (missing {error})")
+
+
+def _open_question(entry):
+    question, read_by = entry["question"], entry["read_by"]
+    if not isinstance(question, str) or not isinstance(read_by, list) or not all(isinstance(r, str) for r in read_by):
+        raise _Invalid("an open question must name a question and the rules that read it")
+    return OpenQuestion(question, tuple(read_by))
 
 
 def _check_conclusions(recorded, result):
