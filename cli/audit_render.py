@@ -59,9 +59,10 @@ def _counterfactual_lines(analysis, kb, style):
     scope = (f"every set of up to {analysis.max_changes} changed answers, unknown included: "
              f"{analysis.evaluated} answer sets")
     if not found:
+        wider = " Try --max-changes 3 for a wider search." if analysis.max_changes < 3 else ""
         return [style("What would have to change", "heading"),
                 f"No set of up to {analysis.max_changes} answer changes makes {label} the recommendation "
-                f"(searched {scope})."]
+                f"(searched {scope}).{wider}"]
     lines = [style(f"What would have to change: {len(found)} minimal set(s), smallest first", "heading"),
              f"(searched {scope}; each set re-checked with the experta engine)"]
     for index, cf in enumerate(found, start=1):

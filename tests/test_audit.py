@@ -287,6 +287,20 @@ def test_why_not_text_explains_the_gap(record):
 def test_why_not_says_when_no_small_change_exists():
     out = invoke("why-not", "staff_augmentation", "--answers", SUPPORT).output
     assert "No set of up to 2 answer changes makes Staff augmentation the recommendation" in out
+    assert "Try --max-changes 3" in out
+
+
+def test_a_wider_search_finds_three_changes(advisor):
+    report = json.loads(invoke("why-not", "staff_augmentation", "--answers", SUPPORT, "--max-changes", "3",
+                               "--format", "json").output)
+    base = advisor.complete(json.loads(invoke("consult", "--answers", SUPPORT, "--no-input",
+                                              "--format", "json").output)["answers"])
+    assert report["counterfactuals"] and report["search"]["max_changes"] == 3
+    for cf in report["counterfactuals"]:
+        assert len(cf["changes"]) == 3
+        assert advisor.consult(_apply(base, cf["changes"])).recommendation == "staff_augmentation"
+        for pair in combinations(cf["changes"], 2):
+            assert advisor.consult(_apply(base, pair)).recommendation != "staff_augmentation"
 
 
 def test_why_not_the_recommended_model(record):
