@@ -62,6 +62,15 @@ def _kleene(condition, const):
     return f"{combine}(" + ", ".join(_kleene(item, const) for item in condition.items) + ")"
 
 
+def _layer(index, parameters, body, growth):
+    """The source of ``def layer<index>(parameters)`` running the lines of ``body``; with ``growth`` (an
+    expression that grows as the layer establishes findings) the body repeats until it stops growing."""
+    if growth:
+        body = ["while True:", f"    before = {growth}", *("    " + line for line in body),
+                f"    if {growth} == before:", "        return"]
+    return f"def layer{index}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+
+
 def _define(sources, const):
     """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
     compiled together (one compile call is far cheaper than many)."""
@@ -91,11 +100,7 @@ def kleene_layers(layers):
                 pairs, named = const(frozenset(findings)), const(frozenset(names))
                 body += ["if s:", f"    p.update({pairs}); pn.update({named})",
                          f"    if s == {TRUE}:", f"        c.update({pairs}); cn.update({named})"]
-        if repeat:
-            body = ["while True:", "    before = (len(c), len(p))", *("    " + line for line in body),
-                    "    if (len(c), len(p)) == before:", "        return"]
-        source = "".join(f"    {line}\n" for line in body or ["pass"])
-        sources.append(f"def layer{index}(a, c, cn, p, pn, status):\n{source}")
+        sources.append(_layer(index, "a, c, cn, p, pn, status", body, "(len(c), len(p))" if repeat else None))
     return _define(sources, const)
 
 
@@ -118,9 +123,5 @@ def boolean_layers(layers):
                 body.append(f"    fired.add({const(rule_id)}); f.update({const(findings)}); n.update({const(names)})")
             else:
                 body.append(f"    act({const(payload)})")
-        if repeat:
-            body = ["while True:", "    before = len(f)", *("    " + line for line in body),
-                    "    if len(f) == before:", "        return"]
-        source = "".join(f"    {line}\n" for line in body or ["pass"])
-        sources.append(f"def layer{index}(a, f, n, fired, act):\n{source}")
+        sources.append(_layer(index, "a, f, n, fired, act", body, "len(f)" if repeat else None))
     return _define(sources, const)
