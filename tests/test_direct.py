@@ -1,8 +1,10 @@
 """The direct evaluator agrees with experta, the engine of record, rule for rule."""
 from hypothesis import given, settings
 
-from expert import scenarios
+from expert import Advisor, load, scenarios
 from strategies import answer_sets
+from tests.test_engine import SCORE_AND_RECOMMEND
+from tests.test_loader import make_kb
 
 
 def assert_agree(advisor, answers):
@@ -28,3 +30,26 @@ def test_agrees_on_every_scenario(advisor):
 @given(answers=answer_sets())
 def test_agrees_on_generated_answers(advisor, answers):
     assert_agree(advisor, answers)
+
+
+CHAIN = """rules:
+  - {id: L-1, title: a, layer: findings, rationale: r, source: "x > y",
+     when: {answer: need, in: [process, service]}, then: [{finding: a, value: "yes"}]}
+  - {id: L-2, title: c from b (needs a second pass), layer: findings, rationale: r, source: "x > y",
+     when: {finding: b}, then: [{finding: c, value: "yes"}]}
+  - {id: L-3, title: b from a, layer: findings, rationale: r, source: "x > y",
+     when: {finding: a}, then: [{finding: b, value: "yes"}]}
+  - {id: L-4, title: evidence from c, layer: evidence, rationale: r, source: "x > y",
+     when: {finding: c}, then: [{evidence: managed_services, weight: 2}]}
+""" + SCORE_AND_RECOMMEND
+
+
+def test_a_layer_that_feeds_itself_runs_to_its_fixed_point(tmp_path):
+    advisor = Advisor(load(make_kb(tmp_path, CHAIN)))
+    for need in advisor.kb.question("need").choices:
+        assert_agree(advisor, {"need": need})
+        fired = advisor.evaluate({"need": need}).fired
+        assert ("L-2" in fired) == (need in ("process", "service"))
+    view = advisor.foresight.outlook({"need": "process"})
+    assert view.status["L-2"] is True and ("c", "yes") in view.certain
+    assert advisor.foresight.outlook({}).status["L-2"] is None
