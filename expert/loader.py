@@ -3,12 +3,13 @@
 Every problem is collected (not only the first) and reported as
 ``FILE:LINE: RULE-ID: message`` through a KnowledgeError.
 """
+import re
 from dataclasses import replace
 from pathlib import Path
 
 from expert import yamlio
 from expert.canonical import canonical, digest
-from expert.errors import InputError, KnowledgeError, Problem
+from expert.errors import InputError, KnowledgeError, Problem, shown
 from expert.model import (
     CONTENDER, LAYER_KINDS, LAYERS, LEADING, RECOMMENDED, SECOND, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
@@ -16,6 +17,7 @@ from expert.model import (
 
 RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references"}
 EXTENSION_KEYS = {"replaces", "disables"}
+QUESTION_ID = re.compile(r"[A-Za-z0-9_-]+")
 REQUIRED_RULE_KEYS = ("id", "title", "rationale", "source", "layer", "then")
 STATUSES = ("stable", "test", "experimental", "deprecated")
 # For each kind of assertion: the keys it takes besides its own kind key.
@@ -121,8 +123,9 @@ class _Reader:
         entries = self._document(path, root, "questions")
         self.raw["questions"] += entries
         for entry in entries:
-            if not _has(entry, ("id", "prompt", "values")) or not isinstance(entry["values"], dict):
-                self._note(name, entry, None, "a question needs id, prompt and a mapping of values to help lines")
+            problem = _question_problem(entry)
+            if problem:
+                self._note(name, entry, entry.get("id") if isinstance(entry, dict) else None, problem)
                 continue
             values = tuple(str(_yaml_word(v)) for v in entry["values"])
             if UNKNOWN in values:
@@ -167,8 +170,24 @@ class _Reader:
                 yield self._name(path, root), entry
 
 
-def _has(entry, keys):
-    return isinstance(entry, dict) and all(k in entry for k in keys)
+def _question_problem(entry):
+    """What is wrong with a question entry, or None."""
+    if not isinstance(entry, dict) or set(entry) != {"id", "prompt", "values"}:
+        return "a question has exactly id, prompt and values (a mapping of each value to a help line)"
+    if not isinstance(entry["id"], str) or not QUESTION_ID.fullmatch(entry["id"]):
+        return "a question id is a word of letters, digits, '_' or '-'"
+    if not isinstance(entry["prompt"], str) or not entry["prompt"].strip():
+        return "'prompt' must be text"
+    values = entry["values"]
+    if not isinstance(values, dict) or not values:
+        return "'values' maps each value to a one-line help text"
+    for value, help_line in values.items():
+        word = _yaml_word(value)
+        if not isinstance(word, str) or not word.strip() or not word.isprintable() or "=" in word:
+            return f"value {shown(word)} must be printable text without '='"
+        if not isinstance(help_line, str):
+            return f"the help line of value {shown(word)} must be text"
+    return None
 
 
 class _RuleBuilder:

@@ -5,7 +5,7 @@ from typing import Dict, FrozenSet, Tuple
 
 from expert import yamlio
 from expert.answers import normalise
-from expert.errors import InputError, KnowledgeError, Problem
+from expert.errors import InputError, KnowledgeError, Problem, shown
 
 SCENARIO_KEYS = {"id", "title", "source", "answers", "expect"}
 EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "strength"}
@@ -58,17 +58,29 @@ def load(kb):
 
 def _parse(kb, name, entry, problems):
     line = getattr(entry, "line", None)
-    sid = entry.get("id") if isinstance(entry, dict) else None
+    sid = entry.get("id") if isinstance(entry, dict) and isinstance(entry.get("id"), str) else None
     try:
         if not isinstance(entry, dict) or set(entry) != SCENARIO_KEYS:
             raise ValueError(f"a scenario has exactly the keys {', '.join(sorted(SCENARIO_KEYS))}")
+        for key in ("id", "title", "source"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise ValueError(f"'{key}' must be text")
         expect = entry["expect"]
         if not isinstance(expect, dict) or "model" not in expect or set(expect) - EXPECT_KEYS:
             raise ValueError(f"'expect' needs 'model' and may have {', '.join(sorted(EXPECT_KEYS - {'model'}))}")
         if expect["model"] not in [m.id for m in kb.all_models]:
-            raise ValueError(f"unknown model {expect['model']!r}")
+            raise ValueError(f"unknown model {shown(expect['model'])}; allowed: "
+                             f"{', '.join(m.id for m in kb.all_models)}")
+        levels = [level.name for level in kb.strength] + [kb.weakest]
+        if expect.get("strength", levels[0]) not in levels:
+            raise ValueError(f"unknown strength {shown(expect['strength'])}; allowed: {', '.join(levels)}")
         rule_ids = {r.id for r in kb.rules}
-        listed = [*expect.get("warnings", []), *expect.get("no_warnings", []), *expect.get("fires", [])]
+        listed = []
+        for key in ("warnings", "no_warnings", "fires"):
+            ids = expect.get(key, [])
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                raise ValueError(f"'{key}' takes a list of rule ids")
+            listed += ids
         unknown = [r for r in listed if r not in rule_ids]
         if unknown:
             raise ValueError(f"unknown rule id(s): {', '.join(unknown)}")

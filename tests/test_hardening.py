@@ -157,6 +157,14 @@ def tiny_base(tmp_path_factory):
 
 GOOD_RULE = {"id": "X-1", "title": "t", "layer": "evidence", "rationale": "r", "source": "a > b",
              "when": {"answer": "need", "is": "process"}, "then": [{"evidence": "bpo", "weight": 2}]}
+# A valid document of each kind of knowledge file, for the hostile generator to damage.
+GOOD_FILES = {
+    "rules/hostile.yaml": {"rules": [GOOD_RULE]},
+    "questions.yaml": {"questions": [{"id": "extra", "prompt": "?", "values": {"a": "one", "b": "two"}}]},
+    "scenarios/hostile.yaml": {"scenarios": [{
+        "id": "S-1", "title": "t", "source": "a > b", "answers": {"need": "process"},
+        "expect": {"model": "bpo", "warnings": [], "no_warnings": [], "fires": ["S-1"], "strength": "weak"}}]},
+}
 
 
 def _paths(value, prefix=()):
@@ -173,27 +181,26 @@ def _paths(value, prefix=()):
 
 
 @st.composite
-def hostile_rules(draw):
-    """A rules file: the good rule with one part replaced by something hostile, or hostile text."""
+def hostile_knowledge(draw, where):
+    """A knowledge file: a good one with one part replaced by something hostile, or hostile text."""
     if draw(st.booleans()):
         return draw(hostile_texts)
-    rule = json.loads(json.dumps(GOOD_RULE))
-    paths = [p for p in _paths(rule) if p]
-    path = draw(st.sampled_from(paths))
-    target = rule
+    document = json.loads(json.dumps(GOOD_FILES[where]))
+    path = draw(st.sampled_from([p for p in _paths(document) if p]))
+    target = document
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = draw(st.one_of(nested, st.sampled_from([
         {"not": {"not": {"not": {"finding": "f"}}}}, "'); __import__('os').system('touch PWNED') #",
-        {"finding": "leading_model"}, {"answer": "need", "in": []}, "\u0000", -1e308, [None]])))
-    return yaml.safe_dump({"rules": [rule]}, allow_unicode=True)
+        {"finding": "leading_model"}, {"answer": "need", "in": []}, "\u0000", -1e308, [None], ["a", ["b"]]])))
+    return yaml.safe_dump(document, allow_unicode=True)
 
 
 @settings(max_examples=1000, deadline=timedelta(seconds=5),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(text=hostile_rules(), where=st.sampled_from(["rules/hostile.yaml", "questions.yaml",
-                                                    "scenarios/hostile.yaml"]))
-def test_hostile_knowledge_extensions(tiny_base, tmp_path_factory, text, where):
+@given(data=st.data(), where=st.sampled_from(sorted(GOOD_FILES)))
+def test_hostile_knowledge_extensions(tiny_base, tmp_path_factory, data, where):
+    text = data.draw(hostile_knowledge(where))
     ext = tmp_path_factory.mktemp("ext")
     (ext / where).parent.mkdir(parents=True, exist_ok=True)
     (ext / where).write_text(text, encoding="utf-8", errors="surrogatepass")

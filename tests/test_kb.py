@@ -292,7 +292,7 @@ def test_bad_scenario_files_are_reported_with_lines(tmp_path):
     ext = extension(tmp_path, scenarios=SCENARIO.replace("{model}", "outsourcing"))
     done = invoke("--kb", str(ext), "kb", "test")
     assert done.exit_code == 2
-    assert "ext/scenarios/cases.yaml:2: EXT-S1: unknown model 'outsourcing'" in done.output
+    assert "ext/scenarios/cases.yaml:2: EXT-S1: unknown model outsourcing; allowed: staff_augmentation" in done.output
 
 
 # -- kb graph and kb new-rule ----------------------------------------------------
