@@ -145,22 +145,11 @@ class _Reader:
         name = self._name(path, root)
         try:
             self.raw["models"] = document = yamlio.read_file(path, name)
-            scored = tuple(Model(m["id"], m["label"], m["summary"]) for m in document["models"])
-            fb = document["fallback"]
-            fallback = Model(fb["id"], fb["label"], fb["summary"])
-            areas = tuple((str(k), str(v)) for k, v in document["responsibility"]["areas"].items())
-            owners = tuple(document["responsibility"]["owners"])
-            strength = tuple(
-                StrengthLevel(s["name"], float(s["min_margin"]), int(s["max_open_unknowns"]))
-                for s in document["strength"]["levels"]
-            )
-            weakest = str(document["strength"]["otherwise"])
+            return _models_from(document)
         except InputError as error:
             self.problems.append(Problem(name, None, None, error.message))
-        except (KeyError, TypeError, ValueError) as error:
-            self.problems.append(Problem(name, None, None, f"malformed models file ({error})"))
-        else:
-            return scored, fallback, areas, owners, strength, weakest
+        except ValueError as error:
+            self.problems.append(Problem(name, getattr(error, "line", None), None, str(error)))
         return (), Model("stabilize_first", "", ""), (), (), (), "weak"
 
     def rule_entries(self, root):
@@ -168,6 +157,56 @@ class _Reader:
         for path in sorted((root / "rules").glob("*.yaml")):
             for entry in self._document(path, root, "rules"):
                 yield self._name(path, root), entry
+
+
+def _mapping(value, keys, what):
+    """``value`` if it is a mapping with exactly ``keys``; ValueError otherwise."""
+    if not isinstance(value, dict) or set(value) != set(keys):
+        raise ValueError(f"{what} is a mapping of exactly: {', '.join(keys)}")
+    return value
+
+
+def _word(value, what):
+    if not isinstance(value, str) or not QUESTION_ID.fullmatch(value):
+        raise ValueError(f"{what} must be a word of letters, digits, '_' or '-'")
+    return value
+
+
+def _model(entry, what):
+    entry = _mapping(entry, ("id", "label", "summary"), what)
+    if not all(isinstance(entry[k], str) for k in ("label", "summary")):
+        raise ValueError(f"{what}: label and summary must be text")
+    return Model(_word(entry["id"], f"{what} id"), entry["label"], entry["summary"])
+
+
+def _models_from(document):
+    """Models, fallback, responsibility areas and owners, strength levels from models.yaml (ValueError if bad)."""
+    document = _mapping(document, ("models", "fallback", "responsibility", "strength"), "models.yaml")
+    if not isinstance(document["models"], list) or len(document["models"]) < 2:
+        raise ValueError("'models' lists at least two models (the scoring ranks a leader and a second)")
+    scored = tuple(_model(m, "a model") for m in document["models"])
+    fallback = _model(document["fallback"], "'fallback'")
+    if len({m.id for m in scored + (fallback,)}) != len(scored) + 1:
+        raise ValueError("model ids must be unique")
+    responsibility = _mapping(document["responsibility"], ("areas", "owners"), "'responsibility'")
+    areas, owners = responsibility["areas"], responsibility["owners"]
+    if not isinstance(areas, dict) or not areas or not all(isinstance(v, str) for v in areas.values()):
+        raise ValueError("'responsibility: areas' maps each area to its label")
+    if not isinstance(owners, list) or not owners:
+        raise ValueError("'responsibility: owners' lists the owners")
+    strength = _mapping(document["strength"], ("levels", "otherwise"), "'strength'")
+    levels = []
+    for level in strength["levels"] if isinstance(strength["levels"], list) else [None]:
+        level = _mapping(level, ("name", "min_margin", "max_open_unknowns"), "a strength level")
+        margin, unknowns = level["min_margin"], level["max_open_unknowns"]
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin != margin:
+            raise ValueError("a strength level's min_margin must be a number")
+        if isinstance(unknowns, bool) or not isinstance(unknowns, int) or unknowns < 0:
+            raise ValueError("a strength level's max_open_unknowns must be a whole number")
+        levels.append(StrengthLevel(_word(level["name"], "a strength level name"), float(margin), unknowns))
+    return (scored, fallback, tuple((_word(k, "an area"), v) for k, v in areas.items()),
+            tuple(_word(o, "an owner") for o in owners), tuple(levels),
+            _word(strength["otherwise"], "'strength: otherwise'"))
 
 
 def _question_problem(entry):

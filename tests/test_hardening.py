@@ -159,6 +159,7 @@ GOOD_RULE = {"id": "X-1", "title": "t", "layer": "evidence", "rationale": "r", "
              "when": {"answer": "need", "is": "process"}, "then": [{"evidence": "bpo", "weight": 2}]}
 # A valid document of each kind of knowledge file, for the hostile generator to damage.
 GOOD_FILES = {
+    "models.yaml": yaml.safe_load((knowledge.directory() / "models.yaml").read_text()),
     "rules/hostile.yaml": {"rules": [GOOD_RULE]},
     "questions.yaml": {"questions": [{"id": "extra", "prompt": "?", "values": {"a": "one", "b": "two"}}]},
     "scenarios/hostile.yaml": {"scenarios": [{
@@ -201,6 +202,12 @@ def hostile_knowledge(draw, where):
 @given(data=st.data(), where=st.sampled_from(sorted(GOOD_FILES)))
 def test_hostile_knowledge_extensions(tiny_base, tmp_path_factory, data, where):
     text = data.draw(hostile_knowledge(where))
+    if where == "models.yaml":  # only a knowledge base (--knowledge) has one, not an extension
+        base = tmp_path_factory.mktemp("base")
+        shutil.copytree(tiny_base, base, dirs_exist_ok=True)
+        (base / where).write_text(text, encoding="utf-8", errors="surrogatepass")
+        judge(run("--knowledge", str(base), "consult", "--no-input", "--format", "json"))
+        return
     ext = tmp_path_factory.mktemp("ext")
     (ext / where).parent.mkdir(parents=True, exist_ok=True)
     (ext / where).write_text(text, encoding="utf-8", errors="surrogatepass")
