@@ -99,6 +99,13 @@ def validate(kb, number, record, source):
 
 def _csv_records(kb, text, source):
     reader = csv.reader(io.StringIO(text))
+    try:
+        yield from _csv_rows(kb, reader, source)
+    except csv.Error as error:
+        raise InputError(source, f"malformed CSV at line {reader.line_num}: {error}")
+
+
+def _csv_rows(kb, reader, source):
     header = next(reader, None)
     if not header:
         raise InputError(source, "no header row; expected question ids (and optionally id or name)")
@@ -108,6 +115,8 @@ def _csv_records(kb, text, source):
         if column not in known:
             raise InputError(source, "header column is not a question", key=column,
                              allowed=list(ID_KEYS) + [q.id for q in kb.questions])
+        if header.count(column) > 1:
+            raise InputError(source, "header column appears twice", key=column)
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # blank line

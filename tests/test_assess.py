@@ -139,3 +139,11 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(portfolio_file):
     path = portfolio_file(as_csv(generated_rows(5)))
     assert "Assessing" not in invoke("assess", path, "--format", "csv").stderr
     assert "Assessing" in invoke("assess", path, "--format", "csv", "--progress").stderr
+
+
+def test_malformed_csv_is_one_clear_line(portfolio_file):
+    wide = portfolio_file("need,urgency\n" + "a" * 200000 + ",planned\n")
+    done = invoke("assess", wide)
+    assert done.exit_code == 2 and "malformed CSV at line 2: field larger than field limit" in done.output
+    twice = invoke("assess", portfolio_file("need,need\nprocess,capacity\n"))
+    assert twice.exit_code == 2 and "need: header column appears twice" in twice.output

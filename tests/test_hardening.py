@@ -121,7 +121,7 @@ def test_random_bytes_as_answers(shipped, data):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=hostile_texts)
 def test_hostile_portfolio_files(shipped, text):
-    for fmt in ("yaml", "jsonl"):
+    for fmt in ("yaml", "jsonl", "csv"):
         judge(run("assess", "-", "--input-format", fmt, "--format", "csv", input=text), allowed_codes=(0, 1, 2))
 
 
