@@ -130,7 +130,7 @@ def select(result, ident):
     ident = ident.strip()
     if ident in ("", "recommendation"):
         return [result.recommendation_fact().id]
-    if ident.isdigit():
+    if ident.isdecimal():
         return [int(ident)] if int(ident) in result.facts else []
     by_rule = [i for f in result.firings if f.rule == ident.upper() for i in f.new]
     if by_rule:

@@ -423,3 +423,21 @@ def test_ctrl_c_stops_parallel_workers_quietly(tmp_path):
     FIGURES["faults"] += 1
     assert process.returncode == 130 and stderr.endswith("Interrupted.\n"), stderr
     assert "Traceback" not in stderr
+
+
+@pytest.fixture(scope="module")
+def record_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("record") / "record.json"
+    done = CliRunner().invoke(cli, ["consult", "--no-input", "--set", "need=process", "--audit", str(path)])
+    assert done.exit_code == 0, done.output
+    return str(path)
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(word=st.text(max_size=30))
+@example(word="²")
+def test_any_name_typed_for_a_conclusion_or_a_model(shipped, record_file, word):
+    judge(run("explain", record_file, "--conclusion", word))
+    judge(run("why-not", "--", word, record_file))
+    lines = f"how {word}\nwhy-not {word}\n{word}\nquit\n"
+    judge(run("consult", "--no-input", "--set", "need=process", "--no-trace", "--explore", input=lines))
