@@ -1,7 +1,12 @@
 """A commented skeleton rule file for knowledge engineers to start from."""
+import json
+import re
 from string import Template
 
 import knowledge
+from expert.errors import InputError, shown
+
+RULE_ID = re.compile(r"[A-Za-z0-9._-]+")
 
 LAYERS = ("findings", "readiness", "evidence", "consequences")
 THEN = {
@@ -15,6 +20,9 @@ THEN = {
 
 
 def rule_file(rule_id, layer, title):
-    """The text of a skeleton rule file with one rule of ``layer``."""
+    """The text of a skeleton rule file with one rule of ``layer``; InputError for an id that is not a word."""
+    if not RULE_ID.fullmatch(rule_id):
+        raise InputError("--id", f"{shown(rule_id)} is not a rule id (letters, digits, '.', '_' or '-')")
     template = Template((knowledge.directory() / "templates" / "rule.yaml.tmpl").read_text(encoding="utf-8"))
-    return template.substitute(id=rule_id, layer=layer, title=title, then=THEN[layer])
+    return template.substitute(id=rule_id, layer=layer, title=json.dumps(" ".join(title.split()), ensure_ascii=False),
+                               then=THEN[layer])

@@ -334,3 +334,14 @@ def test_the_guide_and_reference_exist():
     for code in ("KB101", "KB102", "KB103", "KB104", "KB105", "KB106", "KB107", "KB201", "KB202", "KB203",
                  "KB204", "KB205", "KB301"):
         assert f"| {code} |" in guide
+
+
+def test_new_rule_quotes_the_title_and_checks_the_id(tmp_path):
+    ext = extension(tmp_path)
+    (ext / "rules").mkdir()
+    path = ext / "rules" / "new.yaml"
+    title = 'Regulated: "yes" # not a comment'
+    assert invoke("kb", "new-rule", str(path), "--title", title).exit_code == 0
+    assert load(None, [ext]).rules[-1].title == title
+    done = invoke("kb", "new-rule", "--id", "a b")
+    assert done.exit_code == 2 and "--id: a b is not a rule id" in done.output
