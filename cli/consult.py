@@ -7,14 +7,12 @@ from datetime import datetime, timezone
 import click
 
 from cli import render
-from cli.explore import Explorer
 from cli.files import refuse_existing, save_answers, write_new
 from cli.interactive import Interview
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
 from expert.errors import InputError
 from expert import answers as answers_io
-from expert import audit as records
 from expert import report as report_io
 
 
@@ -71,10 +69,12 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
     if audit_path:
         _write_audit(audit_path, result, advisor.kb, force)
     if explore:
+        from cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
 
 
 def _write_audit(path, result, kb, force):
+    from expert import audit as records
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created)
     try:
