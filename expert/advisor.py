@@ -38,7 +38,7 @@ class Advisor:
                 findings.setdefault(fact.name, []).append(fact.value)
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
         leading, second = (findings.get(name, [None])[0] for name in (LEADING, SECOND))
-        decided = verdict(self.kb, findings.get(RECOMMENDED, []), leading, second, scores)
+        decided = verdict(findings.get(RECOMMENDED, []), leading, second, scores)
         open_questions = self.open_questions(answers)
         return Result(
             answers=answers, facts=facts, firings=firings, recommendation=decided.model,

@@ -15,7 +15,9 @@ from typing import Dict
 from expert import yamlio
 from expert.canonical import digest
 from expert.conditions import evaluate
-from expert.errors import InputError
+from expert.errors import EngineError, InputError
+from expert.model import LEADING, SECOND
+from expert.outcome import verdict
 from expert.report import conclusions
 from expert.result import Absence, FactRecord, Firing, OpenQuestion, Result
 
@@ -299,13 +301,12 @@ def _check_conclusions(recorded, result):
         raise _Invalid("the recommendation does not match the recommended_model fact")
     if recorded.get("scores") != result.scores:
         raise _Invalid("the scores do not match the score facts")
-    ranked = {f.name: f.value for f in result.findings if f.name in ("leading_model", "second_model")}
-    model = result.recommendation
-    runner_up = ranked.get("second_model" if model in result.scores else "leading_model")
-    if runner_up not in result.scores:
+    ranked = {f.name: f.value for f in result.findings if f.name in (LEADING, SECOND)}
+    try:
+        expected = verdict([result.recommendation], ranked.get(LEADING), ranked.get(SECOND), result.scores)
+    except EngineError:
         raise _Invalid("the ranking facts (leading_model, second_model) are missing or name no scored model")
-    margin = result.scores[model] - result.scores[runner_up] if model in result.scores else None
-    if (result.runner_up, result.margin) != (runner_up, margin):
+    if (result.runner_up, result.margin) != (expected.runner_up, expected.margin):
         raise _Invalid("the runner-up or margin does not follow from the scores")
     sections = {"warnings": ("warning", "about"), "readiness_gaps": ("gap", "area"),
                 "pricing": ("pricing", "structure"), "notes": ("note", "topic")}

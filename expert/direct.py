@@ -57,7 +57,7 @@ class DirectEvaluator:
         recommended = self.recommended(state)
         leading = next((v for n, v in state.findings if n == LEADING), None)
         second = next((v for n, v in state.findings if n == SECOND), None)
-        decided = verdict(self.kb, recommended, leading, second, state.scores)
+        decided = verdict(recommended, leading, second, state.scores)
         conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c[4]]))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)

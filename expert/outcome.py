@@ -14,10 +14,10 @@ class Verdict:
     margin: Optional[float]
 
 
-def verdict(kb, recommended, leading, second, scores):
+def verdict(recommended, leading, second, scores):
     """Check that exactly one model was recommended; name the runner-up and the margin.
 
-    A fallback recommendation's runner-up is the leading scored model, and it has no margin.
+    The fallback has no score: its runner-up is the leading scored model, and it has no margin.
     """
     if len(recommended) != 1:
         raise EngineError(f"the knowledge base concluded {len(recommended)} recommended models "
@@ -25,7 +25,9 @@ def verdict(kb, recommended, leading, second, scores):
     model = recommended[0]
     if leading is None:
         raise EngineError("no scoring rule fired, so nothing ranked the models (see 'sourcing kb lint')")
-    runner_up = leading if model == kb.fallback.id else second
+    runner_up = second if model in scores else leading
+    if runner_up not in scores:
+        raise EngineError(f"the ranking names no scored runner-up ({runner_up})")
     margin = scores[model] - scores[runner_up] if model in scores else None
     return Verdict(model, runner_up, margin)
 
