@@ -9,7 +9,7 @@ generated answers.
 """
 from expert import codegen
 from expert.conditions import atoms
-from expert.model import CONTENDER, LAYERS, LEADING, RECOMMENDED, SECOND
+from expert.model import LAYERS, LEADING, RECOMMENDED, SECOND
 from expert.outcome import Outcome, verdict
 
 
@@ -103,8 +103,5 @@ class _State:
         self.scores = dict.fromkeys((m.id for m in kb.models), 0)
         for model, weight, _ in self.evidence:
             self.scores[model] += weight
-        ranking = kb.ranking(self.scores)
-        self.add(LEADING, ranking[0])
-        self.add(SECOND, ranking[1])
-        for model in ranking[:2]:
-            self.add(CONTENDER, model)
+        for name, model in kb.ranked_findings(self.scores):
+            self.add(name, model)

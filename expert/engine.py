@@ -8,7 +8,7 @@ matched and which absences it relied on.
 from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule, Strategy
 from expert.conditions import branches
 from expert.errors import EngineError
-from expert.model import CONTENDER, LEADING, RECOMMENDED, SECOND, UNKNOWN
+from expert.model import RECOMMENDED, UNKNOWN
 from expert.result import Absence, FactRecord, Firing
 
 
@@ -167,10 +167,8 @@ class _Engine(KnowledgeEngine):
         totals = {m: 0 for m in order}
         for fact in evidence:
             totals[fact["name"]] += fact["weight"]
-        ranking = self.kb.ranking(totals)
         facts = [Score(name=m, value=totals[m]) for m in order]
-        facts += [Finding(name=LEADING, value=ranking[0]), Finding(name=SECOND, value=ranking[1])]
-        facts += [Finding(name=CONTENDER, value=m) for m in ranking[:2]]
+        facts += [Finding(name=name, value=model) for name, model in self.kb.ranked_findings(totals)]
         return facts
 
 
@@ -223,7 +221,6 @@ class Consultant:
             if record is not None:
                 facts[fact_id] = record
         return facts, list(engine.firings)
-
 
     def _runaway(self, engine):
         """The message for a run stopped at the step limit: the cycles lint finds, else the last rules fired."""

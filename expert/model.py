@@ -150,6 +150,12 @@ class KnowledgeBase:
         order = [m.id for m in self.models]
         return sorted(order, key=lambda m: (-totals[m], order.index(m)))
 
+    def ranked_findings(self, totals):
+        """The (finding, model) pairs the scoring action asserts: the leading and second models,
+        and both as contenders."""
+        first, second = self.ranking(totals)[:2]
+        return [(LEADING, first), (SECOND, second), (CONTENDER, first), (CONTENDER, second)]
+
     @cached_property
     def _models(self):
         return {m.id: m for m in self.all_models}
