@@ -14,7 +14,7 @@ from typing import Dict
 
 from expert import yamlio
 from expert.canonical import digest
-from expert.conditions import evaluate
+from expert.conditions import evaluate, finding_test
 from expert.errors import EngineError, InputError
 from expert.model import LEADING, SECOND
 from expert.outcome import verdict
@@ -233,11 +233,7 @@ def _check_logic(kb, rules, facts, firings):
             continue  # edited or removed since: its logic is not here to check (replay reports it)
         matched = [facts[i] for i in firing.matched]
         answers = {f.name: f.value for f in matched if f.kind == "answer"}
-
-        def finding_state(atom):
-            return any(f.kind == "finding" and f.name == atom.name and (atom.values is None or f.value in atom.values)
-                       for f in matched)
-
+        finding_state = finding_test((f.name, f.value) for f in matched if f.kind == "finding")
         if rule.when is not None and not evaluate(rule.when, lambda q: answers.get(q, ""), finding_state):
             raise _Invalid(f"step {firing.step}: rule {rule.id} does not hold on the facts it matched "
                            f"({'; '.join(f.label() for f in matched) or 'none'})")

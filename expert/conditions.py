@@ -79,6 +79,13 @@ def evaluate(condition, answer_of, finding_state):
     return None if None in values else not decisive
 
 
+def finding_test(findings):
+    """A ``finding_state`` for ``evaluate``: true when one of ``findings`` ((name, value) pairs) meets the atom."""
+    findings = tuple(findings)
+    return lambda atom: any(name == atom.name and (atom.values is None or value in atom.values)
+                            for name, value in findings)
+
+
 def atoms(condition):
     """Every atom in ``condition``, in order."""
     if condition is None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import combinations, product
 from typing import Optional, Tuple
 
-from expert.conditions import atoms, evaluate
+from expert.conditions import atoms, evaluate, finding_test
 from expert.describe import clauses as clause_texts
 from expert.errors import EngineError
 from expert.model import All, UNKNOWN
@@ -166,10 +166,7 @@ def _clauses(rule, result):
     established = {}
     for fact in result.findings:
         established.setdefault(fact.name, []).append(fact.value)
-
-    def finding_state(atom):
-        values = established.get(atom.name, [])
-        return any(atom.values is None or v in atom.values for v in values)
+    finding_state = finding_test((f.name, f.value) for f in result.findings)
 
     parts = rule.when.items if isinstance(rule.when, All) else (rule.when,) if rule.when else ()
     found = []
