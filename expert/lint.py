@@ -132,16 +132,7 @@ def _contradicts(branch):
 
 
 def _asserts(rule, kb):
-    """(finding, value) pairs a rule can assert; the scoring action asserts every ranking finding."""
-    for a in rule.then:
-        if a.kind == "finding":
-            yield a.name, a.value
-        elif a.kind == "recommend":
-            yield RECOMMENDED, a.name
-        elif a.kind == "score":
-            for name in (LEADING, SECOND, CONTENDER):
-                for model in kb.models:
-                    yield name, model.id
+    return rule.asserted_findings([m.id for m in kb.models])
 
 
 def _never_fire(kb):

@@ -11,7 +11,7 @@ from expert import yamlio
 from expert.canonical import canonical, digest
 from expert.errors import InputError, KnowledgeError, Problem, shown
 from expert.model import (
-    CONTENDER, LAYER_KINDS, LAYERS, LEADING, RECOMMENDED, SECOND, UNKNOWN,
+    LAYER_KINDS, LAYERS, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
 )
 
@@ -512,15 +512,8 @@ class _RuleBuilder:
             asserted.setdefault(name, {}).setdefault(value, []).append(layer)
 
         for rule in rules:
-            for a in rule.then:
-                if a.kind == "finding":
-                    add(a.name, a.value, rule.layer)
-                elif a.kind == "recommend":
-                    add(RECOMMENDED, a.name, rule.layer)
-                elif a.kind == "score":
-                    for name in (LEADING, SECOND, CONTENDER):
-                        for model in self.model_ids:
-                            add(name, model, rule.layer)
+            for name, value in rule.asserted_findings(self.model_ids):
+                add(name, value, rule.layer)
         return asserted
 
 

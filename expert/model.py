@@ -107,6 +107,17 @@ class RuleSpec:
     content: str = field(default="", compare=False)  # the rule's canonical content (expert.canonical)
     digest: str = field(default="", compare=False)  # its SHA-256
 
+    def asserted_findings(self, model_ids):
+        """The (finding, value) pairs this rule can assert; the scoring action can rank any of
+        ``model_ids`` leading, second or contender."""
+        for a in self.then:
+            if a.kind == "finding":
+                yield a.name, a.value
+            elif a.kind == "recommend":
+                yield RECOMMENDED, a.name
+            elif a.kind == "score":
+                yield from ((name, model) for name in (LEADING, SECOND, CONTENDER) for model in model_ids)
+
     @property
     def salience(self):
         """Earlier layers fire first: higher salience."""

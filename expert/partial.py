@@ -49,12 +49,13 @@ def _compiled_layers(kb):
 
     The scoring layer has no function: its action is bounded by _add_score_findings.
     """
+    model_ids = [m.id for m in kb.models]
     described = []
     for layer in LAYERS:
         rules = [rule for rule in kb.rules if rule.layer == layer]
         entries = []
         for rule in rules:
-            findings = tuple(_asserted_findings(rule))
+            findings = tuple(rule.asserted_findings(model_ids))
             entries.append((rule.id, rule.when, findings, tuple({n for n, _ in findings})))
         asserted = {name for *_, names in entries for name in names}
         repeat = any(a.kind == "finding" and a.name in asserted for rule in rules for a in atoms(rule.when))
@@ -77,16 +78,6 @@ def _run_outlook(kb, layers, evidence, known):
             continue
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
-
-
-def _asserted_findings(rule):
-    for a in rule.then:
-        if a.kind == "finding":
-            yield (a.name, a.value)
-        elif a.kind == "recommend":
-            yield (RECOMMENDED, a.name)
-        elif a.kind == "score":
-            yield from ((name, None) for name in SCORE_FINDINGS)
 
 
 def _add_score_findings(kb, status, certain, possible, evidence):
@@ -138,7 +129,7 @@ class Foresight:
                       for r in kb.rules}
         self.feeders = {}  # finding name -> the rules that can establish it (evidence feeds the ranking)
         for rule in kb.rules:
-            names = {n for n, _ in _asserted_findings(rule)}
+            names = {n for n, _ in rule.asserted_findings([m.id for m in kb.models])}
             if any(a.kind == "evidence" for a in rule.then):
                 names.update(SCORE_FINDINGS)
             for name in sorted(names):
