@@ -50,10 +50,9 @@ def _lint_text(report):
         method = f"exhaustive: all {report.runs:,} answer sets run"
     else:
         method = f"sampled: {report.runs:,} of {report.space:,} answer sets, seed {report.seed}"
-    counts = report.to_dict()["counts"]
+    counts = report.counts
     lines.append(f"\nCompleteness ({method}): "
-                 + ("every answer set gives exactly one recommended model."
-                    if not any(i.code in ("KB103", "KB104", "KB107") for i in report.issues) else "FAILED."))
+                 + ("every answer set gives exactly one recommended model." if report.complete else "FAILED."))
     lines.append(f"{report.rules} rules: {counts['error']} error(s), {counts['warning']} warning(s), "
                  f"{counts['info']} info.")
     return "\n".join(lines).lstrip("\n")

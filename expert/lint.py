@@ -8,7 +8,7 @@ small enough, otherwise on a seeded random sample, and reports every kind of
 failure with a counter-example answer set.
 """
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 from math import prod
 from typing import Dict, Optional, Tuple
@@ -35,6 +35,7 @@ CHECKS = {
 }
 BUILT_IN_FINDINGS = {LEADING: "scoring", SECOND: "scoring", CONTENDER: "scoring", RECOMMENDED: "recommendation"}
 SEVERITIES = ("error", "warning", "info")
+COMPLETENESS = ("KB103", "KB104", "KB107")  # the checks that answers give exactly one model, ranked
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,28 @@ class Report:
     runs: int  # answer sets evaluated
     seed: Optional[int]
     rules: int = 0
-    counts: Dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self):
         """True when an error-level check failed."""
         return any(i.severity == "error" for i in self.issues)
 
+    @property
+    def complete(self):
+        """True when every answer set run gave exactly one recommendation and a ranking."""
+        return not any(i.code in COMPLETENESS for i in self.issues)
+
+    @property
+    def counts(self):
+        """{severity: number of issues}."""
+        return {s: sum(i.severity == s for i in self.issues) for s in SEVERITIES}
+
     def to_dict(self):
         return {
             "ok": not self.failed,
             "completeness": {"answer_space": self.space, "method": "exhaustive" if self.exhaustive else "sampled",
                              "answer_sets": self.runs, "seed": self.seed},
-            "counts": {s: sum(i.severity == s for i in self.issues) for s in SEVERITIES},
+            "counts": self.counts,
             "issues": [i.to_dict() for i in self.issues],
         }
 
