@@ -39,8 +39,16 @@ def why_not_text(analysis, kb, style):
         top = max(result.scores.values())
         out.append(f"Score of {label}: {target_score}; highest score: {number(top)}"
                    + (f" ({number(top - result.scores[analysis.target])} behind)." if top > target_score else "."))
+    for title, rules in (("Vetoed: the source calls it the wrong fit here", analysis.vetoes),
+                         ("Not ready: requirements it needs are unmet", analysis.blockers)):
+        if rules:
+            out += ["", style(title, "heading")]
+            out += [f"  {style(r, 'rule')}  {kb.titles[r]}" for r in rules]
     for title, facts in (("Evidence against it", analysis.evidence_against),
-                         ("Evidence for it" + ("" if analysis.recommended else ", outweighed"), analysis.evidence_for)):
+                         ("Fit evidence for it" + ("" if analysis.recommended else ", not enough"),
+                          analysis.evidence_for)):
+        if not facts and title.startswith("Evidence against"):
+            continue  # fit weights are not negative in a base that passes kb lint
         out += ["", style(title, "heading")]
         out += [f"  {number(f.weight):+}  {style(f.rule, 'rule')}  {kb.titles.get(f.rule, '')}" for f in facts] or ["  none"]
     for rule_id, clauses in analysis.requirements:
@@ -56,7 +64,7 @@ def why_not_text(analysis, kb, style):
 def _counterfactual_lines(analysis, kb, style):
     label = kb.model(analysis.target).label
     found = analysis.counterfactuals
-    scope = (f"every set of up to {analysis.max_changes} changed answers, unknown included: "
+    scope = (f"every set of up to {analysis.max_changes} changed answers, never to unknown: "
              f"{analysis.evaluated} answer sets")
     if not found:
         wider = " Try --max-changes 3 for a wider search." if analysis.max_changes < 3 else ""
@@ -69,7 +77,8 @@ def _counterfactual_lines(analysis, kb, style):
         changes = ", ".join(f"{c.question}: {c.before} -> {c.after}" for c in cf.changes)
         margin = "" if cf.margin is None else f", margin {number(cf.margin)}"
         lines.append(f"{index:>3}. {changes}")
-        lines.append(f"       => {label} ({cf.strength}{margin}; runner-up {kb.model(cf.runner_up).label})")
+        runner_up = f"; runner-up {kb.model(cf.runner_up).label}" if cf.runner_up else ""
+        lines.append(f"       => {label} ({cf.strength}{margin}{runner_up})")
         if cf.started:
             lines.append("       now fires: " + ", ".join(style(r, "rule") for r in cf.started))
         if cf.stopped:

@@ -22,12 +22,14 @@ def knowledge_base():
 @click.option("--samples", type=click.IntRange(1), default=20000, show_default=True,
               help="Answer sets to sample when the answer space is too large to enumerate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+@click.option("--invariant-samples", type=click.IntRange(1), default=2000, show_default=True,
+              help="Answer sets on which the invariants of sound advice are checked (KB401-KB405).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def lint(ctx, samples, seed, output_format):
+def lint(ctx, samples, seed, invariant_samples, output_format):
     """Static and exhaustive checks; exit 1 when an error-level check fails."""
     kb = ctx.obj.kb
-    report = linting.lint(kb, samples=samples, seed=seed)
+    report = linting.lint(kb, samples=samples, seed=seed, invariant_samples=invariant_samples)
     if output_format == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:

@@ -37,9 +37,10 @@ def _sections(report, kb, trace):
     rec = report["recommendation"]
     labels = {m.id: m.label for m in kb.all_models}
     margin = "" if rec["margin"] is None else f", margin {rec['margin']}"
+    runner_up = f"Runner-up: {labels[rec['runner_up']]}{margin}. " if rec["runner_up"] else ""
     headline = [
-        f"{rec['label']} ({rec['strength']}): {rec['summary']}",
-        f"Runner-up: {labels[rec['runner_up']]}{margin}. Concluded by {', '.join(rec['rules'])}.",
+        f"{rec['label']} ({rec['strength'] or 'no strength'}): {rec['summary']}",
+        f"{runner_up}Concluded by {', '.join(rec['rules'])}.",
     ]
     yield "Recommendation", "lines", headline
     scores = sorted(report["scores"].items(), key=lambda kv: -kv[1])

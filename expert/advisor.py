@@ -1,10 +1,14 @@
 """The public entry point: load a knowledge base once, consult it many times."""
+from itertools import combinations, product
+
 from expert.direct import DirectEvaluator
 from expert.loader import load
-from expert.model import LEADING, RECOMMENDED, SECOND, UNKNOWN
-from expert.outcome import verdict
+from expert.model import UNKNOWN
+from expert.outcome import verdict_from
 from expert.partial import Foresight
-from expert.result import OpenQuestion, Result
+from expert.result import OpenQuestion, Result, Unconfirmed
+
+DECIDING_SEARCH = 2  # the most questions the search for the deciding questions of a tie combines
 
 
 class Advisor:
@@ -24,6 +28,13 @@ class Advisor:
             self._consultant = Consultant(self.kb)
         return self._consultant
 
+    @property
+    def direct(self):
+        """The direct evaluator, built on first use."""
+        if self._direct is None:
+            self._direct = DirectEvaluator(self.kb)
+        return self._direct
+
     def complete(self, answers):
         """Every question of the catalogue, in order, missing ones as ``unknown``."""
         return {q.id: answers.get(q.id, UNKNOWN) for q in self.kb.questions}
@@ -32,41 +43,94 @@ class Advisor:
         """Run a consultation on validated ``answers``; return a Result."""
         answers = self.complete(answers)
         facts, firings = self.consultant.run(answers)
-        findings = {}
-        for fact in facts.values():
-            if fact.kind == "finding":
-                findings.setdefault(fact.name, []).append(fact.value)
+        pairs = {(f.name, f.value) for f in facts.values() if f.kind == "finding"}
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
-        leading, second = (findings.get(name, [None])[0] for name in (LEADING, SECOND))
-        decided = verdict(findings.get(RECOMMENDED, []), leading, second, scores)
+        decided = verdict_from(pairs, scores)
         open_questions = self.open_questions(answers)
+        unconfirmed = self.unconfirmed(answers, decided.model)
+        warnings = sum(1 for f in facts.values() if f.kind == "warning" and f.name == decided.model)
+        blockers = self._blockers(firings, decided.model)
+        deciding = self.deciding_questions(answers) if decided.model == self.kb.undetermined.id else ()
         return Result(
             answers=answers, facts=facts, firings=firings, recommendation=decided.model,
             runner_up=decided.runner_up, margin=decided.margin, scores=scores,
-            strength=self.strength(decided.margin, len(open_questions)), open_questions=open_questions,
+            strength=self.strength(decided.model, decided.margin, len(open_questions), len(unconfirmed),
+                                   warnings, blockers),
+            open_questions=open_questions, unconfirmed=unconfirmed, deciding_questions=deciding,
         )
 
     def evaluate(self, answers):
         """The direct evaluator's Outcome for validated ``answers``: fast, no trace (bulk work)."""
-        if self._direct is None:
-            self._direct = DirectEvaluator(self.kb)
-        return self._direct.run(self.complete(answers))
+        return self.direct.run(self.complete(answers))
 
     def open_questions(self, answers):
         """The unknown questions whose answer could still change the recommended model."""
         return tuple(OpenQuestion(q, rules) for q, rules in self.foresight.open_questions(answers))
 
-    def strength_of(self, answers, margin):
-        """The strength ``consult`` gives, asking the foresight only when margin and unknowns leave it open."""
-        if not any(margin is None or margin >= level.min_margin for level in self.kb.strength):
-            return self.kb.weakest
-        if UNKNOWN not in answers.values():
-            return self.strength(margin, 0)
-        return self.strength(margin, len(self.open_questions(answers)))
+    def unconfirmed(self, answers, model):
+        """The vetoes and requirements of ``model`` that unknown answers leave open: to confirm."""
+        return tuple(Unconfirmed(rule, questions) for rule, questions in self.foresight.unconfirmed(answers, model))
 
-    def strength(self, margin, open_count):
-        """The first strength level whose margin and open-unknown thresholds are met."""
+    def deciding_questions(self, answers):
+        """The fewest unknown questions whose answers, whatever they are, decide an undetermined result
+        (searched up to DECIDING_SEARCH questions); otherwise every unknown question that could."""
+        answers = self.complete(answers)
+        unknown = [q for q in self.kb.questions if answers[q.id] == UNKNOWN]
+        undetermined = self.kb.undetermined.id
+        for size in range(1, DECIDING_SEARCH + 1):
+            for group in combinations(unknown, size):
+                if all(self.direct.run({**answers, **dict(zip((q.id for q in group), values))}).model != undetermined
+                       for values in product(*(q.values for q in group))):
+                    return tuple(q.id for q in group)
+        return tuple(q.question for q in self.open_questions(answers))
+
+    def strength_of(self, answers, outcome):
+        """The strength ``consult`` gives for a direct evaluator's ``outcome`` of ``answers``."""
+        model = outcome.model
+        if model == self.kb.undetermined.id:
+            return None
+        answers = self.complete(answers)
+        has_unknown = UNKNOWN in answers.values()
+        open_count = len(self.open_questions(answers)) if has_unknown else 0
+        unconfirmed = len(self.unconfirmed(answers, model)) if has_unknown else 0
+        warnings = sum(1 for c in outcome.of_kind("warning") if c[1] == model)
+        blockers = self._count_blockers(outcome.fired, model)
+        return self.strength(model, outcome.verdict.margin, open_count, unconfirmed, warnings, blockers)
+
+    def strength(self, model, margin, open_count, unconfirmed=0, warnings=0, blockers=0):
+        """The first strength level whose thresholds ``model`` meets (None for the undetermined outcome).
+
+        A recommended model needs the fit margin over its best rival that is not vetoed (no rival: any
+        margin), few open unknowns, unconfirmed requirements and warnings. The fallback is as strong
+        as the distinct reasons that block the candidates, and the unknowns that could still change it.
+        """
+        if model == self.kb.undetermined.id:
+            return None
+        fallback = model == self.kb.fallback.id
         for level in self.kb.strength:
-            if (margin is None or margin >= level.min_margin) and open_count <= level.max_open_unknowns:
+            if open_count > level.max_open_unknowns:
+                continue
+            if fallback and blockers >= level.min_blockers:
+                return level.name
+            if not fallback and (margin is None or margin >= level.min_margin) \
+                    and unconfirmed <= level.max_unconfirmed and warnings <= level.max_warnings:
                 return level.name
         return self.kb.weakest
+
+    def _blockers(self, firings, model):
+        return self._count_blockers({f.rule for f in firings}, model)
+
+    def _count_blockers(self, fired, model):
+        """The reasons behind a fallback: per blocked candidate, the requirement rules that block it, or,
+        when nothing was blocked (every model vetoed), per model the vetoes; the least of these counts."""
+        if model != self.kb.fallback.id:
+            return 0
+        reasons = {}
+        for rule in (self.kb.rule(rule_id) for rule_id in fired):
+            for name in (rule.requires,) if rule.requires else ():
+                reasons.setdefault(("blocked", name), set()).add(rule.id)
+            for name in rule.vetoes:
+                reasons.setdefault(("vetoed", name), set()).add(rule.id)
+        blocked = [ids for (kind, _), ids in reasons.items() if kind == "blocked"]
+        counted = blocked or [ids for (kind, _), ids in reasons.items() if kind == "vetoed"]
+        return min((len(ids) for ids in counted), default=0)

@@ -16,10 +16,9 @@ from expert import yamlio
 from expert.canonical import digest
 from expert.conditions import evaluate, finding_test
 from expert.errors import EngineError, InputError
-from expert.model import LEADING, SECOND
-from expert.outcome import verdict
+from expert.outcome import verdict_from
 from expert.report import conclusions
-from expert.result import Absence, FactRecord, Firing, OpenQuestion, Result
+from expert.result import Absence, FactRecord, Firing, OpenQuestion, Result, Unconfirmed
 
 SCHEMA = "sourcing.audit/1"
 TOP_KEYS = {
@@ -263,6 +262,8 @@ def _expected_labels(rule):
         kind, name, value = a.kind, a.name, a.value
         if kind == "recommend":
             kind, name, value = "finding", "recommended_model", a.name
+        elif kind == "veto":
+            kind, name, value = "finding", "vetoed", a.name
         labels.append(FactRecord(id=0, kind=kind, name=name, value=value, weight=a.weight).label())
     return sorted(labels)
 
@@ -271,15 +272,32 @@ def _result(data, facts, firings):
     try:
         conclusion = data["conclusions"]["recommendation"]
         undetermined = data["conclusions"]["could_not_determine"]["questions"]
+        model = conclusion["model"]
+        if conclusion["status"] == "undetermined" and model is None:
+            model = getattr(facts.get(conclusion["fact"]), "value", None)
         return Result(
             answers=dict(data["answers"]), facts=facts, firings=firings,
-            recommendation=conclusion["model"], runner_up=conclusion["runner_up"], margin=conclusion["margin"],
+            recommendation=model, runner_up=conclusion["runner_up"], margin=conclusion["margin"],
             scores={f.name: f.value for f in facts.values() if f.kind == "score"},
             strength=conclusion["strength"],
             open_questions=tuple(_open_question(q) for q in undetermined),
+            unconfirmed=tuple(_unconfirmed(u) for u in conclusion["to_confirm"]),
+            deciding_questions=tuple(_words(conclusion["deciding_questions"], "deciding questions")),
         )
     except (KeyError, TypeError) as error:
         raise _Invalid(f"the conclusions are incomplete (missing {error})")
+
+
+def _words(value, what):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"the {what} must be a list of names")
+    return value
+
+
+def _unconfirmed(entry):
+    if not isinstance(entry, dict) or not isinstance(entry.get("rule"), str):
+        raise _Invalid("an item to confirm must name its rule and questions")
+    return Unconfirmed(entry["rule"], tuple(_words(entry.get("questions"), "questions to confirm")))
 
 
 def _open_question(entry):
@@ -297,11 +315,12 @@ def _check_conclusions(recorded, result):
         raise _Invalid("the recommendation does not match the recommended_model fact")
     if recorded.get("scores") != result.scores:
         raise _Invalid("the scores do not match the score facts")
-    ranked = {f.name: f.value for f in result.findings if f.name in (LEADING, SECOND)}
     try:
-        expected = verdict([result.recommendation], ranked.get(LEADING), ranked.get(SECOND), result.scores)
+        expected = verdict_from({(f.name, f.value) for f in result.findings}, result.scores)
     except EngineError:
-        raise _Invalid("the ranking facts (leading_model, second_model) are missing or name no scored model")
+        raise _Invalid("the ranking facts are missing, or do not give exactly one recommendation")
+    if expected.model != result.recommendation:
+        raise _Invalid("the recommendation does not follow from the ranking facts")
     if (result.runner_up, result.margin) != (expected.runner_up, expected.margin):
         raise _Invalid("the runner-up or margin does not follow from the scores")
     sections = {"warnings": ("warning", "about"), "readiness_gaps": ("gap", "area"),

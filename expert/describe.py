@@ -33,7 +33,9 @@ def assertion(a):
     if a.kind == "recommend":
         return f"recommend {a.name}"
     if a.kind == "score":
-        return "scores for every model, the leading and second model, the contenders"
+        return "fit scores for every model; the candidates (best fit, not vetoed), the leader and the fit status"
+    if a.kind == "veto":
+        return f"veto {a.name} (the wrong fit: never recommended)"
     if a.kind == "warning":
         return f"warning about {a.name}: {a.text}"
     if a.text is not None:

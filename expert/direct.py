@@ -9,8 +9,16 @@ generated answers.
 """
 from expert import codegen
 from expert.conditions import atoms
-from expert.model import LAYERS, LEADING, RECOMMENDED, SECOND
-from expert.outcome import Outcome, verdict
+from expert.model import LAYERS, RECOMMENDED, VETOED
+from expert.outcome import Outcome, verdict_from
+
+
+# The assertions that establish a finding, and the (finding, value) pair each one establishes.
+_FINDING_OF = {
+    "finding": lambda a: (a.name, a.value),
+    "recommend": lambda a: (RECOMMENDED, a.name),
+    "veto": lambda a: (VETOED, a.name),
+}
 
 
 class _Compiled:
@@ -20,11 +28,10 @@ class _Compiled:
 
     def __init__(self, rule):
         self.rule = rule
-        self.findings = tuple((a.name, a.value) if a.kind == "finding" else (RECOMMENDED, a.name)
-                              for a in rule.then if a.kind in ("finding", "recommend"))
+        self.findings = tuple(_FINDING_OF[a.kind](a) for a in rule.then if a.kind in _FINDING_OF)
         self.evidence = tuple((a.name, a.weight, rule.id) for a in rule.then if a.kind == "evidence")
         self.conclusions = tuple(dict.fromkeys((a.kind, a.name, a.value, a.text, rule.id) for a in rule.then
-                                               if a.kind not in ("finding", "recommend", "evidence", "score")))
+                                               if a.kind not in (*_FINDING_OF, "evidence", "score")))
         self.scores = any(a.kind == "score" for a in rule.then)
         self.names = tuple({name for name, _ in self.findings})
         self.plain = not (self.evidence or self.conclusions or self.scores)
@@ -54,10 +61,7 @@ class DirectEvaluator:
     def run(self, answers):
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
-        recommended = self.recommended(state)
-        leading = next((v for n, v in state.findings if n == LEADING), None)
-        second = next((v for n, v in state.findings if n == SECOND), None)
-        decided = verdict(recommended, leading, second, state.scores)
+        decided = verdict_from(state.findings, state.scores)
         conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c[4]]))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)
@@ -103,5 +107,6 @@ class _State:
         self.scores = dict.fromkeys((m.id for m in kb.models), 0)
         for model, weight, _ in self.evidence:
             self.scores[model] += weight
-        for name, model in kb.ranked_findings(self.scores):
-            self.add(name, model)
+        vetoed = {v for n, v in self.findings if n == VETOED}
+        for name, value in kb.ranked_findings(self.scores, vetoed):
+            self.add(name, value)

@@ -8,7 +8,7 @@ matched and which absences it relied on.
 from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule, Strategy
 from expert.conditions import branches
 from expert.errors import EngineError
-from expert.model import RECOMMENDED, UNKNOWN
+from expert.model import RECOMMENDED, UNKNOWN, VETOED
 from expert.result import Absence, FactRecord, Firing
 
 
@@ -133,16 +133,18 @@ class _Engine(KnowledgeEngine):
     def _facts(self, rule, matched):
         """(the facts matched, the facts to assert, absences) for a firing of ``rule``.
 
-        The scoring action matches every evidence fact (none is an absence of its own).
+        The scoring action matches every evidence fact and every veto (none is an absence of its own).
         """
         absent = ()
         if any(a.kind == "score" for a in rule.then):
-            evidence = sorted((f for f in self.facts.values() if isinstance(f, Evidence)),
-                              key=lambda f: f["__factid__"])
-            matched = evidence
+            evidence = [f for f in self.facts.values() if isinstance(f, Evidence)]
+            vetoes = [f for f in self.facts.values() if isinstance(f, Finding) and f["name"] == VETOED]
+            matched = sorted(evidence + vetoes, key=lambda f: f["__factid__"])
             if not evidence:
                 absent += (Absence(kind="evidence", name="for any model", values=None),)
-            facts = self._score_facts(evidence)
+            if not vetoes:
+                absent += (Absence(kind="finding", name=VETOED, values=None),)
+            facts = self._score_facts(evidence, {f["value"] for f in vetoes})
         else:
             facts = [self._fact_for(rule, a) for a in rule.then]
         return matched, facts, absent
@@ -153,6 +155,8 @@ class _Engine(KnowledgeEngine):
             return Finding(name=assertion.name, value=assertion.value)
         if kind == "recommend":
             return Finding(name=RECOMMENDED, value=assertion.name)
+        if kind == "veto":
+            return Finding(name=VETOED, value=assertion.name)
         if kind == "evidence":
             return Evidence(name=assertion.name, weight=assertion.weight, rule=rule.id)
         fields = {"kind": kind, "name": assertion.name, "rule": rule.id}
@@ -162,13 +166,13 @@ class _Engine(KnowledgeEngine):
             fields["text"] = assertion.text
         return Conclusion(**fields)
 
-    def _score_facts(self, evidence):
+    def _score_facts(self, evidence, vetoed):
         order = [m.id for m in self.kb.models]
         totals = {m: 0 for m in order}
         for fact in evidence:
             totals[fact["name"]] += fact["weight"]
         facts = [Score(name=m, value=totals[m]) for m in order]
-        facts += [Finding(name=name, value=model) for name, model in self.kb.ranked_findings(totals)]
+        facts += [Finding(name=name, value=value) for name, value in self.kb.ranked_findings(totals, vetoed)]
         return facts
 
 

@@ -15,7 +15,9 @@ from typing import Dict, Optional, Tuple
 
 from expert.conditions import atoms, branches
 from expert.direct import DirectEvaluator
-from expert.model import CONTENDER, LEADING, RECOMMENDED, SECOND, UNKNOWN
+from expert.invariants import CODES as INVARIANT_CODES, Invariants
+from expert.partial import Foresight
+from expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
 # code: (severity, what it means)
 CHECKS = {
@@ -32,8 +34,12 @@ CHECKS = {
     "KB204": ("warning", "rules with the same conditions assert the same facts"),
     "KB205": ("warning", "a rule fired for none of the sampled answers"),
     "KB301": ("info", "a question value no rule tests"),
+    **{code: ("error", what) for code, what in INVARIANT_CODES.items()},
+    "KB406": ("error", "fit evidence or a veto reads a readiness or pricing question"),
+    "KB407": ("error", "fit evidence with a negative weight or a test that holds on unknown"),
 }
-BUILT_IN_FINDINGS = {LEADING: "scoring", SECOND: "scoring", CONTENDER: "scoring", RECOMMENDED: "recommendation"}
+BUILT_IN_FINDINGS = {LEADING: "scoring", CANDIDATE: "scoring", FIT: "scoring", VETOED: "vetoes",
+                     RECOMMENDED: "recommendation"}
 SEVERITIES = ("error", "warning", "info")
 COMPLETENESS = ("KB103", "KB104", "KB107")  # the checks that answers give exactly one model, ranked
 
@@ -92,13 +98,18 @@ class Report:
         }
 
 
-def lint(kb, samples=20000, seed=0, exhaustive_limit=100000):
-    """Run every check on ``kb``; the answer space is enumerated when no larger than ``exhaustive_limit``."""
+def lint(kb, samples=20000, seed=0, exhaustive_limit=100000, invariant_samples=2000):
+    """Run every check on ``kb``; the answer space is enumerated when no larger than ``exhaustive_limit``.
+
+    The invariants of sound advice (expert.invariants) run on ``invariant_samples`` seeded answer sets.
+    """
     issues = []
     issues += _never_fire(kb)
     issues += _cycles(kb)
     issues += _same_conditions(kb)
     issues += _unused(kb)
+    issues += _fit_reads(kb)
+    issues += _invariants(kb, invariant_samples, seed)
     space = prod(len(q.choices) for q in kb.questions)
     exhaustive = space <= exhaustive_limit
     completeness, runs = _completeness(kb, exhaustive, samples, seed)
@@ -315,6 +326,47 @@ def _unused(kb):
     return issues
 
 
+def _fit_reads(kb):
+    """KB406/KB407: fit evidence and vetoes read fit questions only, fit weights are never negative and
+    no fit test holds on ``unknown``; only consequences read a pricing question."""
+    foresight, issues = Foresight(kb), []
+    for rule in kb.rules:
+        reads = foresight.questions_behind(rule.when) if rule.when is not None else set()
+        kinds = {kb.question(q).kind for q in reads}
+        fit = rule.layer in ("evidence", "vetoes")
+        if (fit and kinds - {"fit"}) or (rule.layer != "consequences" and "pricing" in kinds):
+            named = sorted(q for q in reads if kb.question(q).kind != "fit")
+            issues.append(Issue("KB406", _where(rule), rule.id,
+                                f"the {rule.layer} layer reads {', '.join(named)}: fit is what the buyer wants to "
+                                f"move; readiness decides whether a model can work now, pricing follows the model"))
+        if rule.layer != "evidence":
+            continue
+        if any(a.kind == "evidence" and a.weight < 0 for a in rule.then):
+            issues.append(Issue("KB407", _where(rule), rule.id, "a negative fit weight: an unknown answer would "
+                                "score better than this one; express a wrong fit as a veto"))
+        if any(UNKNOWN in (a.values or ()) for branch in branches(rule.when, kb.question_map) for a, _ in branch
+               if a.kind == "answer"):
+            issues.append(Issue("KB407", _where(rule), rule.id, "fit evidence that holds when an answer is "
+                                "unknown: unknown must never score better than a known answer"))
+    return issues
+
+
+def _invariants(kb, samples, seed):
+    """KB401-KB405 over seeded answer sets (complete and partial), one counter-example per rule and code."""
+    checks, rng, found = Invariants(kb), random.Random(seed), {}
+    for _ in range(samples):
+        answers = {q.id: q.choices[-1] if rng.random() < 0.2 else rng.choice(q.values) for q in kb.questions}
+        for violation in checks.check(answers, rng):
+            found.setdefault((violation.code, violation.rule), [violation, 0])[1] += 1
+    issues = []
+    for (code, rule_id), (violation, count) in found.items():
+        where = _where(kb.rule(rule_id)) if rule_id else "knowledge base"
+        example = {q: v for q, v in violation.answers.items() if v != UNKNOWN}
+        issues.append(Issue(code, where, rule_id, f"{violation.message} ({count} of {samples} sampled answer sets)",
+                            example=example))
+    return issues
+
+
 def _answer_sets(kb, exhaustive, samples, seed):
     questions = [q.id for q in kb.questions]
     if exhaustive:
@@ -338,7 +390,7 @@ def _completeness(kb, exhaustive, samples, seed):
         if len(models) != 1:
             code = "KB103" if not models else "KB104"
             failures.setdefault((code, tuple(models)), [answers, 0])[1] += 1
-        elif not any(n == LEADING for n, _ in state.findings):
+        elif not any(n == FIT for n, _ in state.findings):
             failures.setdefault(("KB107", ()), [answers, 0])[1] += 1
     scope = "of all" if exhaustive else "of the sampled"
     issues = []

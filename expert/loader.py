@@ -11,11 +11,14 @@ from expert import yamlio
 from expert.canonical import canonical, digest
 from expert.errors import InputError, KnowledgeError, Problem, shown
 from expert.model import (
-    LAYER_KINDS, LAYERS, UNKNOWN,
+    BLOCKED, CANDIDATE, LAYER_KINDS, LAYERS, QUESTION_KINDS, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
 )
 
-RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references"}
+RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references",
+             "requires", "unmet"}
+QUESTION_KEYS = {"id", "prompt", "values", "kind", "order", "favours"}
+STRENGTH_KEYS = {"name", "min_margin", "max_open_unknowns", "max_unconfirmed", "max_warnings", "min_blockers"}
 EXTENSION_KEYS = {"replaces", "disables"}
 QUESTION_ID = re.compile(r"[A-Za-z0-9_-]+")
 REQUIRED_RULE_KEYS = ("id", "title", "rationale", "source", "layer", "then")
@@ -25,6 +28,7 @@ ASSERTION_KEYS = {
     "finding": ("value",),
     "evidence": ("weight",),
     "recommend": (),
+    "veto": (),
     "warning": ("text",),
     "gap": ("text",),
     "pricing": ("text",),
@@ -66,11 +70,12 @@ def load(directory=None, extensions=()):
     rules = _RuleBuilder(questions, models, problems).build(shipped, added)
     if problems:
         raise KnowledgeError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
-    scored, fallback, areas, owners, strength, weakest = models
+    scored, fallback, undetermined, areas, owners, strength, weakest = models
     fingerprint = digest({"questions": reader.raw["questions"], "models": reader.raw["models"],
                           "rules": [rule.digest for rule in rules]})
     return KnowledgeBase(
-        questions=tuple(questions.values()), models=scored, fallback=fallback, areas=areas,
+        questions=tuple(questions.values()), models=scored, fallback=fallback, undetermined=undetermined,
+        areas=areas,
         owners=owners, strength=strength, weakest=weakest, rules=rules, fingerprint=fingerprint,
         sources=tuple(str(root) for root in (directory, *extensions)),
     )
@@ -133,9 +138,15 @@ class _Reader:
             if entry["id"] in result:
                 self._note(name, entry, entry["id"], "duplicate question id")
                 continue
+            order = tuple(str(_yaml_word(v)) for v in entry.get("order") or ())
+            if order and sorted(order) != sorted(values):
+                self._note(name, entry, entry["id"], f"'order' lists every value once, best first: "
+                                                     f"{', '.join(values)}")
+                continue
             result[entry["id"]] = Question(
                 id=entry["id"], prompt=str(entry["prompt"]), values=values,
                 help=tuple((str(_yaml_word(k)), str(v)) for k, v in entry["values"].items()),
+                kind=entry.get("kind", "fit"), order=order, favours=entry.get("favours"),
                 file=name, line=entry.line or 0,
             )
         return result
@@ -150,7 +161,7 @@ class _Reader:
             self.problems.append(Problem(name, None, None, error.message))
         except ValueError as error:
             self.problems.append(Problem(name, getattr(error, "line", None), None, str(error)))
-        return (), Model("stabilize_first", "", ""), (), (), (), "weak"
+        return (), Model("stabilize_first", "", ""), Model("undetermined", "", ""), (), (), (), "weak"
 
     def rule_entries(self, root):
         """(file name, raw entry) for every rule of ``root``/rules/*.yaml, in file order."""
@@ -181,12 +192,14 @@ def _model(entry, what):
 
 def _models_from(document):
     """Models, fallback, responsibility areas and owners, strength levels from models.yaml (ValueError if bad)."""
-    document = _mapping(document, ("models", "fallback", "responsibility", "strength"), "models.yaml")
+    document = _mapping(document, ("models", "fallback", "undetermined", "responsibility", "strength"),
+                        "models.yaml")
     if not isinstance(document["models"], list) or len(document["models"]) < 2:
         raise ValueError("'models' lists at least two models (the scoring ranks a leader and a second)")
     scored = tuple(_model(m, "a model") for m in document["models"])
     fallback = _model(document["fallback"], "'fallback'")
-    if len({m.id for m in scored + (fallback,)}) != len(scored) + 1:
+    undetermined = _model(document["undetermined"], "'undetermined'")
+    if len({m.id for m in scored + (fallback, undetermined)}) != len(scored) + 2:
         raise ValueError("model ids must be unique")
     responsibility = _mapping(document["responsibility"], ("areas", "owners"), "'responsibility'")
     areas, owners = responsibility["areas"], responsibility["owners"]
@@ -197,22 +210,31 @@ def _models_from(document):
     strength = _mapping(document["strength"], ("levels", "otherwise"), "'strength'")
     levels = []
     for level in strength["levels"] if isinstance(strength["levels"], list) else [None]:
-        level = _mapping(level, ("name", "min_margin", "max_open_unknowns"), "a strength level")
-        margin, unknowns = level["min_margin"], level["max_open_unknowns"]
+        level = _mapping(level, sorted(STRENGTH_KEYS), "a strength level")
+        margin = level["min_margin"]
         if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin != margin:
             raise ValueError("a strength level's min_margin must be a number")
-        if isinstance(unknowns, bool) or not isinstance(unknowns, int) or unknowns < 0:
-            raise ValueError("a strength level's max_open_unknowns must be a whole number")
-        levels.append(StrengthLevel(_word(level["name"], "a strength level name"), float(margin), unknowns))
-    return (scored, fallback, tuple((_word(k, "an area"), v) for k, v in areas.items()),
+        counts = {key: level[key] for key in sorted(STRENGTH_KEYS - {"name", "min_margin"})}
+        for key, count in counts.items():
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(f"a strength level's {key} must be a whole number")
+        levels.append(StrengthLevel(_word(level["name"], "a strength level name"), float(margin), **counts))
+    return (scored, fallback, undetermined, tuple((_word(k, "an area"), v) for k, v in areas.items()),
             tuple(_word(o, "an owner") for o in owners), tuple(levels),
             _word(strength["otherwise"], "'strength: otherwise'"))
 
 
 def _question_problem(entry):
     """What is wrong with a question entry, or None."""
-    if not isinstance(entry, dict) or set(entry) != {"id", "prompt", "values"}:
-        return "a question has exactly id, prompt and values (a mapping of each value to a help line)"
+    if not isinstance(entry, dict) or not {"id", "prompt", "values"} <= set(entry) <= QUESTION_KEYS:
+        return ("a question has id, prompt and values (a mapping of each value to a help line), "
+                "and may have kind and order")
+    if entry.get("kind", "fit") not in QUESTION_KINDS:
+        return f"'kind' must be one of: {', '.join(QUESTION_KINDS)}"
+    if "order" in entry and not isinstance(entry["order"], list):
+        return "'order' lists the values, best first"
+    if "favours" in entry and ("order" not in entry or not isinstance(entry["favours"], str)):
+        return "'favours' names the model that a fit question's earlier values (its 'order') favour"
     if not isinstance(entry["id"], str) or not QUESTION_ID.fullmatch(entry["id"]):
         return "a question id is a word of letters, digits, '_' or '-'"
     if not isinstance(entry["prompt"], str) or not entry["prompt"].strip():
@@ -234,9 +256,9 @@ class _RuleBuilder:
 
     def __init__(self, questions, models, problems):
         self.questions = questions
-        scored, fallback, areas, owners, _, _ = models
+        scored, fallback, undetermined, areas, owners, _, _ = models
         self.model_ids = tuple(m.id for m in scored)
-        self.recommendable = self.model_ids + (fallback.id,)
+        self.recommendable = self.model_ids + (fallback.id, undetermined.id)
         self.areas = tuple(a for a, _ in areas)
         self.owners = owners
         self.problems = problems
@@ -340,7 +362,9 @@ class _RuleBuilder:
             hint = " (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS else ""
             self._note(file, entry, rule_id, f"unknown key '{key}'{hint}; allowed: {', '.join(sorted(allowed))}")
             ok = False
-        for key in REQUIRED_RULE_KEYS:
+        requirement = "requires" in entry or "unmet" in entry
+        for key in REQUIRED_RULE_KEYS if not requirement else ("id", "title", "rationale", "source", "layer",
+                                                                "requires", "unmet"):
             if key not in entry or entry[key] in (None, "", []):
                 self._note(file, entry, rule_id, f"missing '{key}'")
                 ok = False
@@ -357,8 +381,13 @@ class _RuleBuilder:
             self._note(file, entry, rule_id, f"status {status!r} is not allowed; allowed: {', '.join(STATUSES)}")
             ok = False
         self._context = (file, entry, rule_id)
-        when = self._condition(entry["when"]) if entry.get("when") is not None else None
-        then = self._assertions(entry.get("then"), layer)
+        if requirement:
+            when, then, requires, unmet = self._requirement(entry, layer)
+            ok = ok and unmet is not None
+        else:
+            when = self._condition(entry["when"]) if entry.get("when") is not None else None
+            then = self._assertions(entry.get("then"), layer)
+            requires = unmet = None
         if not ok or then is None or (entry.get("when") is not None and when is None):
             if when is not None:  # still check its condition against the catalogue: every problem at once
                 self.unchecked.append(RuleSpec(id=rule_id, title="", rationale="", source="", layer=layer,
@@ -369,9 +398,30 @@ class _RuleBuilder:
         return RuleSpec(
             id=rule_id, title=entry["title"].strip(), rationale=" ".join(entry["rationale"].split()),
             source=entry["source"].strip(), layer=layer, status=status, when=when, then=then,
-            position=0, file=file, line=entry.line or 0,
-            references=tuple(str(r) for r in references), content=canonical(entry), digest=digest(entry),
+            position=0, file=file, line=entry.line or 0, references=tuple(str(r) for r in references),
+            requires=requires, unmet=unmet, content=canonical(entry), digest=digest(entry),
         )
+
+    def _requirement(self, entry, layer):
+        """(when, then, model, unmet) of a requirements rule: it fires when ``requires`` names a candidate
+        and the ``unmet`` condition holds, and asserts that candidate blocked (plus its optional gaps)."""
+        model = str(_yaml_word(entry.get("requires")))
+        if layer != "requirements" or "when" in entry:
+            self._bad(entry, "'requires' and 'unmet' make a requirements rule: layer requirements, no 'when'")
+            return None, None, None, None
+        if model not in self.model_ids:
+            self._bad(entry, f"'requires: {model}' is not a model; allowed: {', '.join(self.model_ids)}")
+            return None, None, None, None
+        unmet = self._condition(entry["unmet"]) if entry.get("unmet") is not None else None
+        gaps = self._assertions(entry["then"], layer) if "then" in entry else ()
+        if unmet is None or gaps is None:
+            return None, None, None, None
+        if any(a.kind != "gap" for a in gaps):
+            self._bad(entry["then"], "a requirements rule's 'then' may only add gaps")
+            return None, None, None, None
+        line = getattr(entry, "line", None) or 0
+        when = All((Atom("finding", CANDIDATE, (model,), line), unmet))
+        return when, (Assertion("finding", BLOCKED, model),) + gaps, model, unmet
 
     # -- conditions -------------------------------------------------------
 
@@ -484,6 +534,7 @@ class _RuleBuilder:
         name = str(_yaml_word(item[kind]))
         checks = {
             "evidence": (name, self.model_ids, "model"),
+            "veto": (name, self.model_ids, "model"),
             "recommend": (name, self.recommendable, "model"),
             "warning": (name, self.recommendable, "model"),
             "responsibility": (name, self.areas, "responsibility area"),

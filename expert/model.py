@@ -10,17 +10,31 @@ from typing import Optional, Tuple, Union
 UNKNOWN = "unknown"
 
 # Layers in firing order. Each layer may assert only certain kinds of fact.
-LAYERS = ("findings", "readiness", "evidence", "scoring", "recommendation", "consequences")
+# findings and readiness read the answers; evidence weighs the fit of each model (what responsibility
+# the buyer wants to move); vetoes exclude the models the source calls the wrong fit; scoring ranks the
+# models that are not vetoed; requirements check the readiness the leading candidate needs;
+# recommendation decides; consequences add warnings, gaps, pricing, responsibilities and notes.
+LAYERS = ("findings", "readiness", "evidence", "vetoes", "scoring", "requirements", "recommendation",
+          "consequences")
 LAYER_KINDS = {
     "findings": ("finding",),
     "readiness": ("finding",),
     "evidence": ("evidence",),
+    "vetoes": ("veto",),
     "scoring": ("score",),
+    "requirements": ("finding", "gap"),
     "recommendation": ("recommend",),
     "consequences": ("warning", "gap", "pricing", "responsibility", "note"),
 }
-# Findings asserted by the built-in scoring action and by `recommend`.
-LEADING, SECOND, CONTENDER, RECOMMENDED = "leading_model", "second_model", "contender", "recommended_model"
+# Findings asserted by the built-in actions: `veto`, the scoring action, `requires` and `recommend`.
+VETOED = "vetoed"  # a model the source calls the wrong fit for these answers
+CANDIDATE = "candidate"  # a model with the best fit among those not vetoed (several on a tie)
+LEADING = "leading_model"  # the one candidate, when the fit separates it from every other
+FIT = "fit"  # "clear" (one candidate), "tie" (several) or "all_vetoed" (none)
+FIT_STATUSES = ("clear", "tie", "all_vetoed")
+BLOCKED = "blocked"  # a candidate whose readiness requirement is unmet
+RECOMMENDED = "recommended_model"
+QUESTION_KINDS = ("fit", "readiness", "pricing")
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,9 @@ class Question:
     prompt: str
     values: Tuple[str, ...]
     help: Tuple[Tuple[str, str], ...]
+    kind: str = "fit"  # fit: what the buyer wants to move; readiness: whether a model can work now; pricing
+    order: Tuple[str, ...] = ()  # the values, best (or, for fit questions, tightest) first; () if unordered
+    favours: Optional[str] = None  # a fit question: the model its earlier values favour
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
 
@@ -104,19 +121,29 @@ class RuleSpec:
     file: str
     line: int
     references: Tuple[str, ...] = ()
+    requires: Optional[str] = None  # a requirements rule: the model whose readiness it checks
+    unmet: Optional[Condition] = None  # ... and the answers that leave the requirement unmet
     content: str = field(default="", compare=False)  # the rule's canonical content (expert.canonical)
     digest: str = field(default="", compare=False)  # its SHA-256
 
     def asserted_findings(self, model_ids):
-        """The (finding, value) pairs this rule can assert; the scoring action can rank any of
-        ``model_ids`` leading, second or contender."""
+        """The (finding, value) pairs this rule can assert; the scoring action can make any of
+        ``model_ids`` a candidate or the leader, and give any fit status."""
         for a in self.then:
             if a.kind == "finding":
                 yield a.name, a.value
             elif a.kind == "recommend":
                 yield RECOMMENDED, a.name
+            elif a.kind == "veto":
+                yield VETOED, a.name
             elif a.kind == "score":
-                yield from ((name, model) for name in (LEADING, SECOND, CONTENDER) for model in model_ids)
+                yield from ((name, model) for name in (CANDIDATE, LEADING) for model in model_ids)
+                yield from ((FIT, status) for status in FIT_STATUSES)
+
+    @property
+    def vetoes(self):
+        """The models this rule vetoes."""
+        return tuple(a.name for a in self.then if a.kind == "veto")
 
     @property
     def salience(self):
@@ -126,9 +153,15 @@ class RuleSpec:
 
 @dataclass(frozen=True)
 class StrengthLevel:
+    """A strength level: a recommended model needs the margin, few open unknowns, unconfirmed
+    requirements and warnings; the fallback needs enough blocking reasons and few open unknowns."""
+
     name: str
     min_margin: float
     max_open_unknowns: int
+    max_unconfirmed: int = 0
+    max_warnings: int = 0
+    min_blockers: int = 1
 
 
 @dataclass(frozen=True)
@@ -136,6 +169,7 @@ class KnowledgeBase:
     questions: Tuple[Question, ...]
     models: Tuple[Model, ...]
     fallback: Model
+    undetermined: Model
     areas: Tuple[Tuple[str, str], ...]
     owners: Tuple[str, ...]
     strength: Tuple[StrengthLevel, ...]
@@ -156,16 +190,19 @@ class KnowledgeBase:
         """The model (or the fallback) with id ``mid``."""
         return self._models[mid]
 
-    def ranking(self, totals):
-        """Model ids by score ``totals``, highest first; ties keep the order of models.yaml."""
-        order = [m.id for m in self.models]
-        return sorted(order, key=lambda m: (-totals[m], order.index(m)))
-
-    def ranked_findings(self, totals):
-        """The (finding, model) pairs the scoring action asserts: the leading and second models,
-        and both as contenders."""
-        first, second = self.ranking(totals)[:2]
-        return [(LEADING, first), (SECOND, second), (CONTENDER, first), (CONTENDER, second)]
+    def ranked_findings(self, totals, vetoed):
+        """The findings the scoring action asserts from fit ``totals`` and the ``vetoed`` models: every
+        model not vetoed with the best total is a candidate; one candidate leads (fit "clear"), several
+        are a tie (fit "tie": nothing breaks it by the order of the files); none is "all_vetoed"."""
+        allowed = [m.id for m in self.models if m.id not in vetoed]
+        if not allowed:
+            return [(FIT, "all_vetoed")]
+        best = max(totals[m] for m in allowed)
+        candidates = [m for m in allowed if totals[m] == best]
+        found = [(CANDIDATE, m) for m in candidates]
+        if len(candidates) == 1:
+            return found + [(LEADING, candidates[0]), (FIT, "clear")]
+        return found + [(FIT, "tie")]
 
     @cached_property
     def _models(self):
@@ -173,8 +210,8 @@ class KnowledgeBase:
 
     @property
     def all_models(self):
-        """The scored models in tie-break order, then the fallback."""
-        return self.models + (self.fallback,)
+        """The scored models, the fallback, then the undetermined outcome."""
+        return self.models + (self.fallback, self.undetermined)
 
     @cached_property
     def question_map(self):

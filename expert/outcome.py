@@ -3,33 +3,50 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Optional, Tuple
 
 from expert.errors import EngineError
+from expert.model import CANDIDATE, RECOMMENDED, VETOED
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The recommended model, the runner-up and the score margin between them."""
+    """The recommended model (or the fallback, or the undetermined outcome), the runner-up and the
+    fit margin between the model and its best rival that is not vetoed (None: no such rival)."""
 
     model: str
-    runner_up: str
+    runner_up: Optional[str]
     margin: Optional[float]
 
 
-def verdict(recommended, leading, second, scores):
-    """Check that exactly one model was recommended; name the runner-up and the margin.
+def verdict(recommended, scores, vetoed, candidates):
+    """Check that exactly one outcome was recommended; name the runner-up and the margin.
 
-    The fallback has no score: its runner-up is the leading scored model, and it has no margin.
+    ``scores`` are the fit totals in catalogue order, ``vetoed`` and ``candidates`` the models the
+    vetoes excluded and the scoring ranked best. A recommended model's runner-up is its best rival
+    (not vetoed first, then by fit); the fallback's is the candidate it replaces (on a tie or when
+    every model was vetoed, the best fit); after a tie there is none.
     """
     if len(recommended) != 1:
         raise EngineError(f"the knowledge base concluded {len(recommended)} recommended models "
                           f"({', '.join(recommended) or 'none'}); exactly one is required")
     model = recommended[0]
-    if leading is None:
+    if not scores:
         raise EngineError("no scoring rule fired, so nothing ranked the models (see 'sourcing kb lint')")
-    runner_up = second if model in scores else leading
-    if runner_up not in scores:
-        raise EngineError(f"the ranking names no scored runner-up ({runner_up})")
-    margin = scores[model] - scores[runner_up] if model in scores else None
-    return Verdict(model, runner_up, margin)
+    order = list(scores)
+    if model not in scores:
+        if len(candidates) > 1:
+            return Verdict(model, None, None)
+        ranked = sorted(order, key=lambda m: (m not in candidates, -scores[m], order.index(m)))
+        return Verdict(model, ranked[0], None)
+    rivals = sorted((m for m in order if m != model), key=lambda m: (m in vetoed, -scores[m], order.index(m)))
+    open_rivals = [m for m in rivals if m not in vetoed]
+    margin = scores[model] - scores[open_rivals[0]] if open_rivals else None
+    return Verdict(model, rivals[0], margin)
+
+
+def verdict_from(findings, scores):
+    """The Verdict of a run from the (finding, value) pairs it established and its fit ``scores``."""
+    def values(name):
+        return sorted({v for n, v in findings if n == name})
+    return verdict(values(RECOMMENDED), scores, set(values(VETOED)), set(values(CANDIDATE)))
 
 
 @dataclass(frozen=True)

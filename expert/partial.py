@@ -9,13 +9,14 @@ experta engine remains the engine of record: with every question answered
 this evaluation agrees with it (tested).
 """
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Dict, FrozenSet
 
 from expert import codegen
-from expert.conditions import atoms
-from expert.model import CONTENDER, LAYERS, LEADING, RECOMMENDED, SECOND, UNKNOWN
+from expert.conditions import atoms, evaluate
+from expert.model import CANDIDATE, FIT, LAYERS, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
-SCORE_FINDINGS = (LEADING, SECOND, CONTENDER)
+SCORE_FINDINGS = (CANDIDATE, LEADING, FIT)
 
 
 @dataclass(frozen=True)
@@ -69,51 +70,104 @@ def _run_outlook(kb, layers, evidence, known):
     answers = {q.id: known.get(q.id) for q in kb.questions}
     certain, possible, certain_names, possible_names = set(), set(), set(), set()
     status = {}
-    for layer, rule_ids, evaluate_layer in layers:
+    for index, (layer, rule_ids, evaluate_layer) in enumerate(layers):
         if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
             status.update(dict.fromkeys(rule_ids, True))
             _add_score_findings(kb, status, certain, possible, evidence)
-            certain_names.update(n for n, _ in certain)
-            possible_names.update(n for n, _ in possible)
-            continue
+            view = _finish(layers[index + 1:], answers, certain, possible, status)
+            if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
+                return view
+            return _merge([_finish(layers[index + 1:], answers, c, p, status)
+                           for c, p in _ranking_cases(kb, certain, possible)])
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
-def _add_score_findings(kb, status, certain, possible, evidence):
-    """Bound each model's score, then add the leading/second/contender findings still possible.
+def _finish(layers, answers, certain, possible, status):
+    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook."""
+    certain, possible, status = set(certain), set(possible), dict(status)
+    certain_names, possible_names = {n for n, _ in certain}, {n for n, _ in possible}
+    for _, _, evaluate_layer in layers:
+        evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
+    return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
-    ``evidence`` lists (rule id, model, weight) for every evidence assertion.
+
+def _ranking_cases(kb, certain, possible):
+    """The ranking outcomes still possible, each as (certain, possible) with its candidates fixed:
+    one leader, a tie between a set of candidates, or every model vetoed. Splitting on them keeps
+    what a requirement concludes about the candidate tied to that candidate."""
+    order = [m.id for m in kb.models]
+    ranking = {(n, v) for n, v in possible if n in SCORE_FINDINGS}
+    fixed = possible - ranking
+    maybe = [m for m in order if (CANDIDATE, m) in possible]
+    outcomes = []
+    if (FIT, "clear") in possible:
+        outcomes += [{(FIT, "clear"), (LEADING, m), (CANDIDATE, m)} for m in maybe if (LEADING, m) in possible]
+    if (FIT, "tie") in possible:
+        outcomes += [{(FIT, "tie")} | {(CANDIDATE, m) for m in group}
+                     for size in range(2, len(maybe) + 1) for group in combinations(maybe, size)]
+    if (FIT, "all_vetoed") in possible:
+        outcomes.append({(FIT, "all_vetoed")})
+    certain_ranking = {f for f in certain if f[0] in SCORE_FINDINGS}
+    for outcome in outcomes:
+        if certain_ranking <= outcome:
+            yield (certain - certain_ranking) | outcome, fixed | outcome
+
+
+def _merge(views):
+    """One Outlook true to every view: certain in all of them, possible in any, a status shared or None."""
+    status = {rule: value if all(v.status.get(rule) == value for v in views) else None
+              for rule, value in views[0].status.items()}
+    return Outlook(status=status, certain=frozenset.intersection(*(v.certain for v in views)),
+                   possible=frozenset.union(*(v.possible for v in views)))
+
+
+def _add_score_findings(kb, status, certain, possible, evidence):
+    """Bound each model's fit score, then add the candidate, leading and fit findings still possible.
+
+    ``evidence`` lists (rule id, model, weight) for every evidence assertion. A model may be vetoed
+    for sure, possibly, or not at all. When nothing the ranking reads is undecided, the scoring
+    action's own findings are certain; otherwise the bounds below over-approximate what is possible
+    and under-approximate what is certain, which keeps the foresight safe.
     """
     order = [m.id for m in kb.models]
     low = dict.fromkeys(order, 0)
     high = dict.fromkeys(order, 0)
+    decided = True
     for rule_id, model, weight in evidence:
         state = status.get(rule_id)
         if state is True:
             low[model] += weight
             high[model] += weight
         elif state is None:
+            decided = False
             low[model] += min(0, weight)
             high[model] += max(0, weight)
-
-    def always_ahead(o, m):  # o ranks above m whatever the open answers turn out to be
-        return low[o] > high[m] or (low[o] == high[m] and order.index(o) < order.index(m))
-
-    for m in order:
-        others = [o for o in order if o != m]
-        ahead = sum(always_ahead(o, m) for o in others)
-        maybe_ahead = sum(not always_ahead(m, o) for o in others)
-        if ahead == 0:
-            possible.add((LEADING, m))
-            if maybe_ahead == 0:
-                certain.add((LEADING, m))
-        if ahead < 2:
-            possible.update({(CONTENDER, m), (SECOND, m)})
-            if maybe_ahead <= 1:
-                certain.add((CONTENDER, m))
-        if ahead == 1 and maybe_ahead == 1:
-            certain.add((SECOND, m))
+    surely_vetoed = {m for m in order if (VETOED, m) in certain}
+    maybe_vetoed = {m for m in order if (VETOED, m) in possible}
+    if decided and surely_vetoed == maybe_vetoed:
+        exact = kb.ranked_findings(low, surely_vetoed)
+        certain.update(exact)
+        possible.update(exact)
+        return
+    never_vetoed = [m for m in order if m not in maybe_vetoed]
+    maybe_candidates = [m for m in order if m not in surely_vetoed
+                        and not any(low[o] > high[m] for o in never_vetoed if o != m)]
+    for m in maybe_candidates:
+        possible.update({(CANDIDATE, m), (LEADING, m)})
+        rivals = [o for o in order if o != m and o not in surely_vetoed]
+        if m in never_vetoed and all(high[o] <= low[m] for o in rivals):
+            certain.add((CANDIDATE, m))
+            if all(high[o] < low[m] for o in rivals):
+                certain.update({(LEADING, m), (FIT, "clear")})
+    if maybe_candidates:
+        possible.add((FIT, "clear"))
+    if len(maybe_candidates) > 1:
+        possible.add((FIT, "tie"))
+    if maybe_vetoed == set(order):
+        possible.add((FIT, "all_vetoed"))
+        if surely_vetoed == maybe_vetoed:
+            certain.add((FIT, "all_vetoed"))
 
 
 class Foresight:
@@ -130,7 +184,7 @@ class Foresight:
         self.feeders = {}  # finding name -> the rules that can establish it (evidence feeds the ranking)
         for rule in kb.rules:
             names = {n for n, _ in rule.asserted_findings([m.id for m in kb.models])}
-            if any(a.kind == "evidence" for a in rule.then):
+            if any(a.kind in ("evidence", "veto") for a in rule.then):
                 names.update(SCORE_FINDINGS)
             for name in sorted(names):
                 self.feeders.setdefault(name, []).append(rule)
@@ -186,3 +240,38 @@ class Foresight:
                 for question in self.reads[rule.id] & readers.keys():
                     readers[question].append(rule.id)
         return tuple((question, tuple(rules)) for question, rules in readers.items() if rules)
+
+    def unconfirmed(self, answers, model):
+        """The vetoes of ``model`` and its requirements that the unknown answers leave open, each with
+        the unknown questions it reads: what to confirm before contracting ``model``."""
+        unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
+        if not unknown:
+            return ()
+        known = {q: v for q, v in answers.items() if v != UNKNOWN}
+        view = self.outlook(known)
+
+        def finding_state(atom):
+            pairs = {(atom.name, v) for n, v in view.possible if n == atom.name and (atom.values is None or v in atom.values)}
+            return True if pairs & view.certain else None if pairs else False
+
+        found = []
+        for rule in self.kb.rules:
+            condition = rule.when if model in rule.vetoes else rule.unmet if rule.requires == model else None
+            if condition is not None and evaluate(condition, known.get, finding_state) is None:
+                reads = self.questions_behind(condition)
+                found.append((rule.id, tuple(q for q in unknown if q in reads)))
+        return tuple(found)
+
+    def questions_behind(self, condition):
+        """The questions ``condition`` reads, directly or through the rules behind its findings."""
+        questions, seen = set(), set()
+        pending = list(atoms(condition))
+        while pending:
+            atom = pending.pop()
+            if atom.kind == "answer":
+                questions.add(atom.name)
+            elif atom.name not in seen:
+                seen.add(atom.name)
+                for rule in self.feeders.get(atom.name, ()):
+                    pending.extend(atoms(rule.when))
+        return questions

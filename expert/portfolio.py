@@ -160,7 +160,7 @@ def assess(advisor, row, engine="direct"):
                         unknowns)
     outcome = advisor.evaluate(answers)
     decided = outcome.verdict
-    return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, decided.margin), decided.runner_up,
+    return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, outcome), decided.runner_up,
                     decided.margin, tuple((c[4], c[1]) for c in outcome.of_kind("warning")),
                     tuple(c[1] for c in outcome.of_kind("gap")), unknowns)
 

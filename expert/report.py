@@ -1,5 +1,6 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
 from expert import explain
+from expert.model import BLOCKED, CANDIDATE, FIT, VETOED
 from expert.result import number
 
 
@@ -23,9 +24,11 @@ def conclusions(result, kb):
     readiness gaps, notes, and what it could not determine. Each conclusion names its fact id."""
     model = kb.model(result.recommendation)
     rec_fact = result.recommendation_fact()
+    undetermined = model.id == kb.undetermined.id
     return {
         "recommendation": {
-            "model": model.id,
+            "status": "undetermined" if undetermined else "recommended",
+            "model": None if undetermined else model.id,
             "label": model.label,
             "summary": model.summary,
             "strength": result.strength,
@@ -33,7 +36,17 @@ def conclusions(result, kb):
             "runner_up": result.runner_up,
             "margin": number(result.margin),
             "rules": list(dict.fromkeys(f.rule for f in result.justifications(rec_fact.id))),
+            "conditional": bool(result.unconfirmed),
+            "to_confirm": [{"rule": u.rule, "title": kb.rule(u.rule).title, "questions": list(u.questions)}
+                           for u in result.unconfirmed],
+            "deciding_questions": list(result.deciding_questions),
         },
+        "fit": {"status": next(iter(result.finding_values(FIT)), None),
+                "candidates": result.finding_values(CANDIDATE)},
+        "vetoes": [{"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
+                   for f in result.findings if f.name == VETOED],
+        "blocked": [{"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
+                    for f in result.findings if f.name == BLOCKED],
         "scores": {m.id: number(result.scores[m.id]) for m in kb.models},
         "responsibility": {area: result.responsibility.get(area) for area, _ in kb.areas},
         "pricing": [{"structure": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.pricing],

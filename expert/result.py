@@ -90,17 +90,27 @@ class OpenQuestion:
     read_by: Tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Unconfirmed:
+    """A veto or requirement of the recommended model that unknown answers leave open: to confirm."""
+
+    rule: str
+    questions: Tuple[str, ...]
+
+
 @dataclass
 class Result:
     answers: Dict[str, str]
     facts: Dict[int, FactRecord]
     firings: List[Firing]
     recommendation: str
-    runner_up: str
+    runner_up: Optional[str]
     margin: Optional[float]
     scores: Dict[str, float]
-    strength: str
+    strength: Optional[str]
     open_questions: Tuple[OpenQuestion, ...] = field(default=())
+    unconfirmed: Tuple[Unconfirmed, ...] = field(default=())
+    deciding_questions: Tuple[str, ...] = field(default=())
 
     def of_kind(self, kind):
         """The facts of one kind, in the order they were asserted."""
@@ -130,6 +140,10 @@ class Result:
     @property
     def findings(self):
         return self.of_kind("finding")
+
+    def finding_values(self, name):
+        """The values of finding ``name`` established, in the order they were asserted."""
+        return [f.value for f in self.findings if f.name == name]
 
     @property
     def undetermined(self):

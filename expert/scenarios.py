@@ -8,7 +8,7 @@ from expert.answers import normalise
 from expert.errors import InputError, KnowledgeError, Problem, shown
 
 SCENARIO_KEYS = {"id", "title", "source", "answers", "expect"}
-EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "strength"}
+EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "no_fires", "strength"}
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Scenario:
     warnings: Tuple[str, ...]
     no_warnings: Tuple[str, ...]
     fires: Tuple[str, ...]
+    no_fires: Tuple[str, ...]
     strength: str
     file: str
     line: int
@@ -76,7 +77,7 @@ def _parse(kb, name, entry, problems):
             raise ValueError(f"unknown strength {shown(expect['strength'])}; allowed: {', '.join(levels)}")
         rule_ids = {r.id for r in kb.rules}
         listed = []
-        for key in ("warnings", "no_warnings", "fires"):
+        for key in ("warnings", "no_warnings", "fires", "no_fires"):
             ids = expect.get(key, [])
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 raise ValueError(f"'{key}' takes a list of rule ids")
@@ -91,7 +92,8 @@ def _parse(kb, name, entry, problems):
     return Scenario(
         id=sid, title=entry["title"], source=entry["source"], answers=answers, model=expect["model"],
         warnings=tuple(expect.get("warnings", ())), no_warnings=tuple(expect.get("no_warnings", ())),
-        fires=tuple(expect.get("fires", ())), strength=expect.get("strength"), file=name, line=line or 0,
+        fires=tuple(expect.get("fires", ())),
+        no_fires=tuple(expect.get("no_fires", ())), strength=expect.get("strength"), file=name, line=line or 0,
     )
 
 
@@ -129,6 +131,7 @@ def _failures(scenario, result, fired):
     failures += [f"warning {w} did not appear" for w in scenario.warnings if w not in warned]
     failures += [f"warning {w} appeared" for w in scenario.no_warnings if w in warned]
     failures += [f"rule {r} did not fire" for r in scenario.fires if r not in fired]
+    failures += [f"rule {r} fired" for r in scenario.no_fires if r in fired]
     if scenario.strength and result.strength != scenario.strength:
         failures.append(f"strength {result.strength}, expected {scenario.strength}")
     return failures

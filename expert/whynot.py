@@ -1,7 +1,8 @@
 """WHY-NOT: why a model was not recommended, and the smallest answer changes that would make it so.
 
-The search is exhaustive: every set of up to ``max_changes`` changed answers
-(``unknown`` included) is run through the direct evaluator. A set is reported
+The search is exhaustive: every set of up to ``max_changes`` changed answers is
+run through the direct evaluator. An answer may change from ``unknown`` to a
+value, never to ``unknown``: not knowing is not a way to reach a model. A set is reported
 when it makes the target the recommendation and no strict subset of it does.
 Every reported set is then run again through experta, the engine of record,
 which supplies the rules that would fire; a disagreement is an EngineError.
@@ -13,7 +14,7 @@ from typing import Optional, Tuple
 from expert.conditions import atoms, evaluate, finding_test
 from expert.describe import clauses as clause_texts
 from expert.errors import EngineError
-from expert.model import All, UNKNOWN
+from expert.model import All
 from expert.result import number
 
 
@@ -51,6 +52,8 @@ class WhyNot:
     result: object  # the consultation (expert.result.Result) being questioned
     evidence_for: Tuple[object, ...]  # FactRecords with a positive weight
     evidence_against: Tuple[object, ...]  # FactRecords with a negative weight
+    vetoes: Tuple[str, ...]  # the rules that vetoed the target
+    blockers: Tuple[str, ...]  # the requirement rules that blocked the target
     requirements: Tuple[Tuple[str, Tuple[Clause, ...]], ...]  # (rule id, its clauses)
     counterfactuals: Tuple[Counterfactual, ...]
     max_changes: int
@@ -74,6 +77,8 @@ def as_dict(analysis, kb):
         "is_recommended": analysis.recommended,
         "scores": {m: number(s) for m, s in result.scores.items()},
         "evidence_against": evidence(analysis.evidence_against),
+        "vetoed_by": [{"rule": r, "title": kb.titles[r]} for r in analysis.vetoes],
+        "blocked_by": [{"rule": r, "title": kb.titles[r]} for r in analysis.blockers],
         "evidence_for": evidence(analysis.evidence_for),
         "requires": [{"rule": rule_id, "title": kb.titles[rule_id],
                       "clauses": [{"condition": c.text, "held": c.held, "actual": c.actual} for c in clauses]}
@@ -100,6 +105,8 @@ def why_not(advisor, answers, target, max_changes=2):
         target=target, result=result,
         evidence_for=tuple(f for f in evidence if f.weight > 0),
         evidence_against=tuple(f for f in evidence if f.weight < 0),
+        vetoes=_fired(advisor.kb, result, lambda rule: target in rule.vetoes),
+        blockers=_fired(advisor.kb, result, lambda rule: rule.requires == target),
         requirements=tuple((rule.id, _clauses(rule, result)) for rule in advisor.kb.rules
                            if any(a.kind == "recommend" and a.name == target for a in rule.then)),
         counterfactuals=tuple(_confirm(advisor, result, target, changes) for changes in found),
@@ -111,11 +118,10 @@ def search(advisor, answers, target, max_changes):
     """Every minimal set of up to ``max_changes`` answer changes giving ``target``, ranked.
 
     Returns (change sets, number of answer sets evaluated). Ranking: fewer
-    changes first, then fewer answers made unknown, then the larger margin,
-    then catalogue order.
+    changes first, then the larger margin, then catalogue order.
     """
     questions = advisor.kb.questions
-    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.choices if v != answers[q.id]] for q in questions}
+    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
     winners, margins, evaluated = set(), {}, 0
     for size in range(1, max_changes + 1):
         for chosen in combinations([q.id for q in questions], size):
@@ -131,10 +137,16 @@ def search(advisor, answers, target, max_changes):
 
     def rank(changes):
         margin = margins[changes]
-        return (len(changes), sum(c.after == UNKNOWN for c in changes), -(margin or 0),
+        return (len(changes), -(margin or 0),
                 [order[c.question] for c in changes], [c.after for c in changes])
 
     return sorted(margins, key=rank), evaluated
+
+
+def _fired(kb, result, concerns):
+    """The rules that fired and ``concerns`` accepts, in knowledge-base order, once each."""
+    fired = {f.rule for f in result.firings}
+    return tuple(rule.id for rule in kb.rules if rule.id in fired and concerns(rule))
 
 
 def applied(answers, changes):

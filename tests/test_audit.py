@@ -98,7 +98,7 @@ def test_explain_text_lists_the_chain_and_the_conclusions(record):
 @pytest.mark.parametrize("conclusion, expected", [
     ("PRI-001", "pricing per_person"),
     ("control_retention", "finding control_retention = tight"),
-    ("warnings", "warning managed_services"),
+    ("VETO-MS-001", "finding vetoed = managed_services"),
 ])
 def test_explain_one_conclusion(record, conclusion, expected):
     done = invoke("explain", str(record), "--conclusion", conclusion)
@@ -208,7 +208,7 @@ def test_replay_names_an_edited_weight(record, kb_copy):
     done = invoke("--knowledge", str(kb_copy), "replay", str(record))
     assert done.exit_code == 1, done.output
     assert "Knowledge base: changed" in done.output
-    assert "score staff_augmentation: 19 -> 16" in done.output
+    assert "score staff_augmentation: 16 -> 13" in done.output
     assert "EV-SA-001    edited" in done.output
     report = json.loads(invoke("--knowledge", str(kb_copy), "replay", str(record), "--format", "json").output)
     assert report["identical"] is False and not report["fingerprint"]["same"]
@@ -278,7 +278,7 @@ def test_why_not_finds_every_single_change(advisor):
 def test_why_not_text_explains_the_gap(record):
     out = invoke("why-not", "bpo", str(record)).output
     assert "Why not BPO?" in out and "Recommended: Staff augmentation" in out
-    assert "Evidence against it" in out and "EV-BPO-010" in out
+    assert "Vetoed: the source calls it the wrong fit here" in out and "VETO-BPO-002" in out
     assert "What REC-004 needs" in out and "[NOT met] finding leading_model is bpo" in out
     assert "1. need: capacity -> process, daily_control: tight -> outcomes_only" in out
     assert "re-checked with the experta engine" in out

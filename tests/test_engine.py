@@ -69,7 +69,8 @@ def test_a_not_only_rule_shows_the_absence_it_relied_on(tmp_path):
     assert len(not_f) == 1 and not_f[0].matched == ()
     assert [a.label() for a in not_f[0].absent] == ["not established: finding f"]
     score = [f for f in fired if f.rule == "T-003"][0]
-    assert [a.label() for a in score.absent] == ["not established: evidence for any model"]
+    assert [a.label() for a in score.absent] == ["not established: evidence for any model",
+                                                 "not established: finding vetoed"]
     assert "T-002" not in [f.rule for f in advisor.consult({"need": "capacity"}).firings]
 
 

@@ -38,7 +38,7 @@ def test_the_recommendation_tree_names_its_answers(advisor):
     labels = [label for _, label in explain.leaves(root)]
     assert "answer need = capacity" in labels
     assert "answer daily_control = tight" in labels
-    assert "not established: finding readiness_blocker" in labels
+    assert "not established: finding blocked = staff_augmentation" in labels
 
 
 def test_rendered_tree_marks_repeats(advisor):

@@ -43,20 +43,22 @@ def test_the_worked_example_runs_as_written(workspace):
     questions, lint, scenarios, consult = outputs
     assert "regulated_work" in questions
     assert "0 error(s)" in lint and "no rule tests regulated_work = no" in lint
-    assert "EXT-REG-S1   pass" in scenarios and "(100.0%)" in scenarios
-    assert "EXT-REG-001  Regulated work needs mature governance before BPO" in consult
-    assert "evidence -3 for bpo" in consult
-    scores = [json.loads(CliRunner().invoke(cli, guide_commands()[-1] + ["--format", "json", *extra]).output)["scores"]
-              for extra in ([], ["--set", "regulated_work=no"])]
-    assert scores[1]["bpo"] - scores[0]["bpo"] == 3
+    assert re.search(r"EXT-REG-S1\s+pass", scenarios) and "(100.0%)" in scenarios
+    assert "EXT-REG-001" in consult and "Regulated work needs mature governance before BPO" in consult
+    results = [json.loads(CliRunner().invoke(cli, guide_commands()[-1] + ["--format", "json", *extra]).output)
+               for extra in ([], ["--set", "regulated_work=no"], ["--set", "regulated_work=unknown"])]
+    assert [r["recommendation"]["model"] for r in results] == ["stabilize_first", "bpo", "bpo"]
+    assert [r["scores"] for r in results[1:]] == [results[0]["scores"]] * 2, "readiness adds no fit points"
+    assert "EXT-REG-001" in [c["rule"] for c in results[2]["recommendation"]["to_confirm"]]
 
 
 def test_a_broken_example_is_refused_with_the_line_the_guide_shows(workspace):
     rules = workspace / "regulated" / "rules" / "50-regulated.yaml"
-    rules.write_text(rules.read_text().replace("weight: -3", "weight: heavy"))
+    rules.write_text(rules.read_text().replace("requires: bpo", "requires: bop"))
     done = CliRunner().invoke(cli, ["--kb", "regulated", "kb", "lint"])
     assert done.exit_code == 2
-    assert "regulated/rules/50-regulated.yaml:19: EXT-REG-001: weight 'heavy' is not a number" in done.output
+    shown = re.search(r"`(regulated/rules/50-regulated\.yaml:\d+: EXT-REG-001: 'requires: bop'[^`]*)`", GUIDE).group(1)
+    assert shown in done.output
     assert CliRunner().invoke(cli, ["kb", "test"]).exit_code == 0  # nothing else stops working
 
 

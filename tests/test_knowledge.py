@@ -40,7 +40,8 @@ def test_catalogue_matches_the_contract_file(kb):
     table = {k: v for k, v in table.items() if k in CONTRACT or not set(v) & {"staff_augmentation"}}
     assert {k: v for k, v in table.items() if k in CONTRACT} == CONTRACT
     models = re.findall(r"^\| (staff_augmentation|managed_services|bpo|stabilize_first) \|", text, re.M)
-    assert models == [m.id for m in kb.all_models]
+    assert models == [m.id for m in kb.models + (kb.fallback,)]
+    assert "`recommendation.status`" in text and kb.undetermined.id == "undetermined"
 
 
 def test_every_rule_has_its_metadata(kb):
@@ -93,15 +94,38 @@ def test_sections_are_traceable(kb, section):
     assert any(r.source.startswith(section) for r in kb.rules)
 
 
-def test_companion_citations_name_a_companion_page(kb):
+def _flat(text):
+    return " ".join(text.replace("FTE", "FTE ").split())
+
+
+def test_every_citation_points_at_a_passage_that_says_it(kb):
+    """'Section > ... > passage': the section heads the source and the passage (up to its first colon, for a
+    list it introduces) is in it; 'companion:slug > passage' names a companion page and a fact of it."""
+    main = _flat(shared_file("sources", "staff-augmentation-vs-managed-services-vs-bpo.txt").read_text())
     notes = shared_file("sources", "companion-notes.md").read_text()
-    slugs = set(re.findall(r"^## companion:([\w-]+)", notes, re.M)) | {"readiness-signals"}
+    pages = {slug: _flat(body) for slug, body in re.findall(r"^## companion:([\w-]+)\n(.*?)(?=^## |\Z)", notes, re.M | re.S)}
+    signals = _flat(notes.split("## Readiness signals", 1)[1])
     for rule in kb.rules:
-        if rule.source.startswith("companion:"):
-            assert rule.source.split(":", 1)[1] in slugs, rule.id
+        parts = [p.strip() for p in rule.source.split(" > ")]
+        if parts[0].startswith("companion:"):
+            slug = parts[0].split(":", 1)[1]
+            assert slug in pages, f"{rule.id}: no companion page {slug}"
+            text = pages[slug]
+        elif parts[0] == "companion-notes":
+            assert parts[1] == "Readiness signals", rule.id
+            text, parts = signals, parts[1:]
+        else:
+            assert parts[0] in main, f"{rule.id}: no section {parts[0]!r}"
+            text = main
+        passage = parts[-1].split(": ")[0] if len(parts) > 1 else None
+        if passage is not None:
+            assert _flat(passage).strip('"') in text, f"{rule.id}: {passage!r} is not in the source"
 
 
-def test_every_wrong_fit_warning_has_matching_negative_evidence(kb):
-    wrong_fit = {r.source for r in kb.rules if r.then[0].kind == "warning" and "wrong choice" in r.source}
-    negative = {r.source for r in kb.rules for a in r.then if a.kind == "evidence" and a.weight < 0}
-    assert wrong_fit - negative == set()
+@pytest.mark.parametrize("header", GUIDE_HEADERS[3:])
+def test_every_wrong_fit_bullet_is_a_veto_or_a_requirement_never_a_weight(kb, header):
+    text = shared_file("sources", "staff-augmentation-vs-managed-services-vs-bpo.txt").read_text()
+    for bullet in _bullets(text, header):
+        encoding = [r for r in kb.rules if bullet in r.source]
+        assert any(r.vetoes or r.requires for r in encoding), bullet
+        assert not any(a.kind == "evidence" and a.weight < 0 for r in encoding for a in r.then), bullet

@@ -27,9 +27,9 @@ def test_scenarios_fire_every_rule():
 
 
 def test_a_failing_expectation_is_reported():
-    base = SCENARIOS[0]
+    base = next(s for s in SCENARIOS if s.model != "bpo")
     wrong = scenarios.Scenario(**{**base.__dict__, "model": "bpo", "warnings": ("WRN-BPO-003",),
                                   "no_warnings": tuple(w.rule for w in _ADVISOR.consult(base.answers).warnings)})
     failures = scenarios.run(_ADVISOR, wrong).failures
-    assert any(f.startswith("model staff_augmentation, expected bpo") for f in failures)
+    assert any(f.startswith(f"model {base.model}, expected bpo") for f in failures)
     assert "warning WRN-BPO-003 did not appear" in failures
