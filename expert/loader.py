@@ -14,7 +14,11 @@ from expert.model import (
     LAYER_KINDS, LAYERS, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
 )
+from expert.names import did_you_mean, unknown_key
 
+ATOM_KEYS = ("answer", "finding", "is", "in")
+QUESTION_KEYS = {"id", "prompt", "values"}
+OPTIONAL_QUESTION_KEYS = {"purpose", "examples"}
 RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references"}
 EXTENSION_KEYS = {"replaces", "disables"}
 QUESTION_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -136,7 +140,8 @@ class _Reader:
             result[entry["id"]] = Question(
                 id=entry["id"], prompt=str(entry["prompt"]), values=values,
                 help=tuple((str(_yaml_word(k)), str(v)) for k, v in entry["values"].items()),
-                file=name, line=entry.line or 0,
+                file=name, line=entry.line or 0, purpose=" ".join(entry.get("purpose", "").split()),
+                examples=tuple((str(_yaml_word(k)), " ".join(v.split())) for k, v in entry.get("examples", {}).items()),
             )
         return result
 
@@ -162,7 +167,9 @@ class _Reader:
 def _mapping(value, keys, what):
     """``value`` if it is a mapping with exactly ``keys``; ValueError otherwise."""
     if not isinstance(value, dict) or set(value) != set(keys):
-        raise ValueError(f"{what} is a mapping of exactly: {', '.join(keys)}")
+        unknown = sorted(set(map(str, value)) - set(keys)) if isinstance(value, dict) else []
+        named = f"{unknown_key(unknown[0], keys)}: " if unknown else ""
+        raise ValueError(f"{named}{what} is a mapping of exactly: {', '.join(keys)}")
     return value
 
 
@@ -211,8 +218,12 @@ def _models_from(document):
 
 def _question_problem(entry):
     """What is wrong with a question entry, or None."""
-    if not isinstance(entry, dict) or set(entry) != {"id", "prompt", "values"}:
-        return "a question has exactly id, prompt and values (a mapping of each value to a help line)"
+    if not isinstance(entry, dict) or not QUESTION_KEYS <= set(entry):
+        return "a question has id, prompt and values (a mapping of each value to a help line)"
+    for key in entry:
+        if key not in QUESTION_KEYS | OPTIONAL_QUESTION_KEYS:
+            allowed = sorted(QUESTION_KEYS | OPTIONAL_QUESTION_KEYS)
+            return f"{unknown_key(key, allowed)}; allowed: {', '.join(allowed)}"
     if not isinstance(entry["id"], str) or not QUESTION_ID.fullmatch(entry["id"]):
         return "a question id is a word of letters, digits, '_' or '-'"
     if not isinstance(entry["prompt"], str) or not entry["prompt"].strip():
@@ -226,6 +237,18 @@ def _question_problem(entry):
             return f"value {shown(word)} must be printable text without '='"
         if not isinstance(help_line, str):
             return f"the help line of value {shown(word)} must be text"
+    if "purpose" in entry and (not isinstance(entry["purpose"], str) or not entry["purpose"].strip()):
+        return "'purpose' must be text"
+    examples = entry.get("examples", {})
+    if not isinstance(examples, dict):
+        return "'examples' maps values to an example of each"
+    declared = [str(_yaml_word(v)) for v in values]
+    for value, example in examples.items():
+        word = str(_yaml_word(value))
+        if word not in declared:
+            return f"'examples' names {shown(word)!r}, not a value{did_you_mean(word, declared)}"
+        if not isinstance(example, str) or not example.strip():
+            return f"the example of value {shown(word)} must be text"
     return None
 
 
@@ -318,7 +341,7 @@ class _RuleBuilder:
         rule_id = entry.get("id")
         allowed = {"id", "title", "rationale", "source", "references", "status", "disables"}
         for key in sorted(set(map(str, entry)) - allowed):
-            self._note(file, entry, rule_id, f"unknown key '{key}' in a disabling entry; allowed: "
+            self._note(file, entry, rule_id, f"{unknown_key(key, allowed)} in a disabling entry; allowed: "
                                              f"{', '.join(sorted(allowed))}")
         for key in ("id", "title", "rationale", "source"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
@@ -337,8 +360,9 @@ class _RuleBuilder:
         ok = True
         allowed = RULE_KEYS | (EXTENSION_KEYS if extension else set())
         for key in sorted(set(map(str, entry)) - allowed):
-            hint = " (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS else ""
-            self._note(file, entry, rule_id, f"unknown key '{key}'{hint}; allowed: {', '.join(sorted(allowed))}")
+            named = f"unknown key '{key}' (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS \
+                else unknown_key(key, allowed)
+            self._note(file, entry, rule_id, f"{named}; allowed: {', '.join(sorted(allowed))}")
             ok = False
         for key in REQUIRED_RULE_KEYS:
             if key not in entry or entry[key] in (None, "", []):
@@ -402,9 +426,11 @@ class _RuleBuilder:
 
     def _atom(self, node):
         kinds = [k for k in ("answer", "finding") if k in node]
-        extra = set(node) - {"answer", "finding", "is", "in"}
+        extra = set(node) - set(ATOM_KEYS)
         if len(kinds) != 1 or extra or ("is" in node and "in" in node):
-            return self._bad(node, "a test is {answer|finding: NAME} with 'is: VALUE' or 'in: [VALUES]', "
+            key = sorted(map(str, extra))[0] if extra else None
+            named = f"{unknown_key(key, ATOM_KEYS)}: " if key else ""
+            return self._bad(node, f"{named}a test is {{answer|finding: NAME}} with 'is: VALUE' or 'in: [VALUES]', "
                                    "or all/any/not of tests")
         kind = kinds[0]
         if "is" in node:
@@ -473,11 +499,17 @@ class _RuleBuilder:
     def _assertion(self, item, layer):
         kinds = [k for k in ASSERTION_KEYS if isinstance(item, dict) and k in item]
         if len(kinds) != 1:
-            return self._bad(item, f"an assertion names exactly one kind; allowed: {', '.join(ASSERTION_KEYS)}")
+            other_keys = {key for keys in ASSERTION_KEYS.values() for key in keys}
+            unknown = [str(k) for k in item if k not in ASSERTION_KEYS and k not in other_keys] \
+                if isinstance(item, dict) and not kinds else []
+            named = f"{unknown_key(unknown[0], ASSERTION_KEYS)}: " if unknown else ""
+            return self._bad(item, f"{named}an assertion names exactly one kind; allowed: {', '.join(ASSERTION_KEYS)}")
         kind = kinds[0]
         allowed_keys = {kind, *ASSERTION_KEYS[kind]}
         if set(item) != allowed_keys:
-            return self._bad(item, f"'{kind}' takes the keys {', '.join(sorted(allowed_keys))}")
+            unknown = sorted(set(map(str, item)) - allowed_keys)
+            named = f"{unknown_key(unknown[0], allowed_keys)}: " if unknown else ""
+            return self._bad(item, f"{named}'{kind}' takes the keys {', '.join(sorted(allowed_keys))}")
         if kind not in LAYER_KINDS[layer]:
             allowed = ", ".join(LAYER_KINDS[layer])
             return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {allowed}")

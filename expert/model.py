@@ -33,6 +33,8 @@ class Question:
     help: Tuple[Tuple[str, str], ...]
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
+    purpose: str = ""  # why the question is asked, for the interview's '?'
+    examples: Tuple[Tuple[str, str], ...] = ()  # (value, an example of a buyer who would choose it)
 
     @property
     def choices(self):
@@ -42,6 +44,10 @@ class Question:
     def help_for(self, value):
         """The one-line help text of ``value``."""
         return dict(self.help).get(value, "")
+
+    def example_for(self, value: str) -> str:
+        """The example of ``value``, or ""."""
+        return dict(self.examples).get(value, "")
 
 
 @dataclass(frozen=True)
