@@ -62,7 +62,11 @@ def _set_knowledge(ctx, param, value):
 
 
 def _add_extensions(ctx, param, value):
-    _session(ctx).extensions += tuple(value or ())
+    """Add extension directories, once each: the same one from SOURCING_KB and --kb is one extension."""
+    session = _session(ctx)
+    for directory in value or ():
+        if os.path.realpath(directory) not in map(os.path.realpath, session.extensions):
+            session.extensions += (directory,)
 
 
 def knowledge_options(from_environment: bool) -> List[click.Option]:

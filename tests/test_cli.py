@@ -430,6 +430,16 @@ def test_kb_before_or_after_the_command_name_is_the_same(tmp_path, args):
     assert knowledge.exit_code == 2 and "none: is not a knowledge directory" in knowledge.output
 
 
+def test_the_same_extension_before_after_and_in_the_environment_is_loaded_once(tmp_path):
+    ext = tmp_path / "ext"
+    ext.mkdir()
+    (ext / "questions.yaml").write_text(EXTRA_QUESTION)
+    done = CliRunner().invoke(cli, ["--kb", str(ext), "questions", "--kb", f"{ext}/", "--format", "json"],
+                              env={"SOURCING_KB": str(ext)})
+    assert done.exit_code == 0, done.output
+    assert [q["id"] for q in json.loads(done.output)].count("sector") == 1
+
+
 def test_new_rule_creates_the_missing_folders(tmp_path):
     path = tmp_path / "my-ext" / "rules" / "50-mine.yaml"
     done = CliRunner().invoke(cli, ["kb", "new-rule", str(path)])

@@ -110,6 +110,13 @@ def test_values_by_number_name_and_unique_prefix(advisor, kb):
                 assert interview.value(question, shortest) == value
 
 
+def test_only_a_value_of_the_question_is_recorded(advisor, kb):
+    interview = Interview(advisor)
+    with pytest.raises(ValueError):
+        interview.answer("need", "outcomes_only")
+    assert interview.answers == {} and interview.back() is None
+
+
 def test_an_ambiguous_prefix_names_the_values_it_could_be(advisor, kb):
     interview = Interview(advisor)
     need = kb.question("need")
