@@ -14,7 +14,7 @@ from expert.model import (
     LAYER_KINDS, LAYERS, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
 )
-from expert.names import did_you_mean, unknown_key
+from expert.names import did_you_mean, unknown_key, unknown_key_in
 
 ATOM_KEYS = ("answer", "finding", "is", "in")
 QUESTION_KEYS = {"id", "prompt", "values"}
@@ -167,9 +167,7 @@ class _Reader:
 def _mapping(value, keys, what):
     """``value`` if it is a mapping with exactly ``keys``; ValueError otherwise."""
     if not isinstance(value, dict) or set(value) != set(keys):
-        unknown = sorted(set(map(str, value)) - set(keys)) if isinstance(value, dict) else []
-        named = f"{unknown_key(unknown[0], keys)}: " if unknown else ""
-        raise ValueError(f"{named}{what} is a mapping of exactly: {', '.join(keys)}")
+        raise ValueError(f"{unknown_key_in(value, keys)}{what} is a mapping of exactly: {', '.join(keys)}")
     return value
 
 
@@ -428,10 +426,8 @@ class _RuleBuilder:
         kinds = [k for k in ("answer", "finding") if k in node]
         extra = set(node) - set(ATOM_KEYS)
         if len(kinds) != 1 or extra or ("is" in node and "in" in node):
-            key = sorted(map(str, extra))[0] if extra else None
-            named = f"{unknown_key(key, ATOM_KEYS)}: " if key else ""
-            return self._bad(node, f"{named}a test is {{answer|finding: NAME}} with 'is: VALUE' or 'in: [VALUES]', "
-                                   "or all/any/not of tests")
+            return self._bad(node, f"{unknown_key_in(node, ATOM_KEYS)}a test is {{answer|finding: NAME}} with "
+                                   "'is: VALUE' or 'in: [VALUES]', or all/any/not of tests")
         kind = kinds[0]
         if "is" in node:
             values = (str(_yaml_word(node["is"])),)
@@ -500,16 +496,13 @@ class _RuleBuilder:
         kinds = [k for k in ASSERTION_KEYS if isinstance(item, dict) and k in item]
         if len(kinds) != 1:
             other_keys = {key for keys in ASSERTION_KEYS.values() for key in keys}
-            unknown = [str(k) for k in item if k not in ASSERTION_KEYS and k not in other_keys] \
-                if isinstance(item, dict) and not kinds else []
-            named = f"{unknown_key(unknown[0], ASSERTION_KEYS)}: " if unknown else ""
+            named = unknown_key_in(item, {*ASSERTION_KEYS, *other_keys}) if not kinds else ""
             return self._bad(item, f"{named}an assertion names exactly one kind; allowed: {', '.join(ASSERTION_KEYS)}")
         kind = kinds[0]
         allowed_keys = {kind, *ASSERTION_KEYS[kind]}
         if set(item) != allowed_keys:
-            unknown = sorted(set(map(str, item)) - allowed_keys)
-            named = f"{unknown_key(unknown[0], allowed_keys)}: " if unknown else ""
-            return self._bad(item, f"{named}'{kind}' takes the keys {', '.join(sorted(allowed_keys))}")
+            return self._bad(item, f"{unknown_key_in(item, allowed_keys)}'{kind}' takes the keys "
+                                   f"{', '.join(sorted(allowed_keys))}")
         if kind not in LAYER_KINDS[layer]:
             allowed = ", ".join(LAYER_KINDS[layer])
             return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {allowed}")

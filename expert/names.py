@@ -20,6 +20,13 @@ def unknown_key(key: object, allowed: Iterable[object]) -> str:
     return f"unknown key {shown(str(key))!r}{did_you_mean(key, allowed)}"
 
 
+def unknown_key_in(mapping: object, keys: Iterable[str]) -> str:
+    """"unknown key 'x' (did you mean 'y'?): " for the first key of ``mapping`` not in ``keys``, or ""."""
+    keys = set(keys)
+    extra = sorted(str(k) for k in mapping if k not in keys) if isinstance(mapping, dict) else []
+    return f"{unknown_key(extra[0], keys)}: " if extra else ""
+
+
 def unique_prefix(text: str, choices: Sequence[str], source: str, what: str) -> str:
     """The one of ``choices`` that ``text`` is, or is the only one to begin with.
 

@@ -470,6 +470,17 @@ rules:
     then:
       - evidence: bpo
         weight: 1
+  - id: EXT-003
+    title: A third
+    layer: evidence
+    rationale: A test.
+    source: a test
+    when:
+      answr: need
+      is: process
+    then:
+      - evidnce: bpo
+        weight: 1
 """
 
 
@@ -483,6 +494,8 @@ def test_an_unknown_key_is_named_with_the_closest_allowed_key(tmp_path, answers_
     assert "unknown key 'weigth' (did you mean 'weight'?)" in done.output
     assert "unknown key 'titel' (did you mean 'title'?)" in done.output
     assert "unknown key 'purpse' (did you mean 'purpose'?)" in done.output
+    assert "unknown key 'answr' (did you mean 'answer'?)" in done.output
+    assert "unknown key 'evidnce' (did you mean 'evidence'?)" in done.output
     typo = CliRunner().invoke(cli, ["consult", "--no-input", "--answers", answers_file("nede: process\n")])
     assert typo.exit_code == 2 and typo.output.count("\n") == 1
     assert "nede: is not a question (did you mean 'need'?)" in typo.output
@@ -529,3 +542,4 @@ def test_explain_opens_with_the_advice_in_words(run, kb, tmp_path):
     assert first.startswith(kb.model(model).label if model else "No recommendation"), first
     digest = kb.fingerprint.split(":")[-1]
     assert digest[:12] in first and digest not in first
+
