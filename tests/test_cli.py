@@ -343,9 +343,10 @@ def test_back_changes_the_previous_answer_and_again_the_one_before(run, kb, tmp_
 def test_a_unique_prefix_is_an_answer_and_an_ambiguous_one_is_explained(run, advisor, tmp_path):
     from expert.interview import Interview
     saved = tmp_path / "answers.yaml"
-    settings = {"need": "service", "work_domain": "technology", "duration": "ongoing", "urgency": "planned"}
-    assert Interview(advisor, settings).next_question().id == "daily_control"
-    flags = [word for q, v in settings.items() for word in ("--set", f"{q}={v}")]
+    interview = Interview(advisor)
+    while (question := interview.next_question()).id != "daily_control":  # reach the control question
+        interview.answer(question.id, question.values[-1])
+    flags = [word for q, v in interview.answers.items() for word in ("--set", f"{q}={v}")]
     done = run("consult", *flags, "--save-answers", str(saved), input="outcomes\n")
     assert yaml.safe_load(saved.read_text())["daily_control"] == "outcomes_only"
     ambiguous = run("consult", "--save-answers", str(saved), input="s\nproc\n")
