@@ -11,28 +11,10 @@ from expert import explain as explaining
 from expert import replay as replaying
 from expert import whynot
 from expert.errors import InputError
+from expert.names import conclusion_facts, model_id
 
 EXIT_CHANGED = 1
 FORMATS = click.Choice(["text", "json"])
-
-
-def select_facts(result, ident, source):
-    """The fact ids ``ident`` names in ``result``; InputError listing what can be named otherwise."""
-    fact_ids = explaining.select(result, ident)
-    if not fact_ids:
-        raise InputError(source, f"nothing named {ident!r} in this consultation",
-                         allowed=["recommendation", "a fact id", "a fired rule id", "a finding or conclusion name",
-                                  "warnings", "gaps", "pricing", "notes", "responsibility"])
-    return fact_ids
-
-
-def model_id(kb, text):
-    """The model id ``text`` names (ids, with '-' for '_', case ignored)."""
-    wanted = text.strip().lower().replace("-", "_")
-    ids = [m.id for m in kb.all_models]
-    if wanted not in ids:
-        raise InputError("MODEL", f"{text!r} is not a model", allowed=ids)
-    return wanted
 
 
 @click.command()
@@ -49,7 +31,7 @@ def explain(session, record, conclusion, output_format):
     """
     checked = records.read(record, session.kb)
     result = checked.result
-    fact_ids = select_facts(result, conclusion, "--conclusion")
+    fact_ids = conclusion_facts(result, conclusion, "--conclusion")
     if output_format == "dot":
         click.echo(explaining.dot(explaining.graph(result, checked.titles), fact_ids), nl=False)
     elif output_format == "json":
@@ -59,7 +41,7 @@ def explain(session, record, conclusion, output_format):
                               indent=2, ensure_ascii=False))
     else:
         style = styler()
-        click.echo(_record_heading(checked))
+        click.echo(_record_heading(checked, session.kb))
         click.echo(audit_render.explanation_text(result, checked.titles, fact_ids, style), nl=False,
                    color=style.enabled)
         if conclusion == "recommendation":
@@ -73,10 +55,15 @@ def _record_summary(checked):
             "answers": checked.result.answers}
 
 
-def _record_heading(checked):
+def _record_heading(checked, kb):
+    """The advice in words first; when, by which version and on which knowledge base after it."""
     data = checked.data
-    return (f"Consultation of {data['created']} (sourcing {data['tool'].get('version', '?')}, knowledge base "
-            f"{checked.fingerprint}): {checked.result.recommendation} ({checked.result.strength})\n")
+    model = checked.result.recommendation
+    labels = {m.id: m.label for m in kb.all_models}
+    advice = labels.get(model, model) if model else "No recommendation"
+    digest = checked.fingerprint.split(":")[-1]
+    return (f"{advice} ({checked.result.strength}), consulted {data['created']} with sourcing "
+            f"{data['tool'].get('version', '?')}, knowledge base {digest[:12]}\n")
 
 
 @click.command("why-not", short_help="WHY-NOT: why a model was not recommended, and what would have to change.")

@@ -1,10 +1,12 @@
 """sourcing consult: one consultation, interactive or from answers, with its audit record and --explore."""
 import json
 import os
+import shlex
 import sys
 from datetime import datetime, timezone
 
 import click
+from click.core import ParameterSource
 
 from cli import render
 from cli.files import refuse_existing, save_answers, write_new
@@ -50,13 +52,16 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
             answers_file = None
             click.echo(f"Starting a new consultation; every answer is kept in {resume_path}.", err=True)
     given = answers_io.read(advisor.kb, answers_file) if answers_file else {}
-    given.update(answers_io.parse_settings(advisor.kb, settings))
+    settled = answers_io.parse_settings(advisor.kb, settings)
+    resumed = [q for q in given if q not in settled] if resume_path else []
+    given.update(settled)
     if audit_path:
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
         save_answers(save_answers_path, given)
     if not (no_input or answers_file == "-"):
-        given = _interview(advisor, given, save_answers_path)
+        origin = f"kept in {resume_path}" if resume_path else "given on the command line"
+        given = _interview(advisor, given, save_answers_path, resumed, origin)
     result = advisor.consult(given)
     report = report_io.build(result, advisor.kb, tool_version())
     if output_format == "json":
@@ -89,15 +94,19 @@ def _as_flags(answers):
     return " ".join(f"--set {q}={v}" for q, v in answers.items())
 
 
-def _interview(advisor, given, save_path):
+def _interview(advisor, given, save_path, resumed, origin):
+    saved = dict(given) if save_path else {}
+
     def keep(answers):
         if save_path:
             try:
                 save_answers(save_path, answers)
             except InputError as error:  # the file is not keeping them: say so with every answer given
                 raise InputError(error.source, f"{error.message}; the answers so far: {_as_flags(answers)}")
+            saved.clear()
+            saved.update(answers)
 
-    interview = Interview(advisor, given, on_answer=keep, style=styler(sys.stderr))
+    interview = Interview(advisor, given, on_answer=keep, style=styler(sys.stderr), asked=resumed, origin=origin)
     try:
         return interview.run()
     except (click.Abort, KeyboardInterrupt, EOFError):
@@ -105,8 +114,27 @@ def _interview(advisor, given, save_path):
         if not sys.stdin.isatty():
             click.echo("Standard input ended before the questions did (use --no-input to never prompt).", err=True)
         if save_path:
-            click.echo(f"Consultation interrupted; {len(interview.answers)} answer(s) kept in {save_path}.", err=True)
+            click.echo(f"Consultation interrupted; {len(saved)} answer(s) kept in {save_path}.", err=True)
+            click.echo(f"To go on: {_command_line(('--resume', save_path))}", err=True)
         else:
-            click.echo("Consultation interrupted; no --save-answers file. Answers so far: "
-                       + (_as_flags(interview.answers) or "none"), err=True)
+            click.echo("Consultation interrupted; no --save-answers file, so the answers so far are in the command.",
+                       err=True)
+            click.echo(f"To go on: {_command_line(*(('--set', f'{q}={v}') for q, v in interview.answers.items()))}",
+                       err=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+CARRIED_OVER = ("output_format", "no_trace", "audit_path", "force", "explore")
+
+
+def _command_line(*options):
+    """The sourcing command that repeats this one's knowledge and output options, with ``options``."""
+    ctx = click.get_current_context()
+    session = ctx.obj
+    words = ["sourcing"] + (["--knowledge", session.knowledge_dir] if session.knowledge_dir else [])
+    words += [word for extension in session.extensions for word in ("--kb", extension)] + ["consult"]
+    for param in ctx.command.params:
+        if param.name in CARRIED_OVER and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE:
+            words += [param.opts[0]] if param.is_flag else [param.opts[0], str(ctx.params[param.name])]
+    words += [word for option in options for word in option]
+    return " ".join(shlex.quote(word) for word in words)

@@ -2,10 +2,10 @@
 import click
 
 from cli import audit_render
-from cli.audit import model_id, select_facts
 from cli.interactive import say
 from expert import whynot
 from expert.errors import InputError
+from expert.names import conclusion_facts, model_id
 
 HELP = """Commands:
   how [ID]        how a conclusion was reached (default: the recommendation)
@@ -42,7 +42,7 @@ class Explorer:
         command = command.lower()
         try:
             if command == "how":
-                fact_ids = select_facts(self.result, argument, "how")
+                fact_ids = conclusion_facts(self.result, argument, "how")
                 say(audit_render.explanation_text(self.result, self.advisor.kb.titles, fact_ids, self.style))
             elif command in ("why-not", "whynot", "why_not"):
                 if not argument.strip():

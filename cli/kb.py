@@ -1,5 +1,7 @@
 """Click commands for knowledge engineers: kb lint, kb test, kb graph, kb new-rule."""
 import json
+import shlex
+from pathlib import Path
 
 import click
 from tabulate import tabulate
@@ -9,6 +11,7 @@ from expert import graph as graphs
 from expert import lint as linting
 from expert import scenarios as cases
 from expert import skeleton
+from expert.errors import InputError
 
 EXIT_FAILED = 1
 
@@ -128,10 +131,19 @@ def graph(session, output_format):
 @click.option("--title", default="What this rule concludes, in a few words", show_default=False)
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def new_rule(file, rule_id, layer, title, force):
-    """Write a commented skeleton rule file to FILE (or standard output) to start from."""
+    """Write a commented skeleton rule file to FILE (or standard output) to start from; missing folders
+    of FILE are created."""
     text = skeleton.rule_file(rule_id, layer, title)
     if file is None:
         click.echo(text, nl=False)
         return
+    folder = Path(file).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(str(folder), f"cannot create the folder: {error.strerror}")
     write_new(file, text, force)
-    click.echo(f"Wrote {file}. Keep it in DIR/rules/ and check it: sourcing --kb DIR kb lint", err=True)
+    if folder.name == "rules":
+        click.echo(f"Wrote {file}. Check it: sourcing --kb {shlex.quote(str(folder.parent))} kb lint", err=True)
+    else:
+        click.echo(f"Wrote {file}. Keep it in DIR/rules/ and check it: sourcing --kb DIR kb lint", err=True)

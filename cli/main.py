@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session
+from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session, knowledge_options, take_knowledge_options
 from expert.errors import KnowledgeError, SourcingError
 
 # name: (module:attribute, the one-line help 'sourcing --help' shows; a test keeps it equal to the command's)
@@ -42,7 +42,7 @@ class Group(click.Group):
         if name not in COMMANDS:
             return None
         module, attribute = COMMANDS[name][0].split(":")
-        return getattr(importlib.import_module(module), attribute)
+        return take_knowledge_options(getattr(importlib.import_module(module), attribute))
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
@@ -81,16 +81,14 @@ def _silence_stdout():
         pass  # no real file descriptor (a test runner's stream): nothing to flush at exit
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
+             params=knowledge_options(from_environment=True))
 @click.version_option(package_name="sourcing", prog_name="sourcing")
-@click.option("--knowledge", "knowledge_dir", metavar="DIR", envvar="SOURCING_KNOWLEDGE",
-              type=click.Path(file_okay=False), help="Use the knowledge base in DIR instead of the shipped one "
-              "[env: SOURCING_KNOWLEDGE].")
-@click.option("--kb", "extensions", metavar="DIR", multiple=True, envvar="SOURCING_KB",
-              type=click.Path(file_okay=False), help="Add the rules, questions and scenarios of DIR "
-              "(repeatable) [env: SOURCING_KB, directories separated by ':'].")
 @click.pass_context
-def cli(ctx, knowledge_dir, extensions):
+def cli(ctx):
     """Advise whether to buy staff augmentation, managed services or BPO, or to
-    stabilise the process first, and say why."""
-    ctx.obj = Session(knowledge_dir, extensions)
+    stabilise the process first, and say why.
+
+    --knowledge and --kb may also follow the command's name.
+    """
+    ctx.ensure_object(Session)

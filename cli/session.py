@@ -2,6 +2,9 @@
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version as package_version
+from typing import List
+
+import click
 
 
 EXIT_BAD_INPUT = 2
@@ -47,3 +50,47 @@ class Session:
     @property
     def kb(self):
         return self.advisor.kb
+
+
+def _session(ctx):
+    return ctx.ensure_object(Session)
+
+
+def _set_knowledge(ctx, param, value):
+    if value is not None:
+        _session(ctx).knowledge_dir = value
+
+
+def _add_extensions(ctx, param, value):
+    """Add extension directories, once each: the same one from SOURCING_KB and --kb is one extension."""
+    session = _session(ctx)
+    for directory in value or ():
+        if os.path.realpath(directory) not in map(os.path.realpath, session.extensions):
+            session.extensions += (directory,)
+
+
+def knowledge_options(from_environment: bool) -> List[click.Option]:
+    """--knowledge and --kb, the one definition that the group and every command take.
+
+    The group's also read the environment; a command's add to what the group's set.
+    """
+    env = " [env: SOURCING_KNOWLEDGE]" if from_environment else ""
+    env_list = " [env: SOURCING_KB, directories separated by ':']" if from_environment else ""
+    return [
+        click.Option(["--knowledge", "knowledge_dir"], metavar="DIR", type=click.Path(file_okay=False),
+                     envvar="SOURCING_KNOWLEDGE" if from_environment else None, expose_value=False,
+                     callback=_set_knowledge, help=f"Use the knowledge base in DIR instead of the shipped one{env}."),
+        click.Option(["--kb", "extensions"], metavar="DIR", multiple=True, type=click.Path(file_okay=False),
+                     envvar="SOURCING_KB" if from_environment else None, expose_value=False,
+                     callback=_add_extensions,
+                     help=f"Add the rules, questions and scenarios of DIR (repeatable){env_list}."),
+    ]
+
+
+def take_knowledge_options(command: click.Command) -> click.Command:
+    """Give ``command`` (and, for a group, each of its commands) the knowledge options, once."""
+    if not any("--kb" in param.opts for param in command.params):
+        command.params.extend(knowledge_options(from_environment=False))
+    for sub in getattr(command, "commands", {}).values():
+        take_knowledge_options(sub)
+    return command

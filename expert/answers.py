@@ -2,6 +2,7 @@
 from expert import yamlio
 from expert.errors import InputError, shown
 from expert.model import UNKNOWN
+from expert.names import did_you_mean
 
 
 def normalise(kb, raw, source):
@@ -24,7 +25,8 @@ def check(kb, key, value, source):
     """Validate one answer; return its value as text."""
     question = kb.question_map.get(key) if isinstance(key, str) else None
     if question is None:
-        raise InputError(source, "is not a question", key=key, allowed=[q.id for q in kb.questions])
+        ids = [q.id for q in kb.questions]
+        raise InputError(source, f"is not a question{did_you_mean(key, ids)}", key=key, allowed=ids)
     if value is None:
         return UNKNOWN
     if isinstance(value, bool):
@@ -33,7 +35,8 @@ def check(kb, key, value, source):
         raise InputError(source, f"expected one value, got {_type_name(value)}", key=key, allowed=question.choices)
     text = value.strip()
     if text not in question.choices:
-        raise InputError(source, f"{shown(repr(text))} is not allowed", key=key, allowed=question.choices)
+        raise InputError(source, f"{shown(repr(text))} is not allowed{did_you_mean(text, question.choices)}", key=key,
+                         allowed=question.choices)
     return text
 
 

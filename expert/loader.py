@@ -14,10 +14,13 @@ from expert.model import (
     BLOCKED, CANDIDATE, LAYER_KINDS, LAYERS, QUESTION_KINDS, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
 )
+from expert.names import did_you_mean, unknown_key, unknown_key_in
 
+ATOM_KEYS = ("answer", "finding", "is", "in")
+QUESTION_KEYS = {"id", "prompt", "values"}
+OPTIONAL_QUESTION_KEYS = {"purpose", "examples", "kind", "order", "favours"}
 RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references",
              "requires", "unmet"}
-QUESTION_KEYS = {"id", "prompt", "values", "kind", "order", "favours"}
 STRENGTH_KEYS = {"name", "min_margin", "max_open_unknowns", "max_unconfirmed", "max_warnings", "min_blockers"}
 EXTENSION_KEYS = {"replaces", "disables"}
 QUESTION_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -147,7 +150,8 @@ class _Reader:
                 id=entry["id"], prompt=str(entry["prompt"]), values=values,
                 help=tuple((str(_yaml_word(k)), str(v)) for k, v in entry["values"].items()),
                 kind=entry.get("kind", "fit"), order=order, favours=entry.get("favours"),
-                file=name, line=entry.line or 0,
+                file=name, line=entry.line or 0, purpose=" ".join(entry.get("purpose", "").split()),
+                examples=tuple((str(_yaml_word(k)), " ".join(v.split())) for k, v in entry.get("examples", {}).items()),
             )
         return result
 
@@ -173,7 +177,7 @@ class _Reader:
 def _mapping(value, keys, what):
     """``value`` if it is a mapping with exactly ``keys``; ValueError otherwise."""
     if not isinstance(value, dict) or set(value) != set(keys):
-        raise ValueError(f"{what} is a mapping of exactly: {', '.join(keys)}")
+        raise ValueError(f"{unknown_key_in(value, keys)}{what} is a mapping of exactly: {', '.join(keys)}")
     return value
 
 
@@ -226,9 +230,12 @@ def _models_from(document):
 
 def _question_problem(entry):
     """What is wrong with a question entry, or None."""
-    if not isinstance(entry, dict) or not {"id", "prompt", "values"} <= set(entry) <= QUESTION_KEYS:
-        return ("a question has id, prompt and values (a mapping of each value to a help line), "
-                "and may have kind and order")
+    if not isinstance(entry, dict) or not QUESTION_KEYS <= set(entry):
+        return "a question has id, prompt and values (a mapping of each value to a help line)"
+    for key in entry:
+        if key not in QUESTION_KEYS | OPTIONAL_QUESTION_KEYS:
+            allowed = sorted(QUESTION_KEYS | OPTIONAL_QUESTION_KEYS)
+            return f"{unknown_key(key, allowed)}; allowed: {', '.join(allowed)}"
     if entry.get("kind", "fit") not in QUESTION_KINDS:
         return f"'kind' must be one of: {', '.join(QUESTION_KINDS)}"
     if "order" in entry and not isinstance(entry["order"], list):
@@ -248,6 +255,18 @@ def _question_problem(entry):
             return f"value {shown(word)} must be printable text without '='"
         if not isinstance(help_line, str):
             return f"the help line of value {shown(word)} must be text"
+    if "purpose" in entry and (not isinstance(entry["purpose"], str) or not entry["purpose"].strip()):
+        return "'purpose' must be text"
+    examples = entry.get("examples", {})
+    if not isinstance(examples, dict):
+        return "'examples' maps values to an example of each"
+    declared = [str(_yaml_word(v)) for v in values]
+    for value, example in examples.items():
+        word = str(_yaml_word(value))
+        if word not in declared:
+            return f"'examples' names {shown(word)!r}, not a value{did_you_mean(word, declared)}"
+        if not isinstance(example, str) or not example.strip():
+            return f"the example of value {shown(word)} must be text"
     return None
 
 
@@ -340,7 +359,7 @@ class _RuleBuilder:
         rule_id = entry.get("id")
         allowed = {"id", "title", "rationale", "source", "references", "status", "disables"}
         for key in sorted(set(map(str, entry)) - allowed):
-            self._note(file, entry, rule_id, f"unknown key '{key}' in a disabling entry; allowed: "
+            self._note(file, entry, rule_id, f"{unknown_key(key, allowed)} in a disabling entry; allowed: "
                                              f"{', '.join(sorted(allowed))}")
         for key in ("id", "title", "rationale", "source"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
@@ -359,8 +378,9 @@ class _RuleBuilder:
         ok = True
         allowed = RULE_KEYS | (EXTENSION_KEYS if extension else set())
         for key in sorted(set(map(str, entry)) - allowed):
-            hint = " (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS else ""
-            self._note(file, entry, rule_id, f"unknown key '{key}'{hint}; allowed: {', '.join(sorted(allowed))}")
+            named = f"unknown key '{key}' (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS \
+                else unknown_key(key, allowed)
+            self._note(file, entry, rule_id, f"{named}; allowed: {', '.join(sorted(allowed))}")
             ok = False
         requirement = "requires" in entry or "unmet" in entry
         for key in REQUIRED_RULE_KEYS if not requirement else ("id", "title", "rationale", "source", "layer",
@@ -452,10 +472,10 @@ class _RuleBuilder:
 
     def _atom(self, node):
         kinds = [k for k in ("answer", "finding") if k in node]
-        extra = set(node) - {"answer", "finding", "is", "in"}
+        extra = set(node) - set(ATOM_KEYS)
         if len(kinds) != 1 or extra or ("is" in node and "in" in node):
-            return self._bad(node, "a test is {answer|finding: NAME} with 'is: VALUE' or 'in: [VALUES]', "
-                                   "or all/any/not of tests")
+            return self._bad(node, f"{unknown_key_in(node, ATOM_KEYS)}a test is {{answer|finding: NAME}} with "
+                                   "'is: VALUE' or 'in: [VALUES]', or all/any/not of tests")
         kind = kinds[0]
         if "is" in node:
             values = (str(_yaml_word(node["is"])),)
@@ -523,11 +543,14 @@ class _RuleBuilder:
     def _assertion(self, item, layer):
         kinds = [k for k in ASSERTION_KEYS if isinstance(item, dict) and k in item]
         if len(kinds) != 1:
-            return self._bad(item, f"an assertion names exactly one kind; allowed: {', '.join(ASSERTION_KEYS)}")
+            other_keys = {key for keys in ASSERTION_KEYS.values() for key in keys}
+            named = unknown_key_in(item, {*ASSERTION_KEYS, *other_keys}) if not kinds else ""
+            return self._bad(item, f"{named}an assertion names exactly one kind; allowed: {', '.join(ASSERTION_KEYS)}")
         kind = kinds[0]
         allowed_keys = {kind, *ASSERTION_KEYS[kind]}
         if set(item) != allowed_keys:
-            return self._bad(item, f"'{kind}' takes the keys {', '.join(sorted(allowed_keys))}")
+            return self._bad(item, f"{unknown_key_in(item, allowed_keys)}'{kind}' takes the keys "
+                                   f"{', '.join(sorted(allowed_keys))}")
         if kind not in LAYER_KINDS[layer]:
             allowed = ", ".join(LAYER_KINDS[layer])
             return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {allowed}")

@@ -50,6 +50,8 @@ class Question:
     favours: Optional[str] = None  # a fit question: the model its earlier values favour
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
+    purpose: str = ""  # why the question is asked, for the interview's '?'
+    examples: Tuple[Tuple[str, str], ...] = ()  # (value, an example of a buyer who would choose it)
 
     @property
     def choices(self):
@@ -59,6 +61,10 @@ class Question:
     def help_for(self, value):
         """The one-line help text of ``value``."""
         return dict(self.help).get(value, "")
+
+    def example_for(self, value: str) -> str:
+        """The example of ``value``, or ""."""
+        return dict(self.examples).get(value, "")
 
 
 @dataclass(frozen=True)
