@@ -15,6 +15,7 @@ from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
 from expert.errors import InputError
 from expert import answers as answers_io
+from expert import advice
 from expert import report as report_io
 
 
@@ -26,7 +27,11 @@ from expert import report as report_io
 @click.option("--no-input", is_flag=True, help="Never prompt; unanswered questions are unknown.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--no-trace", is_flag=True, help="Hide the reasoning trace.")
+@click.option("--trace", "show_trace", is_flag=True, help="Add the reasoning trace: every rule firing, in order.")
+@click.option("--explain", "show_explanation", is_flag=True,
+              help="Add the explanation chain down to the answers (in JSON: the unfolded 'explanation' tree).")
+@click.option("--title", help="A title for the markdown report.")
+@click.option("--no-trace", is_flag=True, hidden=True, help="Accepted for older scripts: the trace is off by default.")
 @click.option("--save-answers", "save_answers_path", metavar="FILE",
               help="Save the answers (after every answer when interactive).")
 @click.option("--audit", "audit_path", metavar="FILE", help="Write a JSON audit record of the consultation.")
@@ -36,8 +41,8 @@ from expert import report as report_io
               help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
                    "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj
-def consult(session, answers_file, settings, no_input, output_format, no_trace, save_answers_path,
-            audit_path, force, explore, resume_path):
+def consult(session, answers_file, settings, no_input, output_format, show_trace, show_explanation, title, no_trace,
+            save_answers_path, audit_path, force, explore, resume_path):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
@@ -63,14 +68,17 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
         origin = f"kept in {resume_path}" if resume_path else "given on the command line"
         given = _interview(advisor, given, save_answers_path, resumed, origin)
     result = advisor.consult(given)
-    report = report_io.build(result, advisor.kb, tool_version())
+    changes = advice.what_would_change(advisor, result)
+    report = report_io.build(result, advisor.kb, tool_version(), changes, tree=show_explanation)
+    detail = {"trace": show_trace and not no_trace, "explanation": show_explanation}
     if output_format == "json":
         click.echo(render.as_json(report))
     elif output_format == "markdown":
-        click.echo(render.markdown(report, advisor.kb, trace=not no_trace), nl=False)
+        today = datetime.now(timezone.utc).date().isoformat()
+        click.echo(render.markdown(report, advisor.kb, title=title, date=today, **detail), nl=False)
     else:
         style = styler()
-        click.echo(render.text(report, advisor.kb, trace=not no_trace, style=style), nl=False, color=style.enabled)
+        click.echo(render.text(report, advisor.kb, style=style, **detail), nl=False, color=style.enabled)
     if audit_path:
         _write_audit(audit_path, result, advisor.kb, force)
     if explore:
@@ -124,7 +132,7 @@ def _interview(advisor, given, save_path, resumed, origin):
         sys.exit(EXIT_INTERRUPTED)
 
 
-CARRIED_OVER = ("output_format", "no_trace", "audit_path", "force", "explore")
+CARRIED_OVER = ("output_format", "show_trace", "show_explanation", "title", "audit_path", "force", "explore")
 
 
 def _command_line(*options):

@@ -1,5 +1,6 @@
 """Render a consultation report (see expert.report) as text or Markdown."""
 import json
+import textwrap
 
 import click
 from tabulate import tabulate
@@ -29,95 +30,160 @@ def as_json(report):
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
-def _sections(report, kb, trace):
-    """(title, kind, body) triples shared by the text and Markdown renderers.
+WIDTH = 100
 
-    kind is 'lines' (body: list of text) or 'table' (body: (headers, rows)).
-    """
-    rec = report["recommendation"]
-    labels = {m.id: m.label for m in kb.all_models}
-    margin = "" if rec["margin"] is None else f", margin {rec['margin']}"
-    runner_up = f"Runner-up: {labels[rec['runner_up']]}{margin}. " if rec["runner_up"] else ""
-    headline = [
-        f"{rec['label']} ({rec['strength'] or 'no strength'}): {rec['summary']}",
-        f"{runner_up}Concluded by {', '.join(rec['rules'])}.",
-    ]
-    yield "Recommendation", "lines", headline
-    scores = sorted(report["scores"].items(), key=lambda kv: -kv[1])
-    yield "Scores", "table", (["model", "score"], [[labels[m], s] for m, s in scores])
-    areas = dict(kb.areas)
-    yield "Responsibility matrix", "table", (
-        ["responsibility", "owner"], [[areas[a], o or "-"] for a, o in report["responsibility"].items()])
-    yield "Pricing structures", "lines", [f"{p['text']} [{p['rule']}]" for p in report["pricing"]]
-    yield "Warnings", "lines", [f"{labels[w['about']]}: {w['text']} [{w['rule']}]" for w in report["warnings"]]
-    yield "Readiness gaps", "lines", [f"{g['area']}: {g['text']} [{g['rule']}]" for g in report["readiness_gaps"]]
-    yield "Notes", "lines", [f"{n['topic']}: {n['text']} [{n['rule']}]" for n in report["notes"]]
-    unknown = report["could_not_determine"]
-    lines = [f"question {q['question']}: answering it could change the recommendation "
-             f"(read by {', '.join(q['read_by'])})" for q in unknown["questions"]]
-    lines += [f"finding {name}: undetermined" for name in unknown["findings"]]
-    yield "Could not determine", "lines", lines
+
+def _wrap(text, indent="  ", first=None):
+    """``text`` wrapped to WIDTH columns, the first line after ``first`` (default ``indent``)."""
+    first = indent if first is None else first
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first),
+                         break_on_hyphens=False) or [first.rstrip()]
+
+
+def _quiet(rules, style):
+    """Rule ids in a quiet form an auditor can follow: '[EV-MS-001]'."""
+    return style("[" + ", ".join(rules) + "]", "rule") if rules else ""
+
+
+def _bullet(item, style, mark="-"):
+    text = item["text"] + (f" (questions: {', '.join(item['questions'])})" if item.get("questions") else "")
+    if not item["rules"]:
+        return _wrap(text, first=f"  {mark} ", indent="    ")
+    quiet = "[" + ", ".join(item["rules"]) + "]"
+    lines = _wrap(f"{text}  {quiet}", first=f"  {mark} ", indent="    ")
+    lines[-1] = lines[-1].replace(quiet, _quiet(item["rules"], style))
+    return lines
+
+
+def advice_sections(report, kb):
+    """(heading, lines-builder) pairs of the advice-first report, shared by text and markdown."""
+    advice = report["advice"]
+    yield "headline", advice
+    if advice["why"]:
+        yield "Why", advice["why"]
+    if advice["against"]:
+        yield "What counts against it", advice["against"]
+    if advice["runner_up"]:
+        yield f"Why not {advice['runner_up']['label']}", advice["runner_up"]["reasons"]
+    if advice["changes"]:
+        yield "What would change it", [
+            {"text": ", ".join(f"{c['question']}: {c['from']} -> {c['to']}" for c in change["changes"])
+                     + f"  =>  {change['label']}", "rules": []} for change in advice["changes"]]
+    if advice["deciding_questions"]:
+        yield "Questions that would decide it", [
+            {"text": f"{q['question']}: {q['prompt']} ({', '.join(q['values'])})", "rules": []}
+            for q in advice["deciding_questions"]]
+    if advice["before_you_sign"]:
+        yield "Before you sign", advice["before_you_sign"]
+    if advice["to_confirm"]:
+        yield "To confirm", advice["to_confirm"]
+    if advice["pricing"]:
+        yield "Pricing", advice["pricing"]
+    if any(r["owner"] for r in advice["responsibility"]):
+        yield "Responsibility", advice["responsibility"]
+    if advice["notes"]:
+        yield "Notes", advice["notes"]
+
+
+def _reason(item, style):
+    weight = item.get("weight")
+    mark = f"{weight:+}" if weight is not None else "-"
+    return _bullet(item, style, mark=mark)
+
+
+def text(report, kb, trace=False, explanation=False, style=None):
+    """The advice-first text report; ``trace`` and ``explanation`` add the engine detail after it."""
+    style = style or Styler(False)
+    out = []
+    for heading, body in advice_sections(report, kb):
+        if heading == "headline":
+            out += [style(line, body["strength"] or "heading") for line in _wrap(body["headline"], indent="")]
+            continue
+        out += ["", style(heading, "heading")]
+        if heading == "Responsibility":
+            width = max(len(r["area"]) for r in body)
+            out += [f"  {r['area']:<{width}}  {r['owner'] or '-'}" for r in body]
+        else:
+            for item in body:
+                out += _reason(item, style) if heading == "Why" else _bullet(item, style)
     if trace:
-        yield "Reasoning trace", "lines", list(_trace_lines(report["trace"]))
+        out += ["", style("Reasoning trace", "heading"), *_trace_lines(report, kb)]
+    if explanation:
+        out += ["", style("Explanation", "heading"), *_explanation_lines(report, style)]
+    if not (trace and explanation):
+        out += [""] + [style(line, "rule") for line in _wrap(
+            "Details: --explain adds the chain of reasons down to the answers, --trace every rule firing; "
+            "'sourcing explain' reads an --audit record.", indent="")]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _explanation_lines(report, style):
     conclusions = report["warnings"] + report["readiness_gaps"] + report["notes"]
-    trees = [report["explanation"]] + [explain.tree(report["justifications"], c["fact"]) for c in conclusions]
-    yield "Explanation", "tree", trees
+    trees = [explain.tree(report["justifications"], report["recommendation"]["fact"])]
+    trees += [explain.tree(report["justifications"], c["fact"]) for c in conclusions]
+    lines = []
+    for line in explain.render(trees, style):
+        lines += _wrap(line.strip(), first=line[:len(line) - len(line.lstrip())] or "", indent=" " * (
+            len(line) - len(line.lstrip()) + 4))
+    return lines
 
 
 def _fact_list(facts):
     return "; ".join(f["label"] for f in facts) or "-"
 
 
-def _trace_lines(trace):
-    for firing in trace:
-        yield f"{firing['step']:>3}. {firing['rule']}  {firing['title']}"
-        yield f"       matched:  {_fact_list(firing['matched'])}"
+def _trace_lines(report, kb):
+    """Every firing in order, wrapped; the scoring step summarised per model (total, then contributions)."""
+    lines = []
+    for firing in report["trace"]:
+        lines += _wrap(f"{firing['step']:>3}. {firing['rule']}  {firing['title']}", indent="       ", first="")
+        if any(f["kind"] == "score" for f in firing["asserted"]):
+            for model in kb.models:
+                parts = [f"{f['weight']:+} {f.get('rule', '')}" for f in firing["matched"]
+                         if f["kind"] == "evidence" and f["name"] == model.id]
+                total = report["scores"][model.id]
+                lines += _wrap(f"{model.label} = {total}: {', '.join(parts) or 'no fit evidence'}", indent="         ",
+                               first="       ")
+            vetoed = [f["value"] for f in firing["matched"] if f["kind"] == "finding"]
+            if vetoed:
+                lines += _wrap("vetoed: " + ", ".join(vetoed), indent="         ", first="       ")
+            ranked = [f["label"] for f in firing["asserted"] if f["kind"] == "finding"]
+            lines += _wrap("ranked: " + "; ".join(ranked), indent="         ", first="       ")
+            continue
+        lines += _wrap("matched:  " + _fact_list(firing["matched"]), indent="                 ", first="       ")
         if firing["absent"]:
-            yield "       relied on: " + "; ".join(a["label"] for a in firing["absent"])
+            lines += _wrap("relied on: " + "; ".join(a["label"] for a in firing["absent"]),
+                           indent="                 ", first="       ")
         asserted = [f["label"] + ("" if f["new"] else " (already known)") for f in firing["asserted"]]
-        yield "       asserted: " + "; ".join(asserted)
+        lines += _wrap("asserted: " + "; ".join(asserted), indent="                 ", first="       ")
+    return lines
 
 
-def text(report, kb, trace=True, style=None):
-    """Plain-text rendering with tables and an indented explanation tree."""
-    style = style or Styler(False)
-    out = []
-    for title, kind, body in _sections(report, kb, trace):
-        if kind == "lines" and not body:
+def markdown(report, kb, trace=False, explanation=False, title=None, date=None):
+    """Markdown mirroring the text report, with a title, the date and the answers given."""
+    out = [f"# {title or 'Sourcing recommendation'}", ""]
+    if date:
+        out += [f"*{date}*", ""]
+    for heading, body in advice_sections(report, kb):
+        if heading == "headline":
+            out += [f"**{body['headline']}**", ""]
             continue
-        out.append(style(title, "heading"))
-        out.append(style("-" * len(title), "heading"))
-        if kind == "table":
-            headers, rows = body
-            out.append(tabulate(rows, headers=headers, tablefmt="simple"))
-        elif kind == "tree":
-            out.extend(explain.render(body, style))
-        elif title == "Recommendation":
-            first, *rest = body
-            out.append(style(first, report["recommendation"]["strength"]))
-            out.extend(rest)
-        elif title == "Reasoning trace":
-            out.extend(body)
+        out += [f"## {heading}", ""]
+        if heading == "Responsibility":
+            out.append(tabulate([[r["area"], r["owner"] or "-"] for r in body], headers=["responsibility", "owner"],
+                                tablefmt="github"))
         else:
-            out.extend(style(f"- {line}", "warning" if title == "Warnings" else "") for line in body)
+            for item in body:
+                weight = f"**{item['weight']:+}** " if item.get("weight") is not None else ""
+                rules = f" `{', '.join(item['rules'])}`" if item["rules"] else ""
+                asked = f" (questions: {', '.join(item['questions'])})" if item.get("questions") else ""
+                out.append(f"- {weight}{item['text']}{asked}{rules}")
         out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def markdown(report, kb, trace=True):
-    """Markdown rendering: headings, GitHub tables, bullet lists, a fenced tree."""
-    out = ["# Sourcing recommendation", ""]
-    for title, kind, body in _sections(report, kb, trace):
-        if kind == "lines" and not body:
-            continue
-        out += [f"## {title}", ""]
-        if kind == "table":
-            headers, rows = body
-            out.append(tabulate(rows, headers=headers, tablefmt="github"))
-        elif kind == "tree" or title == "Reasoning trace":
-            lines = explain.render(body) if kind == "tree" else body
-            out += ["```text", *lines, "```"]
-        else:
-            out += [f"- {line}" for line in body]
-        out.append("")
+    given = {q: v for q, v in report["answers"].items() if v != "unknown"}
+    out += ["## Answers", "", tabulate([[q, v] for q, v in given.items()] or [["(none)", ""]],
+                                      headers=["question", "answer"], tablefmt="github"), ""]
+    if trace:
+        out += ["## Reasoning trace", "", "```text", *_trace_lines(report, kb), "```", ""]
+    if explanation:
+        out += ["## Explanation", "", "```text", *_explanation_lines(report, Styler(False)), "```", ""]
     return "\n".join(out).rstrip() + "\n"

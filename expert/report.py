@@ -1,18 +1,21 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
-from expert import explain
+from expert import advice, explain
 from expert.model import BLOCKED, CANDIDATE, FIT, VETOED
 from expert.result import number
 
 
-def build(result, kb, version):
-    """Everything a renderer or another tool needs, in a stable order."""
+def build(result, kb, version, changes=None, tree=False):
+    """Everything a renderer or another tool needs, in a stable order: the contract's keys, the advice
+    (``changes``: the answer changes that would change it, if searched), the justification graph and,
+    with ``tree``, the explanation tree of the recommendation unfolded from it."""
     justifications = explain.graph(result, kb.titles)
     return {
         **conclusions(result, kb),
+        "advice": advice.build(result, kb, changes),
         "findings": [f.to_dict() for f in result.findings],
         "answers": dict(result.answers),
         "trace": [_firing(firing, result.facts, kb) for firing in result.firings],
-        "explanation": explain.tree(justifications, result.recommendation_fact().id),
+        **({"explanation": explain.tree(justifications, result.recommendation_fact().id)} if tree else {}),
         "justifications": justifications,
         "knowledge_base": {"rules": len(kb.rules), "questions": len(kb.questions)},
         "version": version,
