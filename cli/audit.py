@@ -42,6 +42,13 @@ def explain(session, record, conclusion, output_format):
     else:
         style = styler()
         click.echo(_record_heading(checked, session.kb))
+        if conclusion == "recommendation" and checked.fingerprint == session.kb.fingerprint:
+            from cli import render
+            from cli.session import tool_version
+            from expert import report as reporting
+            summary = render.text(reporting.build(result, session.kb, tool_version()), session.kb, style=style)
+            click.echo(summary.rsplit("\n\nDetails:", 1)[0] + "\n\n" + style("Explanation", "heading"),
+                       color=style.enabled)
         click.echo(audit_render.explanation_text(result, checked.titles, fact_ids, style), nl=False,
                    color=style.enabled)
         if conclusion == "recommendation":

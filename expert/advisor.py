@@ -2,6 +2,7 @@
 from itertools import combinations, product
 
 from expert.direct import DirectEvaluator
+from expert.errors import EngineError
 from expert.loader import load
 from expert.model import UNKNOWN
 from expert.outcome import verdict_from
@@ -64,8 +65,24 @@ class Advisor:
         return self.direct.run(self.complete(answers))
 
     def open_questions(self, answers):
-        """The unknown questions whose answer could still change the recommended model."""
-        return tuple(OpenQuestion(q, rules) for q, rules in self.foresight.open_questions(answers))
+        """The unknown questions whose answer, given alone, would change the recommended model.
+
+        The foresight names the questions that could matter at all (rules still waiting on them); each
+        is then tried with every value through the direct evaluator, so a question that could only
+        matter together with others is not counted against the advice."""
+        answers = self.complete(answers)
+        candidates = self.foresight.open_questions(answers)
+        if not candidates:
+            return ()
+        model = self.direct.run(answers).model
+        return tuple(OpenQuestion(q, rules) for q, rules in candidates
+                     if any(self._model_with(answers, q, v) != model for v in self.kb.question(q).values))
+
+    def _model_with(self, answers, question, value):
+        try:
+            return self.direct.run({**answers, question: value}).model
+        except EngineError:
+            return None  # no single recommendation: the answer changes the advice
 
     def unconfirmed(self, answers, model):
         """The vetoes and requirements of ``model`` that unknown answers leave open: to confirm."""
@@ -128,9 +145,16 @@ class Advisor:
         reasons = {}
         for rule in (self.kb.rule(rule_id) for rule_id in fired):
             for name in (rule.requires,) if rule.requires else ():
-                reasons.setdefault(("blocked", name), set()).add(rule.id)
+                reasons.setdefault(("blocked", name), []).append(rule.unmet)
             for name in rule.vetoes:
-                reasons.setdefault(("vetoed", name), set()).add(rule.id)
-        blocked = [ids for (kind, _), ids in reasons.items() if kind == "blocked"]
-        counted = blocked or [ids for (kind, _), ids in reasons.items() if kind == "vetoed"]
-        return min((len(ids) for ids in counted), default=0)
+                reasons.setdefault(("vetoed", name), []).append(rule.when)
+        blocked = [conditions for (kind, _), conditions in reasons.items() if kind == "blocked"]
+        counted = blocked or [conditions for (kind, _), conditions in reasons.items() if kind == "vetoed"]
+        return min((self._independent(conditions) for conditions in counted), default=0)
+
+    def _independent(self, conditions):
+        """How many of ``conditions`` rest on answers of their own: those whose questions are not all
+        read by another (one unwritten process that blocks twice is one reason, not two)."""
+        reads = [frozenset(self.foresight.questions_behind(c)) for c in conditions]
+        return sum(1 for i, r in enumerate(reads)
+                   if not any(r < other or (r == other and j < i) for j, other in enumerate(reads)))

@@ -1,0 +1,66 @@
+"""The advice-first report: one screen for every scenario, reasons in words, the detail on request."""
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from expert import scenarios
+from strategies import KB
+
+SCENARIOS = scenarios.load(KB)
+
+
+def consult(answers, *options):
+    done = CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input", *options], input=json.dumps(answers))
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_the_default_report_fits_one_screen_and_starts_with_the_advice(scenario):
+    out = consult(scenario.answers)
+    lines = out.splitlines()
+    label = KB.model(scenario.model).label
+    assert len(lines) <= 60, f"{len(lines)} lines"
+    assert max(len(click.unstyle(line)) for line in lines) <= 100
+    assert lines[0].startswith(label)
+    if scenario.model not in (KB.fallback.id, KB.undetermined.id):
+        assert lines[lines.index("Why") + 1].lstrip().startswith("+"), "the strongest fit reason comes first"
+    assert "Reasoning trace" not in out and "Explanation" not in out and "<-" not in out
+
+
+def test_the_detail_is_on_request_and_wrapped(kb):
+    answers = SCENARIOS[0].answers
+    out = consult(answers, "--trace", "--explain")
+    assert "Reasoning trace" in out and "Explanation" in out and "<- REC-" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    scoring = [line for line in out.splitlines() if line.strip().startswith(tuple(m.label + " =" for m in kb.models))]
+    assert len(scoring) == len(kb.models), "the scoring step is summarised once per model"
+
+
+def test_an_empty_answers_file_names_the_deciding_questions():
+    out = consult({})
+    assert out.startswith("Undetermined") and "Questions that would decide it" in out
+    assert "need:" in out
+
+
+def test_what_would_change_it_never_proposes_unknown():
+    for scenario in SCENARIOS:
+        data = json.loads(consult(scenario.answers, "--format", "json"))
+        changes = data["advice"]["changes"] or []
+        assert all(c["to"] != "unknown" for change in changes for c in change["changes"])
+
+
+def test_markdown_carries_the_title_the_date_and_the_answers():
+    out = consult(SCENARIOS[0].answers, "--format", "markdown", "--title", "Claims tower")
+    assert out.startswith("# Claims tower\n") and "## Answers" in out and "## Why" in out
+    assert "| question" in out and "*20" in out
+
+
+def test_json_keeps_the_tree_behind_explain():
+    plain = json.loads(consult({"need": "capacity"}, "--format", "json"))
+    detailed = json.loads(consult({"need": "capacity"}, "--format", "json", "--explain"))
+    assert "explanation" not in plain and "justifications" in plain and "advice" in plain
+    assert detailed["explanation"]["label"].startswith("finding recommended_model")
