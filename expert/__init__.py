@@ -6,7 +6,7 @@ cheap; experta itself is imported only when a consultation first runs.
 """
 from expert.errors import EngineError, InputError, KnowledgeError, SourcingError
 
-__all__ = ["Advisor", "load", "EngineError", "InputError", "KnowledgeError", "SourcingError"]
+__all__ = ["Advisor", "load", "validate_answers", "EngineError", "InputError", "KnowledgeError", "SourcingError"]
 
 
 def __getattr__(name):
@@ -16,4 +16,7 @@ def __getattr__(name):
     if name == "load":
         from expert.loader import load
         return load
+    if name == "validate_answers":
+        from expert.answers import normalise
+        return normalise
     raise AttributeError(f"module 'expert' has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """The public entry point: load a knowledge base once, consult it many times."""
 from itertools import combinations, product
 
+from expert import answers as answers_io
 from expert.direct import DirectEvaluator
 from expert.errors import EngineError
 from expert.loader import load
@@ -40,9 +41,14 @@ class Advisor:
         """Every question of the catalogue, in order, missing ones as ``unknown``."""
         return {q.id: answers.get(q.id, UNKNOWN) for q in self.kb.questions}
 
+    def validate(self, answers, source="answers"):
+        """``answers`` checked against the catalogue exactly as the CLI checks a file: InputError (naming
+        ``source``, the key and the allowed values) for an unknown question or a value not allowed."""
+        return answers_io.normalise(self.kb, answers, source)
+
     def consult(self, answers):
-        """Run a consultation on validated ``answers``; return a Result."""
-        answers = self.complete(answers)
+        """Run a consultation on ``answers`` (validated first); return a Result."""
+        answers = self.complete(self.validate(answers))
         facts, firings = self.consultant.run(answers)
         pairs = {(f.name, f.value) for f in facts.values() if f.kind == "finding"}
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
@@ -60,9 +66,10 @@ class Advisor:
             open_questions=open_questions, unconfirmed=unconfirmed, deciding_questions=deciding,
         )
 
-    def evaluate(self, answers):
-        """The direct evaluator's Outcome for validated ``answers``: fast, no trace (bulk work)."""
-        return self.direct.run(self.complete(answers))
+    def evaluate(self, answers, validated=False):
+        """The direct evaluator's Outcome for ``answers``: fast, no trace (bulk work). Pass ``validated``
+        when the answers were already checked (``validate``) to skip checking them again."""
+        return self.direct.run(self.complete(answers if validated else self.validate(answers)))
 
     def open_questions(self, answers):
         """The unknown questions whose answer, given alone, would change the recommended model.

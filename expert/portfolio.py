@@ -158,7 +158,7 @@ def assess(advisor, row, engine="direct"):
         return Assessed(row.number, row.id, result.recommendation, result.strength, result.runner_up, result.margin,
                         tuple((f.rule, f.name) for f in result.warnings), tuple(f.name for f in result.gaps),
                         unknowns)
-    outcome = advisor.evaluate(answers)
+    outcome = advisor.evaluate(answers, validated=True)
     decided = outcome.verdict
     return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, outcome), decided.runner_up,
                     decided.margin, tuple((c[4], c[1]) for c in outcome.of_kind("warning")),

@@ -128,7 +128,7 @@ def search(advisor, answers, target, max_changes):
             for changes in product(*(options[q] for q in chosen)):
                 if any(frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)):
                     continue  # a strict subset already wins: not minimal
-                outcome = advisor.evaluate(applied(answers, changes))
+                outcome = advisor.evaluate(applied(answers, changes), validated=True)
                 evaluated += 1
                 if outcome.model == target:
                     winners.add(frozenset(changes))

@@ -6,6 +6,8 @@ import sys
 
 import yaml
 
+import pytest
+
 from expert import Advisor, load, report, scenarios
 from test_loader import GOOD_RULE, NOT_F_RULE, make_kb
 
@@ -102,3 +104,17 @@ def test_not_only_rules_fire_exactly_when_they_hold_and_in_file_order(tmp_path):
     assert fired == ["T-001", "T-003", "T-004"]
     expected = [f"T-10{i}" for i in range(8)]
     assert [f.rule for f in advisor.consult({"need": "skills"}).firings][:8] == expected
+
+
+@pytest.mark.parametrize("answers, key", [({"need": "bogus"}, "need"), ({"nope": "x"}, "nope")])
+def test_the_library_refuses_bad_answers_like_the_cli(advisor, answers, key):
+    from expert import InputError
+    from click.testing import CliRunner
+    from cli.main import cli
+    import json
+    for run in (advisor.consult, advisor.evaluate):
+        with pytest.raises(InputError) as raised:
+            run(answers)
+        assert raised.value.key == key
+    shown = CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input"], input=json.dumps(answers)).output
+    assert str(raised.value).split(": ", 1)[1] in shown

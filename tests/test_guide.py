@@ -70,3 +70,12 @@ def test_the_replaces_and_disables_example_loads(workspace):
     assert [a.weight for a in replaced.then] == [5]
     assert "PRI-003" not in extended.titles and len(extended.rules) == len(shipped.rules) - 1
     assert extended.fingerprint != shipped.fingerprint
+
+
+def test_readme_python_example_runs_as_written(capsys):
+    readme = (REPO / "README.md").read_text()
+    code = re.search(r"<!-- python -->\n```python\n(.*?)```", readme, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 (the project's own README)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split()[0] in {"staff_augmentation", "managed_services", "bpo", "stabilize_first"}
+    assert "'bogus' is not allowed" in printed[2] and printed[2].startswith("answers: need")
