@@ -23,6 +23,7 @@ COMMANDS = {
     "replay": ("cli.audit:replay", "Re-run a record on today's knowledge base; exit 1 if the advice changed."),
     "questions": ("cli.catalogue:questions", "List the question catalogue: ids, allowed values, prompts."),
     "rules": ("cli.catalogue:rules", "Browse the rule base."),
+    "compare": ("cli.compare:compare", "What-if: consultations side by side, and what changes between them."),
     "kb": ("cli.kb:knowledge_base", "Check, test and extend the knowledge base (with --kb DIR for extensions)."),
 }
 

@@ -33,7 +33,7 @@ def as_json(report):
 WIDTH = 100
 
 
-def _wrap(text, indent="  ", first=None):
+def wrap(text, indent="  ", first=None):
     """``text`` wrapped to WIDTH columns, the first line after ``first`` (default ``indent``)."""
     first = indent if first is None else first
     return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first),
@@ -48,9 +48,9 @@ def _quiet(rules, style):
 def _bullet(item, style, mark="-"):
     text = item["text"] + (f" (questions: {', '.join(item['questions'])})" if item.get("questions") else "")
     if not item["rules"]:
-        return _wrap(text, first=f"  {mark} ", indent="    ")
+        return wrap(text, first=f"  {mark} ", indent="    ")
     quiet = "[" + ", ".join(item["rules"]) + "]"
-    lines = _wrap(f"{text}  {quiet}", first=f"  {mark} ", indent="    ")
+    lines = wrap(f"{text}  {quiet}", first=f"  {mark} ", indent="    ")
     lines[-1] = lines[-1].replace(quiet, _quiet(item["rules"], style))
     return lines
 
@@ -97,7 +97,7 @@ def text(report, kb, trace=False, explanation=False, style=None):
     out = []
     for heading, body in advice_sections(report, kb):
         if heading == "headline":
-            out += [style(line, body["strength"] or "heading") for line in _wrap(body["headline"], indent="")]
+            out += [style(line, body["strength"] or "heading") for line in wrap(body["headline"], indent="")]
             continue
         out += ["", style(heading, "heading")]
         if heading == "Responsibility":
@@ -111,7 +111,7 @@ def text(report, kb, trace=False, explanation=False, style=None):
     if explanation:
         out += ["", style("Explanation", "heading"), *_explanation_lines(report, style)]
     if not (trace and explanation):
-        out += [""] + [style(line, "rule") for line in _wrap(
+        out += [""] + [style(line, "rule") for line in wrap(
             "Details: --explain adds the chain of reasons down to the answers, --trace every rule firing; "
             "'sourcing explain' reads an --audit record.", indent="")]
     return "\n".join(out).rstrip() + "\n"
@@ -123,7 +123,7 @@ def _explanation_lines(report, style):
     trees += [explain.tree(report["justifications"], c["fact"]) for c in conclusions]
     lines = []
     for line in explain.render(trees, style):
-        lines += _wrap(line.strip(), first=line[:len(line) - len(line.lstrip())] or "", indent=" " * (
+        lines += wrap(line.strip(), first=line[:len(line) - len(line.lstrip())] or "", indent=" " * (
             len(line) - len(line.lstrip()) + 4))
     return lines
 
@@ -136,26 +136,26 @@ def _trace_lines(report, kb):
     """Every firing in order, wrapped; the scoring step summarised per model (total, then contributions)."""
     lines = []
     for firing in report["trace"]:
-        lines += _wrap(f"{firing['step']:>3}. {firing['rule']}  {firing['title']}", indent="       ", first="")
+        lines += wrap(f"{firing['step']:>3}. {firing['rule']}  {firing['title']}", indent="       ", first="")
         if any(f["kind"] == "score" for f in firing["asserted"]):
             for model in kb.models:
                 parts = [f"{f['weight']:+} {f.get('rule', '')}" for f in firing["matched"]
                          if f["kind"] == "evidence" and f["name"] == model.id]
                 total = report["scores"][model.id]
-                lines += _wrap(f"{model.label} = {total}: {', '.join(parts) or 'no fit evidence'}", indent="         ",
+                lines += wrap(f"{model.label} = {total}: {', '.join(parts) or 'no fit evidence'}", indent="         ",
                                first="       ")
             vetoed = [f["value"] for f in firing["matched"] if f["kind"] == "finding"]
             if vetoed:
-                lines += _wrap("vetoed: " + ", ".join(vetoed), indent="         ", first="       ")
+                lines += wrap("vetoed: " + ", ".join(vetoed), indent="         ", first="       ")
             ranked = [f["label"] for f in firing["asserted"] if f["kind"] == "finding"]
-            lines += _wrap("ranked: " + "; ".join(ranked), indent="         ", first="       ")
+            lines += wrap("ranked: " + "; ".join(ranked), indent="         ", first="       ")
             continue
-        lines += _wrap("matched:  " + _fact_list(firing["matched"]), indent="                 ", first="       ")
+        lines += wrap("matched:  " + _fact_list(firing["matched"]), indent="                 ", first="       ")
         if firing["absent"]:
-            lines += _wrap("relied on: " + "; ".join(a["label"] for a in firing["absent"]),
+            lines += wrap("relied on: " + "; ".join(a["label"] for a in firing["absent"]),
                            indent="                 ", first="       ")
         asserted = [f["label"] + ("" if f["new"] else " (already known)") for f in firing["asserted"]]
-        lines += _wrap("asserted: " + "; ".join(asserted), indent="                 ", first="       ")
+        lines += wrap("asserted: " + "; ".join(asserted), indent="                 ", first="       ")
     return lines
 
 
