@@ -132,7 +132,8 @@ def _interview(advisor, given, save_path, resumed, origin):
         sys.exit(EXIT_INTERRUPTED)
 
 
-CARRIED_OVER = ("output_format", "show_trace", "show_explanation", "title", "audit_path", "force", "explore")
+CARRIED_OVER = ("output_format", "show_trace", "show_explanation", "title", "no_trace", "audit_path", "force",
+                "explore")
 
 
 def _command_line(*options):

@@ -61,7 +61,9 @@ def test_json_follows_the_contract(run, answers_file):
         assert {"rule", "matched", "asserted"} <= set(step)
     assert data["responsibility"]["process_management"] == "provider"
     assert {p["structure"] for p in data["pricing"]} == {"fte", "transaction_based", "hybrid", "sla_linked"}
-    assert data["explanation"]["label"] == "finding recommended_model = bpo"
+    assert "explanation" not in data
+    assert consult_json(run, "--answers", answers_file(PROCESS), "--explain")["explanation"]["label"] == \
+        "finding recommended_model = bpo"
 
 
 def test_json_answers_file_and_stdin(run, answers_file):
@@ -90,27 +92,31 @@ def test_text_output_sections(run, answers_file):
     result = run("consult", "--no-input", "--answers", answers_file(PROCESS))
     assert result.exit_code == 0
     out = result.output
-    for heading in ("Recommendation", "Scores", "Responsibility matrix", "Pricing structures",
-                    "Could not determine", "Reasoning trace", "Explanation"):
-        assert f"\n{heading}\n" in "\n" + out, heading
-    assert "BPO (" in out and "REC-004" in out
+    assert out.startswith("BPO (")
+    for heading in ("Why", "What would change it", "To confirm", "Pricing", "Responsibility"):
+        assert f"\n{heading}\n" in out, heading
+    assert "Reasoning trace" not in out and "Explanation" not in out and "[EV-BPO-001]" in out
     assert "\x1b[" not in out, "colour codes outside a terminal"
-    hidden = run("consult", "--no-input", "--no-trace", "--answers", answers_file(PROCESS)).output
-    assert "Reasoning trace" not in hidden and "Explanation" in hidden
+    detailed = run("consult", "--no-input", "--trace", "--explain", "--answers", answers_file(PROCESS)).output
+    assert "\nReasoning trace\n" in detailed and "\nExplanation\n" in detailed and "<- REC-004" in detailed
+    quiet = run("consult", "--no-input", "--no-trace", "--answers", answers_file(PROCESS)).output
+    assert quiet == out, "--no-trace is accepted for older scripts and changes nothing"
 
 
 def test_warnings_and_gaps_are_shown(run):
     result = run("consult", "--no-input", "--set", "need=service", "--set", "daily_control=tight",
                  "--set", "scope_clarity=fluid")
-    assert "Warnings" in result.output and "[WRN-SA-002]" in result.output
+    assert "Before you sign" in result.output and "[WRN-SA-002]" in result.output
     stabilise = run("consult", "--no-input", "--set", "process_stability=chaotic")
-    assert "Stabilise first" in stabilise.output and "Readiness gaps" in stabilise.output
+    assert "Stabilise first" in stabilise.output and "Before you sign" in stabilise.output
 
 
 def test_markdown_output(run, answers_file):
     out = run("consult", "--no-input", "--format", "markdown", "--answers", answers_file(PROCESS)).output
     assert out.startswith("# Sourcing recommendation\n")
-    assert "## Scores" in out and "| model" in out and "```text" in out
+    assert "## Why" in out and "## Answers" in out and "| question" in out and "```text" not in out
+    assert "```text" in run("consult", "--no-input", "--format", "markdown", "--trace",
+                            "--answers", answers_file(PROCESS)).output
 
 
 def test_colour_only_when_allowed(run, monkeypatch):
@@ -208,7 +214,7 @@ def test_interactive_consultation_with_unknown_and_numbers(run, tmp_path):
     skipped = [line for line in out.splitlines() if line.startswith("Skipped")]
     if skipped:
         assert not set(skipped[0].split(": ", 1)[1].split(", ")) & set(answers)
-    assert "Recommendation" in out
+    assert "\nWhy\n" in out and "\nResponsibility\n" in out
 
 
 def test_settled_questions_are_skipped(run):
