@@ -55,7 +55,7 @@ def explain(session, record, conclusion, output_format):
     elif output_format == "json":
         nodes = explaining.graph(result, checked.titles)
         click.echo(json.dumps({"record": _record_summary(checked),
-                               "explanations": [explaining.tree(nodes, i) for i in fact_ids]},
+                               "explanations": explaining.trees(nodes, fact_ids)},
                               indent=2, ensure_ascii=False))
     else:
         style = styler()

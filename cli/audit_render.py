@@ -10,7 +10,7 @@ def _short(digest):
 def explanation_text(result, titles, fact_ids, style):
     """The indented explanation tree of each fact in ``fact_ids``."""
     nodes = explain.graph(result, titles)
-    return "\n".join(explain.render([explain.tree(nodes, i) for i in fact_ids], style)) + "\n"
+    return "\n".join(explain.render(explain.trees(nodes, fact_ids), style)) + "\n"
 
 
 def conclusions_index(result):
