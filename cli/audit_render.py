@@ -81,7 +81,7 @@ def replay_text(outcome, record, source):
     """The replay verdict: knowledge-base fingerprint, changed conclusions, rules changed along the chain."""
     data = record.data
     out = [f"Replayed {source} (written {data['created']} by sourcing {data['tool'].get('version', '?')})."]
-    if outcome.fingerprint_before == outcome.fingerprint_now:
+    if outcome.kb_unchanged:
         out.append(f"Knowledge base: unchanged (fingerprint {_short(outcome.fingerprint_now)}).")
     else:
         out.append(f"Knowledge base: changed (fingerprint {_short(outcome.fingerprint_before)} -> "

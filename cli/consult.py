@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import click
 
 from cli import render
-from cli.files import refuse_existing, save_answers, write_new
+from cli.files import refuse_existing, save_answers, signing_key, write_new
 from cli.interactive import Interview
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
@@ -29,13 +29,16 @@ from expert import report as report_io
               help="Save the answers (after every answer when interactive).")
 @click.option("--audit", "audit_path", metavar="FILE", help="Write a JSON audit record of the consultation.")
 @click.option("--force", is_flag=True, help="Let --audit replace an existing file.")
+@click.option("--sign-key", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Sign the --audit record (HMAC-SHA256) with the key in FILE "
+                   "[env: SOURCING_SIGN_KEY, the key itself].")
 @click.option("--explore", is_flag=True, help="After the result, ask 'how' and 'why-not' at a prompt.")
 @click.option("--resume", "resume_path", metavar="FILE",
               help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
                    "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj
 def consult(session, answers_file, settings, no_input, output_format, no_trace, save_answers_path,
-            audit_path, force, explore, resume_path):
+            audit_path, force, sign_key, explore, resume_path):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
@@ -51,6 +54,9 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
             click.echo(f"Starting a new consultation; every answer is kept in {resume_path}.", err=True)
     given = answers_io.read(advisor.kb, answers_file) if answers_file else {}
     given.update(answers_io.parse_settings(advisor.kb, settings))
+    if sign_key and not audit_path:
+        raise InputError("--sign-key", "signs the audit record; give --audit FILE too")
+    key = signing_key(sign_key) if audit_path else None
     if audit_path:
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
@@ -58,6 +64,8 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
     if not (no_input or answers_file == "-"):
         given = _interview(advisor, given, save_answers_path)
     result = advisor.consult(given)
+    if audit_path:  # before printing: a closed or full standard output must not lose the record
+        _write_audit(audit_path, result, advisor.kb, force, key)
     report = report_io.build(result, advisor.kb, tool_version())
     if output_format == "json":
         click.echo(render.as_json(report))
@@ -66,23 +74,22 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
     else:
         style = styler()
         click.echo(render.text(report, advisor.kb, trace=not no_trace, style=style), nl=False, color=style.enabled)
-    if audit_path:
-        _write_audit(audit_path, result, advisor.kb, force)
     if explore:
         from cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
 
 
-def _write_audit(path, result, kb, force):
+def _write_audit(path, result, kb, force, key):
     from expert import audit as records
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    record = records.build(result, kb, tool_version(), created)
+    record = records.build(result, kb, tool_version(), created, key)
     try:
-        write_new(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n", force)
+        write_new(path, json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n", force)
     except SourcingError:
         click.echo(f"The answers, to run again: {_as_flags(result.answers) or 'none'}", err=True)
         raise
-    click.echo(f"Audit record written to {path}.", err=True)
+    sealed = "signed with HMAC-SHA256" if key else "with an integrity checksum, unsigned"
+    click.echo(f"Audit record written to {path} ({sealed}).", err=True)
 
 
 def _as_flags(answers):

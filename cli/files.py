@@ -12,6 +12,8 @@ import yaml
 
 from expert.errors import InputError
 
+MAX_KEY_BYTES = 64 * 1024
+
 
 def _umask():
     mask = os.umask(0o022)
@@ -102,3 +104,23 @@ def save_answers(path, answers):
     text = "# sourcing answers\n" + yaml.safe_dump(dict(answers), sort_keys=False, default_flow_style=False)
     write_atomic(path, text)
 
+
+def read_key(path):
+    """The signing key in the file ``path``: its bytes, surrounding whitespace removed; InputError if empty."""
+    try:
+        with open(path, "rb") as stream:
+            key = stream.read(MAX_KEY_BYTES + 1)
+    except OSError as error:
+        raise InputError(str(path), f"cannot read the key: {error.strerror}")
+    if len(key) > MAX_KEY_BYTES:
+        raise InputError(str(path), f"a key file is at most {MAX_KEY_BYTES // 1024} KB")
+    if not key.strip():
+        raise InputError(str(path), "the key file is empty")
+    return key.strip()
+
+
+def signing_key(path):
+    """The key of ``--sign-key FILE``; else ``$SOURCING_SIGN_KEY`` (the key itself, not a path); else None."""
+    if path:
+        return read_key(path)
+    return os.environ.get("SOURCING_SIGN_KEY", "").strip().encode("utf-8", "surrogateescape") or None
