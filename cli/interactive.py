@@ -62,7 +62,7 @@ class Interview:
             if reply.lower() in WHY:
                 self.explain(question)
                 continue
-            if reply.isdigit() and int(reply) <= len(question.values):
+            if reply.isascii() and reply.isdigit() and int(reply) <= len(question.values):
                 reply = question.choices[int(reply) - 1] if int(reply) else UNKNOWN
             try:
                 value = check(self.kb, question.id, reply, "answer")
