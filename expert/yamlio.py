@@ -200,8 +200,8 @@ def _json_number(source, convert):
 
 
 def _json_constant(source):
-    def refuse(text):
-        raise InputError(source, f"{text!r} is not a finite number; NaN and infinity are not allowed")
+    def refuse(text):  # NaN, Infinity, -Infinity
+        raise InputError(source, _number_problem(text, math.nan))
     return refuse
 
 

@@ -15,12 +15,13 @@ import time
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 
 from cli import files
 from cli.main import cli
 from expert import yamlio
 from expert.canonical import digest
-from expert.errors import InputError
+from expert.errors import InputError, KnowledgeError, Problem
 from figures import FIGURES
 from test_hardening import reseal, tiny_base, with_graph  # noqa: F401 (tiny_base: a fixture)
 
@@ -400,6 +401,13 @@ def test_every_extension_file_symlinked_outside_is_refused(tiny_base, tmp_path):
         done = run("--knowledge", str(tiny_base), "--kb", str(ext), "kb", "test")
         assert done.exit_code == 2 and "points outside its knowledge directory; refused" in done.output
         assert "SECRET-CONTENT" not in done.output
+
+
+@given(text=st.text())
+def test_an_error_message_is_always_one_printable_line(text):
+    messages = [str(InputError(text, text, key=text, allowed=[text], line=3)),
+                str(KnowledgeError([Problem(text, 2, text, text)]))]
+    assert all(message.isprintable() for message in messages), messages
 
 
 def test_control_characters_in_quoted_input_cannot_forge_a_line(tmp_path):
