@@ -4,6 +4,7 @@ import json
 import click
 
 from cli import audit_render
+from cli.files import signing_key
 from cli.session import styler
 from expert import answers as answers_io
 from expert import audit as records
@@ -15,6 +16,21 @@ from expert.names import conclusion_facts, model_id
 
 EXIT_CHANGED = 1
 FORMATS = click.Choice(["text", "json"])
+SIGN_KEY = click.option("--sign-key", metavar="FILE", type=click.Path(dir_okay=False),
+                        help="Verify the record's HMAC-SHA256 signature with the key in FILE "
+                             "[env: SOURCING_SIGN_KEY, the key itself].")
+
+
+def read_record(path, kb, key_file):
+    """The validated record at ``path``; with a key, its signature verified (or a line saying it is unsigned)."""
+    key = signing_key(key_file)
+    checked = records.read(path, kb, key)
+    if key and checked.signed:
+        click.echo(f"{path}: signature verified (HMAC-SHA256).", err=True)
+    elif key:
+        click.echo(f"warning: {path} is unsigned: only its integrity checksum was checked, which detects "
+                   "accidents, not forgery.", err=True)
+    return checked
 
 
 @click.command()
@@ -23,13 +39,14 @@ FORMATS = click.Choice(["text", "json"])
               help="What to explain: recommendation, a fact id, a fired rule id, or a finding/conclusion name.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "dot"]), default="text",
               show_default=True, help="Text tree, JSON tree, or Graphviz DOT.")
+@SIGN_KEY
 @click.pass_obj
-def explain(session, record, conclusion, output_format):
+def explain(session, record, conclusion, output_format, sign_key):
     """HOW: the explanation chain of a recorded conclusion, down to the answers.
 
     RECORD is an audit record written by 'sourcing consult --audit'.
     """
-    checked = records.read(record, session.kb)
+    checked = read_record(record, session.kb, sign_key)
     result = checked.result
     fact_ids = conclusion_facts(result, conclusion, "--conclusion")
     if output_format == "dot":
@@ -37,7 +54,7 @@ def explain(session, record, conclusion, output_format):
     elif output_format == "json":
         nodes = explaining.graph(result, checked.titles)
         click.echo(json.dumps({"record": _record_summary(checked),
-                               "explanations": [explaining.tree(nodes, i) for i in fact_ids]},
+                               "explanations": explaining.trees(nodes, fact_ids)},
                               indent=2, ensure_ascii=False))
     else:
         style = styler()
@@ -81,8 +98,9 @@ def _record_heading(checked, kb):
 @click.option("--max-changes", type=click.IntRange(1, 3), default=2, show_default=True,
               help="Largest set of changed answers to search.")
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True)
+@SIGN_KEY
 @click.pass_obj
-def why_not(session, model, record, answers_file, settings, max_changes, output_format):
+def why_not(session, model, record, answers_file, settings, max_changes, output_format, sign_key):
     """WHY-NOT: why MODEL was not recommended, and the smallest answer changes that would make it so.
 
     Give either an audit RECORD or --answers FILE (with optional --set).
@@ -92,7 +110,7 @@ def why_not(session, model, record, answers_file, settings, max_changes, output_
     if (record is None) == (answers_file is None and not settings):
         raise InputError("why-not", "give an audit RECORD, or --answers FILE and/or --set, not both")
     if record is not None:
-        answers = records.read(record, kb).result.answers
+        answers = read_record(record, kb, sign_key).result.answers
         answers = answers_io.normalise(kb, answers, record)
     else:
         answers = answers_io.read(kb, answers_file) if answers_file else {}
@@ -108,12 +126,13 @@ def why_not(session, model, record, answers_file, settings, max_changes, output_
 @click.command(short_help="Re-run a record on today's knowledge base; exit 1 if the advice changed.")
 @click.argument("record", type=click.Path(dir_okay=False))
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True)
+@SIGN_KEY
 @click.pass_context
-def replay(ctx, record, output_format):
+def replay(ctx, record, output_format, sign_key):
     """Re-run a record's answers on the current knowledge base: exit 0 if the conclusions are
     identical, 1 with the differences otherwise."""
     session = ctx.obj
-    checked = records.read(record, session.kb)
+    checked = read_record(record, session.kb, sign_key)
     outcome = replaying.replay(checked, session.advisor)
     if output_format == "json":
         click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))

@@ -10,7 +10,7 @@ def _short(digest):
 def explanation_text(result, titles, fact_ids, style):
     """The indented explanation tree of each fact in ``fact_ids``."""
     nodes = explain.graph(result, titles)
-    return "\n".join(explain.render([explain.tree(nodes, i) for i in fact_ids], style)) + "\n"
+    return "\n".join(explain.render(explain.trees(nodes, fact_ids), style)) + "\n"
 
 
 def conclusions_index(result):
@@ -90,7 +90,7 @@ def replay_text(outcome, record, source):
     """The replay verdict: knowledge-base fingerprint, changed conclusions, rules changed along the chain."""
     data = record.data
     out = [f"Replayed {source} (written {data['created']} by sourcing {data['tool'].get('version', '?')})."]
-    if outcome.fingerprint_before == outcome.fingerprint_now:
+    if outcome.kb_unchanged:
         out.append(f"Knowledge base: unchanged (fingerprint {_short(outcome.fingerprint_now)}).")
     else:
         out.append(f"Knowledge base: changed (fingerprint {_short(outcome.fingerprint_before)} -> "

@@ -9,7 +9,7 @@ import click
 from click.core import ParameterSource
 
 from cli import render
-from cli.files import refuse_existing, save_answers, write_new
+from cli.files import refuse_existing, save_answers, signing_key, write_new
 from cli.interactive import Interview
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
@@ -36,13 +36,16 @@ from expert import report as report_io
               help="Save the answers (after every answer when interactive).")
 @click.option("--audit", "audit_path", metavar="FILE", help="Write a JSON audit record of the consultation.")
 @click.option("--force", is_flag=True, help="Let --audit replace an existing file.")
+@click.option("--sign-key", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Sign the --audit record (HMAC-SHA256) with the key in FILE "
+                   "[env: SOURCING_SIGN_KEY, the key itself].")
 @click.option("--explore", is_flag=True, help="After the result, ask 'how' and 'why-not' at a prompt.")
 @click.option("--resume", "resume_path", metavar="FILE",
               help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
                    "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj
 def consult(session, answers_file, settings, no_input, output_format, show_trace, show_explanation, title, no_trace,
-            save_answers_path, audit_path, force, explore, resume_path):
+            save_answers_path, audit_path, force, sign_key, explore, resume_path):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
@@ -60,6 +63,9 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
     settled = answers_io.parse_settings(advisor.kb, settings)
     resumed = [q for q in given if q not in settled] if resume_path else []
     given.update(settled)
+    if sign_key and not audit_path:
+        raise InputError("--sign-key", "signs the audit record; give --audit FILE too")
+    key = signing_key(sign_key) if audit_path else None
     if audit_path:
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
@@ -68,6 +74,8 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
         origin = f"kept in {resume_path}" if resume_path else "given on the command line"
         given = _interview(advisor, given, save_answers_path, resumed, origin)
     result = advisor.consult(given)
+    if audit_path:  # before printing: a closed or full standard output must not lose the record
+        _write_audit(audit_path, result, advisor.kb, force, key)
     changes = advice.what_would_change(advisor, result)
     report = report_io.build(result, advisor.kb, tool_version(), changes, tree=show_explanation)
     detail = {"trace": show_trace and not no_trace, "explanation": show_explanation}
@@ -79,23 +87,22 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
     else:
         style = styler()
         click.echo(render.text(report, advisor.kb, style=style, **detail), nl=False, color=style.enabled)
-    if audit_path:
-        _write_audit(audit_path, result, advisor.kb, force)
     if explore:
         from cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
 
 
-def _write_audit(path, result, kb, force):
+def _write_audit(path, result, kb, force, key):
     from expert import audit as records
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    record = records.build(result, kb, tool_version(), created)
+    record = records.build(result, kb, tool_version(), created, key)
     try:
-        write_new(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n", force)
+        write_new(path, json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n", force)
     except SourcingError:
         click.echo(f"The answers, to run again: {_as_flags(result.answers) or 'none'}", err=True)
         raise
-    click.echo(f"Audit record written to {path}.", err=True)
+    sealed = "signed with HMAC-SHA256" if key else "with an integrity checksum, unsigned"
+    click.echo(f"Audit record written to {path} ({sealed}).", err=True)
 
 
 def _as_flags(answers):

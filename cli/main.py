@@ -49,6 +49,19 @@ class Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
+    def main(self, *args, **kwargs):
+        """Also --help and --version: a closed standard output is quiet, a full one one line."""
+        if sys.stdout is None:  # started with standard output closed: what it would show is discarded
+            sys.stdout = open(os.devnull, "w")
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as error:
+            _silence_stdout()
+            if isinstance(error, BrokenPipeError):
+                sys.exit(0)
+            click.echo(f"error: output: cannot write: {error.strerror or error}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
     def invoke(self, ctx):
         try:
             result = super().invoke(ctx)

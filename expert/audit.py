@@ -2,18 +2,22 @@
 
 A record holds the answers, the knowledge-base fingerprint, every fired rule
 (id, content digest, title, content), the full justification graph (facts and
-the firings that asserted them, from which facts) and the conclusions, sealed
-by an integrity digest. ``read`` refuses a record that is malformed, of an
-unknown schema, altered after writing, or whose justifications do not hold.
-See docs/audit-record.md.
+the firings that asserted them, from which facts) and the conclusions, with an
+integrity checksum (SHA-256: it detects accidental damage, not forgery, since
+anyone can recompute it) and, when a key is given, an HMAC-SHA256 signature
+(which only the key's holders can make). ``read`` refuses a record that is
+malformed, of an unknown schema, altered after writing, wrongly signed, or whose
+justifications do not hold. See docs/audit-record.md.
 """
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict
 
 from expert import yamlio
-from expert.canonical import digest
+from expert.canonical import canonical, digest
 from expert.conditions import evaluate, finding_test
 from expert.errors import EngineError, InputError
 from expert.outcome import verdict_from
@@ -27,12 +31,53 @@ TOP_KEYS = {
 }
 # Optional fields of a fact, with their types.
 FACT_FIELDS = {"value": (str, int, float), "weight": (int, float), "text": str, "rule": str}
+SIGNATURE = "hmac-sha256:"
+NUMBER = (int, float)
+MAYBE = type(None)
+
+
+class Each:
+    """Shape of a mapping of text to values of one shape (``Each(str)``: {text: text})."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def _listing(key):
+    return [{"fact": int, key: str, "text": str, "rule": str}]
+
+
+# The shape of every nested field: a type (or tuple of alternatives), [shape] for a list,
+# {key: shape} for a mapping with those keys ('key?' optional), Each(shape).
+SHAPE = {
+    "tool": {"version?": str},
+    "knowledge_base": {"fingerprint": str, "questions?": int, "extensions?": [str], "rule_digests": Each(str)},
+    "answers": Each(str),
+    "rules": [{"id": str, "digest": str, "title": str, "content": dict}],
+    "facts": [{"id": int, "kind": str, "name": str, **{f"{k}?": v for k, v in FACT_FIELDS.items()}, "label?": str}],
+    "firings": [{"step": int, "rule": str, "matched": [int], "asserted": [int], "new": [int],
+                 "absent": [{"kind": str, "name": str, "values?": ([str], MAYBE)}]}],
+    "conclusions": {
+        "recommendation": {"status": str, "model": (str, MAYBE), "strength": (str, MAYBE), "fact": int,
+                           "runner_up": (str, MAYBE), "margin": (int, float, MAYBE),
+                           "to_confirm": [{"rule": str, "title?": str, "questions": [str]}],
+                           "deciding_questions": [str]},
+        "scores": Each(NUMBER), "responsibility": Each((str, MAYBE)),
+        "warnings": _listing("about"), "readiness_gaps": _listing("area"), "pricing": _listing("structure"),
+        "notes": _listing("topic"),
+        "could_not_determine": {"questions": [{"question": str, "read_by": [str]}], "findings?": [str]},
+    },
+    "signature?": str,
+}
 # Facts that a rule asserts with its own id inside (so the fact names its rule).
 RULE_NAMED_KINDS = ("evidence", "warning", "gap", "pricing", "responsibility", "note")
 
 
-def build(result, kb, version, created):
-    """The audit record of ``result`` as a JSON-ready dict; ``created`` is an ISO 8601 UTC time."""
+def build(result, kb, version, created, key=None):
+    """The audit record of ``result`` as a JSON-ready dict; ``created`` is an ISO 8601 UTC time.
+
+    With ``key`` (bytes), the record is also signed (HMAC-SHA256).
+    """
     fired = list(dict.fromkeys(f.rule for f in result.firings))
     record = {
         "schema": SCHEMA,
@@ -50,7 +95,15 @@ def build(result, kb, version, created):
         "conclusions": conclusions(result, kb),
     }
     record["integrity"] = digest(record)
+    if key:
+        record["signature"] = signature(record, key)
     return record
+
+
+def signature(record, key):
+    """``hmac-sha256:<hex>`` of the canonical form of ``record`` without its signature, keyed by ``key``."""
+    body = canonical({k: v for k, v in record.items() if k != "signature"}).encode("utf-8")
+    return SIGNATURE + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def _rule_entry(rule):
@@ -71,6 +124,7 @@ class Record:
     data: dict
     result: Result
     rules: Dict[str, dict]  # rule id -> {"id", "digest", "title", "content"}
+    signed: bool = False  # True when a key was given and the signature verified with it
 
     @property
     def titles(self):
@@ -78,28 +132,30 @@ class Record:
 
     @property
     def fingerprint(self):
-        return self.data["knowledge_base"].get("fingerprint")
+        return self.data["knowledge_base"]["fingerprint"]
 
 
 class _Invalid(Exception):
     """A validation failure; ``read`` turns it into an InputError naming the file."""
 
 
-def read(path, kb):
+def read(path, kb, key=None):
     """Read and validate the audit record at ``path``; InputError (exit 2) if it cannot be trusted.
 
     ``kb`` is the current knowledge base: rules whose content is unchanged in it
     are also checked against their logic (each firing's condition held on the
-    facts it matched, and it asserted what the rule says).
+    facts it matched, and it asserted what the rule says). With ``key`` (bytes),
+    a signed record's signature must verify; an unsigned one is read with
+    ``signed`` false.
     """
     data = yamlio.parse_json(yamlio.read_text(path), str(path))
     try:
-        return _validate(data, kb)
+        return _validate(data, kb, key)
     except _Invalid as problem:
         raise InputError(str(path), f"not a valid audit record: {problem}")
 
 
-def _validate(data, kb):
+def _validate(data, kb, sign_key):
     if not isinstance(data, dict):
         raise _Invalid("expected a JSON object")
     if "schema" not in data:
@@ -112,12 +168,21 @@ def _validate(data, kb):
             raise _Invalid(f"missing key '{key}' (truncated, or not written by sourcing)")
         if not isinstance(data[key], kind):
             raise _Invalid(f"key '{key}' must be a {'text' if kind is str else kind.__name__}")
-    body = {k: v for k, v in data.items() if k != "integrity"}
+    _shape(data, SHAPE, "")
+    signed = sign_key is not None and "signature" in data
+    if signed and not hmac.compare_digest(signature(data, sign_key).encode(), data["signature"].encode("utf-8")):
+        raise _Invalid("the signature does not match the key: the record was changed after it was signed, "
+                       "or signed with another key")
+    body = {k: v for k, v in data.items() if k not in ("integrity", "signature")}
     if digest(body) != data["integrity"]:
-        raise _Invalid("the integrity digest does not match: the record was changed after it was written")
+        raise _Invalid("the integrity checksum does not match: the record was changed or damaged after it "
+                       "was written")
     rules = _rules(data["rules"])
-    _field(data["knowledge_base"], "fingerprint", str, "knowledge_base")
-    digests = _field(data["knowledge_base"], "rule_digests", dict, "knowledge_base")
+    digests = data["knowledge_base"]["rule_digests"]
+    if data["knowledge_base"]["fingerprint"] == kb.fingerprint and list(digests.items()) != [
+            (r.id, r.digest) for r in kb.rules]:
+        raise _Invalid("knowledge_base: the fingerprint is the current knowledge base's, but the rule digests "
+                       "are not: the record is inconsistent")
     for rule_id, entry in rules.items():
         if digests.get(rule_id) != entry["digest"]:
             raise _Invalid(f"rule {rule_id}: its digest differs from the knowledge base's list")
@@ -127,24 +192,48 @@ def _validate(data, kb):
     _check_logic(kb, rules, facts, firings)
     result = _result(data, facts, firings)
     _check_conclusions(data["conclusions"], result)
-    return Record(data=data, result=result, rules=rules)
+    return Record(data=data, result=result, rules=rules, signed=signed)
 
 
-def _field(entry, key, kind, where):
-    value = entry.get(key) if isinstance(entry, dict) else None
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise _Invalid(f"{where}: '{key}' is missing or of the wrong type")
-    return value
+def _shape(value, shape, where):
+    """Check ``value`` against ``shape`` (see SHAPE); _Invalid naming the field otherwise."""
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            raise _Invalid(f"{where or 'the record'} must be a mapping")
+        for key, inner in shape.items():
+            name = key.rstrip("?")
+            if name in value:
+                _shape(value[name], inner, f"{where}.{name}" if where else name)
+            elif not key.endswith("?"):
+                raise _Invalid(f"{where}: missing key '{name}'")
+    elif isinstance(shape, list):
+        if not isinstance(value, list):
+            raise _Invalid(f"{where} must be a list")
+        for index, item in enumerate(value):
+            _shape(item, shape[0], f"{where}[{index}]")
+    elif isinstance(shape, Each):
+        if not isinstance(value, dict):
+            raise _Invalid(f"{where} must be a mapping")
+        for key, item in value.items():
+            _shape(item, shape.shape, f"{where}.{key}")
+    elif isinstance(shape, tuple) and not all(isinstance(s, type) for s in shape):
+        for alternative in shape:
+            try:
+                return _shape(value, alternative, where)
+            except _Invalid:
+                continue
+        raise _Invalid(f"{where} is of the wrong type")
+    elif isinstance(value, bool) or not isinstance(value, shape):
+        raise _Invalid(f"{where} is of the wrong type")
 
 
 def _rules(entries):
     rules = {}
-    for index, entry in enumerate(entries):
-        where = f"rules[{index}]"
-        rule_id = _field(entry, "id", str, where)
-        if digest(_field(entry, "content", dict, where)) != _field(entry, "digest", str, where):
+    for entry in entries:
+        rule_id = entry["id"]
+        if digest(entry["content"]) != entry["digest"]:
             raise _Invalid(f"rule {rule_id}: its content does not match its digest")
-        if _field(entry, "title", str, where) != entry["content"].get("title") or entry["content"].get("id") != rule_id:
+        if entry["title"] != entry["content"].get("title") or entry["content"].get("id") != rule_id:
             raise _Invalid(f"rule {rule_id}: its id or title differs from its content")
         rules[rule_id] = entry
     return rules
@@ -152,46 +241,33 @@ def _rules(entries):
 
 def _facts(entries):
     facts = {}
-    for index, entry in enumerate(entries):
-        where = f"facts[{index}]"
-        fact_id = _field(entry, "id", int, where)
+    for entry in entries:
+        fact_id = entry["id"]
         if fact_id in facts:
             raise _Invalid(f"fact {fact_id} appears twice")
         known = {k: entry[k] for k in FACT_FIELDS if k in entry}
-        for key, value in known.items():
-            if not isinstance(value, FACT_FIELDS[key]) or isinstance(value, bool):
-                raise _Invalid(f"{where}: '{key}' is of the wrong type")
-        facts[fact_id] = FactRecord(id=fact_id, kind=_field(entry, "kind", str, where),
-                                    name=_field(entry, "name", str, where), **known)
+        facts[fact_id] = FactRecord(id=fact_id, kind=entry["kind"], name=entry["name"], **known)
     return facts
 
 
 def _firings(entries, facts, rules):
     firings = []
     for index, entry in enumerate(entries):
-        where = f"firings[{index}]"
-        if _field(entry, "step", int, where) != index + 1:
-            raise _Invalid(f"{where}: steps must run 1, 2, 3... in order")
-        rule_id = _field(entry, "rule", str, where)
+        if entry["step"] != index + 1:
+            raise _Invalid(f"firings[{index}]: steps must run 1, 2, 3... in order")
+        rule_id = entry["rule"]
         if rule_id not in rules:
             raise _Invalid(f"step {index + 1}: rule {rule_id} is not listed under 'rules'")
-        ids = {key: tuple(_field(entry, key, list, where)) for key in ("matched", "asserted", "new")}
+        ids = {key: tuple(entry[key]) for key in ("matched", "asserted", "new")}
         for key, values in ids.items():
             missing = [i for i in values if i not in facts]
             if missing:
                 raise _Invalid(f"step {index + 1} ({rule_id}): '{key}' names fact {missing[0]}, which is not recorded")
-        absent = tuple(_absence(a, where) for a in _field(entry, "absent", list, where))
+        absent = tuple(Absence(kind=a["kind"], name=a["name"], values=tuple(a["values"]) if a.get("values") else None)
+                       for a in entry["absent"])
         firings.append(Firing(step=index + 1, rule=rule_id, matched=ids["matched"], absent=absent,
                               asserted=ids["asserted"], new=ids["new"]))
     return firings
-
-
-def _absence(entry, where):
-    values = entry.get("values") if isinstance(entry, dict) else None
-    if values is not None and not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
-        raise _Invalid(f"{where}: 'values' of an absence must be a list of text")
-    return Absence(kind=_field(entry, "kind", str, where), name=_field(entry, "name", str, where),
-                   values=tuple(values) if values else None)
 
 
 def _check_justifications(answers, facts, firings):
@@ -269,48 +345,27 @@ def _expected_labels(rule):
 
 
 def _result(data, facts, firings):
-    try:
-        conclusion = data["conclusions"]["recommendation"]
-        undetermined = data["conclusions"]["could_not_determine"]["questions"]
-        model = conclusion["model"]
-        if conclusion["status"] == "undetermined" and model is None:
-            model = getattr(facts.get(conclusion["fact"]), "value", None)
-        return Result(
-            answers=dict(data["answers"]), facts=facts, firings=firings,
-            recommendation=model, runner_up=conclusion["runner_up"], margin=conclusion["margin"],
-            scores={f.name: f.value for f in facts.values() if f.kind == "score"},
-            strength=conclusion["strength"],
-            open_questions=tuple(_open_question(q) for q in undetermined),
-            unconfirmed=tuple(_unconfirmed(u) for u in conclusion["to_confirm"]),
-            deciding_questions=tuple(_words(conclusion["deciding_questions"], "deciding questions")),
-        )
-    except (KeyError, TypeError) as error:
-        raise _Invalid(f"the conclusions are incomplete (missing {error})")
-
-
-def _words(value, what):
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _Invalid(f"the {what} must be a list of names")
-    return value
-
-
-def _unconfirmed(entry):
-    if not isinstance(entry, dict) or not isinstance(entry.get("rule"), str):
-        raise _Invalid("an item to confirm must name its rule and questions")
-    return Unconfirmed(entry["rule"], tuple(_words(entry.get("questions"), "questions to confirm")))
-
-
-def _open_question(entry):
-    question, read_by = entry["question"], entry["read_by"]
-    if not isinstance(question, str) or not isinstance(read_by, list) or not all(isinstance(r, str) for r in read_by):
-        raise _Invalid("an open question must name a question and the rules that read it")
-    return OpenQuestion(question, tuple(read_by))
+    """The Result a record holds (its shape already checked against SHAPE)."""
+    conclusion = data["conclusions"]["recommendation"]
+    model = conclusion["model"]
+    if model is None:  # undetermined: the recommended_model fact names the outcome
+        model = getattr(facts.get(conclusion["fact"]), "value", None)
+    return Result(
+        answers=dict(data["answers"]), facts=facts, firings=firings,
+        recommendation=model, runner_up=conclusion["runner_up"], margin=conclusion["margin"],
+        scores={f.name: f.value for f in facts.values() if f.kind == "score"},
+        strength=conclusion["strength"],
+        open_questions=tuple(OpenQuestion(q["question"], tuple(q["read_by"]))
+                             for q in data["conclusions"]["could_not_determine"]["questions"]),
+        unconfirmed=tuple(Unconfirmed(u["rule"], tuple(u["questions"])) for u in conclusion["to_confirm"]),
+        deciding_questions=tuple(conclusion["deciding_questions"]),
+    )
 
 
 def _check_conclusions(recorded, result):
     """The conclusions are exactly those the facts support."""
     facts = result.facts
-    rec_fact = facts.get(recorded["recommendation"].get("fact"))
+    rec_fact = facts.get(recorded["recommendation"]["fact"])
     if rec_fact is None or rec_fact.name != "recommended_model" or rec_fact.value != result.recommendation:
         raise _Invalid("the recommendation does not match the recommended_model fact")
     if recorded.get("scores") != result.scores:
@@ -326,10 +381,10 @@ def _check_conclusions(recorded, result):
     sections = {"warnings": ("warning", "about"), "readiness_gaps": ("gap", "area"),
                 "pricing": ("pricing", "structure"), "notes": ("note", "topic")}
     for section, (kind, name_key) in sections.items():
-        listed = [(c.get("fact"), c.get(name_key), c.get("text"), c.get("rule")) for c in recorded.get(section, [])]
+        listed = [(c["fact"], c[name_key], c["text"], c["rule"]) for c in recorded[section]]
         actual = [(f.id, f.name, f.text, f.rule) for f in result.of_kind(kind)]
         if listed != actual:
             raise _Invalid(f"the {section.replace('_', ' ')} do not match the {kind} facts")
-    responsibility = {k: v for k, v in recorded.get("responsibility", {}).items() if v is not None}
+    responsibility = {k: v for k, v in recorded["responsibility"].items() if v is not None}
     if responsibility != result.responsibility:
         raise _Invalid("the responsibility matrix does not match the responsibility facts")

@@ -7,14 +7,30 @@ question has exactly one answer fact, ``unknown`` included), a negated finding
 test stays a NOT (the finding is absent).
 """
 from itertools import product
+from math import prod
 
 from expert.model import All, Any, Atom, Not
+
+
+MAX_BRANCHES = 64  # alternatives a condition may expand to (the loader reports more with FILE:LINE)
+
+
+def branch_count(condition, positive=True):
+    """How many branches the DNF of ``condition`` has before merging, counted without expanding it."""
+    if condition is None or isinstance(condition, Atom):
+        return 1
+    if isinstance(condition, Not):
+        return branch_count(condition.item, not positive)
+    counts = [branch_count(item, positive) for item in condition.items]
+    return prod(counts) if isinstance(condition, All) == positive else sum(counts)
 
 
 def branches(condition, questions):
     """The DNF of ``condition`` as a list of literal lists; None means 'always'."""
     if condition is None:
         return [[]]
+    if branch_count(condition) > MAX_BRANCHES:
+        raise ValueError(f"a condition expands to more than {MAX_BRANCHES} branches")
     result = []
     for branch in _dnf(condition, questions):
         merged = _merge_answers(branch)

@@ -1,8 +1,19 @@
 """Exceptions that carry everything needed for a one-line error message."""
 
 
+def one_line(text):
+    """``text`` with control and other unprintable characters escaped (``\\n``, ``\\x1b``, ``\\ud800``...),
+    so that a message quoting input is always one line and cannot forge another."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class SourcingError(Exception):
     """Base class: ``str(error)`` is a complete, single-line message."""
+
+    def __str__(self):
+        return one_line(super().__str__())
 
 
 def shown(value, limit=40):
@@ -12,23 +23,27 @@ def shown(value, limit=40):
 
 
 class InputError(SourcingError):
-    """Bad user input: an answers file, a --set option, a typed value."""
+    """Bad user input: an answers file, a --set option, a typed value.
 
-    def __init__(self, source, message, key=None, allowed=None):
+    ``line`` (1-based), when known, is shown as ``SOURCE:LINE``.
+    """
+
+    def __init__(self, source, message, key=None, allowed=None, line=None):
         self.source = source
         self.key = key
         self.message = message
         self.allowed = tuple(allowed) if allowed else ()
+        self.line = line
         super().__init__(str(self))
 
     def __str__(self):
-        parts = [self.source]
+        parts = [f"{self.source}:{self.line}" if self.line else str(self.source)]
         if self.key is not None:
             parts.append(shown(self.key))
         text = ": ".join(parts + [self.message])
         if self.allowed:
             text += "; allowed: " + ", ".join(self.allowed)
-        return " ".join(text.split("\n"))  # always one line
+        return one_line(text)
 
 
 class Problem:
@@ -43,7 +58,7 @@ class Problem:
     def __str__(self):
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
         rule = f" {self.rule_id}:" if self.rule_id else ""
-        return f"{where}:{rule} {self.message}"
+        return one_line(f"{where}:{rule} {self.message}")
 
 
 class KnowledgeError(SourcingError):

@@ -2,8 +2,20 @@
 
 The justification graph holds, for every fact, the firings that asserted it
 (rule, premises, absences relied on). A tree is that graph unfolded from one
-fact: its leaves are answers and absences only.
+fact, each shared sub-chain once: its leaves are answers and absences, and a
+fact already unfolded appears again only as a reference to it. Every walk is
+iterative and bounded (MAX_DEPTH, MAX_NODES), whatever a record holds.
 """
+from collections import deque
+
+from expert.errors import SourcingError
+
+MAX_DEPTH = 100  # steps from a conclusion down to its answers
+MAX_NODES = 20_000  # nodes of one explanation tree, references included
+
+
+class TooLarge(SourcingError):
+    """An explanation past MAX_DEPTH or MAX_NODES."""
 
 
 def graph(result, titles):
@@ -25,54 +37,92 @@ def graph(result, titles):
     return nodes
 
 
-def tree(nodes, fact_id):
-    """The explanation tree of one fact: each justification's premises unfolded recursively."""
-    node = nodes[str(fact_id)]
-    return {
-        "fact": node["fact"],
-        "label": node["label"],
-        "because": [
-            {"rule": j["rule"], "title": j["title"], "from": [tree(nodes, premise) for premise in j["from"]],
-             "absent": list(j["absent"])}
-            for j in node["because"]
-        ],
-    }
+def tree(nodes, fact_id, seen=None):
+    """The explanation tree of one fact: each justification's premises unfolded in turn.
+
+    A fact with a justification that was unfolded before (earlier in this tree,
+    or in an earlier tree sharing ``seen``) is given as ``{"fact", "label",
+    "because": [], "see": id}``. TooLarge past MAX_DEPTH levels or MAX_NODES nodes.
+    """
+    seen = set() if seen is None else seen
+    root = {}
+    pending, count = [(str(fact_id), root, 0)], 0
+    while pending:
+        key, out, depth = pending.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            bound = f"deeper than {MAX_DEPTH} steps" if depth > MAX_DEPTH else f"larger than {MAX_NODES:,} nodes"
+            raise TooLarge(f"the explanation of fact {fact_id} is {bound}; explain a nearer conclusion "
+                           "(--conclusion ID) or draw the graph (--format dot)")
+        node = nodes[key]
+        out.update(fact=node["fact"], label=node["label"], because=[])
+        if node["because"] and key in seen:
+            out["see"] = node["fact"]["id"]
+            continue
+        seen.add(key)
+        children = []
+        for j in node["because"]:
+            premises = [{} for _ in j["from"]]
+            out["because"].append({"rule": j["rule"], "title": j["title"], "from": premises,
+                                   "absent": list(j["absent"])})
+            children += [(premise, child, depth + 1) for premise, child in zip(j["from"], premises)]
+        pending.extend(reversed(children))  # first premise first: references follow what they refer to
+    return root
+
+
+def trees(nodes, fact_ids):
+    """The trees of ``fact_ids``, a sub-chain shared between them unfolded once."""
+    seen = set()
+    return [tree(nodes, fact_id, seen) for fact_id in fact_ids]
 
 
 def leaves(node):
-    """Every leaf of a tree as (kind, label): answers have kind 'answer', absences 'absence'."""
-    found = []
-    if not node["because"]:
-        found.append((node["fact"]["kind"], node["label"]))
-    for justification in node["because"]:
-        found.extend(("absence", label) for label in justification["absent"])
-        for child in justification["from"]:
-            found.extend(leaves(child))
+    """Every leaf of a tree as (kind, label): answers have kind 'answer', absences 'absence'.
+
+    A reference ("see") is no leaf: its leaves are where its fact was unfolded.
+    """
+    found, pending = [], [node]
+    while pending:
+        node = pending.pop()
+        if "see" in node:
+            continue
+        if not node["because"]:
+            found.append((node["fact"]["kind"], node["label"]))
+        for justification in node["because"]:
+            found.extend(("absence", label) for label in justification["absent"])
+            pending.extend(reversed(justification["from"]))
     return found
 
 
 def render(trees, style=lambda text, kind: text):
-    """Indented text lines for one or more trees; a fact explained once is later shown as '(see above)'."""
-    lines = []
-    shown = set()
+    """Indented text lines for one or more trees.
 
-    def walk(node, depth):
+    A fact explained once is shown again as ``(see #ID above)``, and its first
+    line is marked ``#ID``.
+    """
+    lines, first = [], {}
+    pending = [(root, 0) for root in reversed([trees] if isinstance(trees, dict) else trees)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            lines.append(item)
+            continue
         pad = "  " * depth
-        fact_id = node["fact"]["id"]
-        if node["because"] and fact_id in shown:
-            lines.append(f"{pad}{style(node['label'], node['fact']['kind'])}  (see above)")
-            return
-        shown.add(fact_id)
-        lines.append(pad + style(node["label"], node["fact"]["kind"]))
-        for justification in node["because"]:
-            lines.append(f"{pad}  <- {style(justification['rule'], 'rule')} {justification['title']}")
-            for child in justification["from"]:
-                walk(child, depth + 2)
-            for label in justification["absent"]:
-                lines.append(f"{pad}    {style(label, 'absence')}")
-
-    for root in ([trees] if isinstance(trees, dict) else trees):
-        walk(root, 0)
+        fact_id = item["fact"]["id"]
+        if "see" in item or (item["because"] and fact_id in first):
+            lines.append(f"{pad}{style(item['label'], item['fact']['kind'])}  (see #{fact_id} above)")
+            if fact_id in first and not lines[first[fact_id]].endswith(f"  #{fact_id}"):
+                lines[first[fact_id]] += f"  #{fact_id}"
+            continue
+        if item["because"]:
+            first[fact_id] = len(lines)
+        lines.append(pad + style(item["label"], item["fact"]["kind"]))
+        below = []
+        for justification in item["because"]:
+            below.append((f"{pad}  <- {style(justification['rule'], 'rule')} {justification['title']}", 0))
+            below += [(child, depth + 2) for child in justification["from"]]
+            below += [(f"{pad}    {style(label, 'absence')}", 0) for label in justification["absent"]]
+        pending.extend(reversed(below))
     return lines
 
 
@@ -89,9 +139,9 @@ def dot(nodes, fact_ids):
     lines = ["digraph explanation {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']
     seen, edges, absences = set(), [], {}
-    pending = [str(i) for i in fact_ids]
+    pending = deque(str(i) for i in fact_ids)
     while pending:
-        fact_id = pending.pop(0)
+        fact_id = pending.popleft()
         if fact_id in seen:
             continue
         seen.add(fact_id)

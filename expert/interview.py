@@ -69,7 +69,7 @@ class Interview:
         InputError when it names none (or several) of them.
         """
         text = text.strip()
-        if text.isdecimal() and int(text) <= len(question.values):
+        if text.isascii() and text.isdecimal() and int(text) <= len(question.values):
             return question.choices[int(text) - 1] if int(text) else UNKNOWN
         return unique_prefix(text, question.choices, "answer", "allowed")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from expert import yamlio
 from expert.canonical import canonical, digest
+from expert.conditions import MAX_BRANCHES, branch_count
 from expert.errors import InputError, KnowledgeError, Problem, shown
 from expert.model import (
     BLOCKED, CANDIDATE, LAYER_KINDS, LAYERS, QUESTION_KINDS, UNKNOWN,
@@ -99,22 +100,12 @@ class _Reader:
         except ValueError:
             return str(path)
 
-    def _inside(self, path, root):
-        """False (and a problem noted) when ``path`` resolves outside ``root``, e.g. through a symlink."""
-        if path.resolve().is_relative_to(root.resolve()):
-            return True
-        self.problems.append(Problem(self._name(path, root), None, None,
-                                     "points outside its knowledge directory; refused"))
-        return False
-
     def _document(self, path, root, top_key):
         name = self._name(path, root)
-        if not self._inside(path, root):
-            return []
         try:
-            document = yamlio.read_file(path, name)
+            document = yamlio.read_file(path, name, root)
         except InputError as error:
-            self.problems.append(Problem(name, None, None, error.message))
+            self.problems.append(Problem(name, error.line, None, error.message))
             return []
         if not isinstance(document, dict) or not isinstance(document.get(top_key), list):
             self.problems.append(Problem(name, 1, None, f"expected a mapping with a '{top_key}' list"))
@@ -159,10 +150,10 @@ class _Reader:
         path = root / "models.yaml"
         name = self._name(path, root)
         try:
-            self.raw["models"] = document = yamlio.read_file(path, name)
+            self.raw["models"] = document = yamlio.read_file(path, name, root)
             return _models_from(document)
         except InputError as error:
-            self.problems.append(Problem(name, None, None, error.message))
+            self.problems.append(Problem(name, error.line, None, error.message))
         except ValueError as error:
             self.problems.append(Problem(name, getattr(error, "line", None), None, str(error)))
         return (), Model("stabilize_first", "", ""), Model("undetermined", "", ""), (), (), (), "weak"
@@ -301,6 +292,9 @@ class _RuleBuilder:
         for rule in parsed + self.unchecked:
             if rule.when is not None:
                 self._check_condition(rule, rule.when, asserted, negated=False)
+                if branch_count(rule.when) > MAX_BRANCHES:
+                    self._note(rule.file, rule, rule.id, f"the condition expands to {branch_count(rule.when):,} "
+                                                         f"alternatives; at most {MAX_BRANCHES} are allowed")
         return tuple(parsed)
 
     def _note(self, file, node, rule_id, message):

@@ -17,6 +17,7 @@ class RuleChange:
 class Replay:
     fingerprint_before: str
     fingerprint_now: str
+    kb_unchanged: bool  # computed: same fingerprint and the same rule digests, never taken from the record
     conclusions: Tuple[Tuple[str, str, str], ...]  # (what, before, after); empty when identical
     rules: Tuple[RuleChange, ...]  # along the chain: fired then or now
 
@@ -29,7 +30,7 @@ class Replay:
         return {
             "identical": self.identical,
             "fingerprint": {"recorded": self.fingerprint_before, "current": self.fingerprint_now,
-                            "same": self.fingerprint_before == self.fingerprint_now},
+                            "same": self.kb_unchanged},
             "conclusions": [{"what": w, "recorded": b, "current": a} for w, b, a in self.conclusions],
             "rules": [{"rule": c.rule, "change": c.change, "recorded": c.before or None, "current": c.after or None}
                       for c in self.rules],
@@ -47,8 +48,10 @@ def replay(record, advisor):
             dropped.append((f"answer {question}", value, "no longer accepted; taken as unknown"))
     current = advisor.consult(answers)
     changes = dropped + _compare(_comparable(record.data["conclusions"]), _comparable(conclusions(current, kb)))
+    recorded = record.data["knowledge_base"]["rule_digests"]
+    unchanged = record.fingerprint == kb.fingerprint and list(recorded.items()) == [(r.id, r.digest) for r in kb.rules]
     return Replay(
-        fingerprint_before=record.fingerprint or "", fingerprint_now=kb.fingerprint,
+        fingerprint_before=record.fingerprint, fingerprint_now=kb.fingerprint, kb_unchanged=unchanged,
         conclusions=tuple(changes), rules=tuple(_rule_changes(record, current, kb)),
     )
 
@@ -83,7 +86,7 @@ def _compare(before, after):
 
 def _rule_changes(record, current, kb):
     """Rules along either chain (fired then or now) that were added, removed, edited, or fire differently."""
-    then = record.data["knowledge_base"].get("rule_digests", {})
+    then = record.data["knowledge_base"]["rule_digests"]
     now = {r.id: r.digest for r in kb.rules}
     fired_then = list(record.rules)
     fired_now = list(dict.fromkeys(f.rule for f in current.firings))

@@ -34,9 +34,9 @@ def load(kb):
         for path in sorted((root / "scenarios").glob("*.yaml")):
             name = str(path.relative_to(root.parent))
             try:
-                document = yamlio.read_file(path, name)
+                document = yamlio.read_file(path, name, root)
             except InputError as error:
-                problems.append(Problem(name, None, None, error.message))
+                problems.append(Problem(name, error.line, None, error.message))
                 continue
             entries = document.get("scenarios") if isinstance(document, dict) else None
             if not isinstance(entries, list):

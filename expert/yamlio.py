@@ -1,6 +1,11 @@
-"""Safe YAML/JSON reading: no object tags, no duplicate keys, line numbers kept."""
+"""Safe YAML/JSON reading: no object tags, no duplicate keys, bounded numbers, line numbers kept."""
 import json
+import math
+import os
+import re
+import stat
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -9,7 +14,9 @@ from expert.errors import InputError
 MAX_BYTES = 5 * 1024 * 1024  # answers, knowledge files, audit records
 PORTFOLIO_MAX_BYTES = 50 * 1024 * 1024  # portfolio files (sourcing assess)
 MAX_DEPTH = 64  # nesting levels of a YAML/JSON document
-MAX_NODES = 1_000_000  # values of a YAML document once its aliases and merge keys are expanded
+MAX_NODES = 1_000_000  # values that aliases and merge keys add to a YAML document when expanded
+MAX_NUMBER = 100  # characters of a number (YAML or JSON); longer ones are refused, as are NaN and infinity
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LineDict(dict):
@@ -48,6 +55,31 @@ def _construct_mapping(loader, node):
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _number_problem(text, value):
+    """Why a number (its text and value) is refused, or None."""
+    if len(text) > MAX_NUMBER:
+        return f"a number of {len(text):,} characters; at most {MAX_NUMBER} are allowed"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{text!r} is not a finite number; NaN and infinity are not allowed"
+    return None
+
+
+def _number_constructor(kind):
+    construct = _SafeLineLoader.yaml_constructors[f"tag:yaml.org,2002:{kind}"]
+
+    def build(loader, node):
+        value = None if len(node.value) > MAX_NUMBER else construct(loader, node)
+        problem = _number_problem(node.value, value)
+        if problem:
+            raise InputError(loader.source, problem, line=node.start_mark.line + 1)
+        return value
+    return build
+
+
+for _kind in ("int", "float"):
+    _SafeLineLoader.add_constructor(f"tag:yaml.org,2002:{_kind}", _number_constructor(_kind))
+
+
 def _problem_text(error):
     if isinstance(error, yaml.reader.ReaderError):
         return f"character {error.character!r} at position {error.position}: {error.reason}"
@@ -81,12 +113,13 @@ def parse(text, source):
     """
     if text.lstrip().startswith(("{", "[")):
         try:
-            return _bounded(json.loads(text, object_pairs_hook=_json_mapping(source)), source)
+            return _load_json(text, source)
         except json.JSONDecodeError:
             pass  # not JSON after all: YAML flow syntax, or broken; YAML says which
         except RecursionError:
             raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
     loader = _SafeLineLoader(text)
+    loader.source = source
     try:
         node = loader.get_single_node()
         if node is None:
@@ -110,7 +143,12 @@ def _children(node):
 
 
 def _check_nodes(root, source):
-    """Bound depth and expanded size of a composed YAML node graph, without expanding it."""
+    """Bound depth and expanded size of a composed YAML node graph, without expanding it.
+
+    Only what aliases and merge keys add counts: a node's expanded size less the
+    distinct nodes seen so far (every later node adds at least itself to the root),
+    so a large plain document passes and an alias bomb is stopped early.
+    """
     size = {}  # id(node) -> values under it once expanded
     depth = {}  # id(node) -> nesting levels under it
     stack, on_path = [(root, False)], set()
@@ -122,7 +160,7 @@ def _check_nodes(root, source):
             children = _children(node)
             size[key] = 1 + sum(size[id(child)] for child in children)
             depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
-            if size[key] > MAX_NODES:
+            if size[key] - len(size) > MAX_NODES:
                 raise InputError(source, f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?)")
             if depth[key] > MAX_DEPTH:
                 raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
@@ -137,15 +175,41 @@ def _check_nodes(root, source):
 
 
 def _bounded(value, source):
-    """``value`` (parsed JSON) if it nests at most MAX_DEPTH levels; InputError otherwise."""
+    """``value`` (parsed JSON) if it nests at most MAX_DEPTH levels and its text is valid Unicode."""
     level, frontier = 0, [value]
     while frontier:
         level += 1
         if level > MAX_DEPTH:
             raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
+        texts = [t for item in frontier for t in (item if isinstance(item, dict) else (item,)) if isinstance(t, str)]
+        if any(_SURROGATE.search(t) for t in texts):
+            raise InputError(source, "text with a lone surrogate escape (such as \\ud800), which is not valid Unicode")
         frontier = [child for item in frontier
                     for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())]
     return value
+
+
+def _json_number(source, convert):
+    def build(text):
+        value = None if len(text) > MAX_NUMBER else convert(text)
+        problem = _number_problem(text, value)
+        if problem:
+            raise InputError(source, problem)
+        return value
+    return build
+
+
+def _json_constant(source):
+    def refuse(text):  # NaN, Infinity, -Infinity
+        raise InputError(source, _number_problem(text, math.nan))
+    return refuse
+
+
+def _load_json(text, source):
+    """Parsed JSON: duplicate keys, long or non-finite numbers, deep nesting and lone surrogates refused."""
+    return _bounded(json.loads(text, object_pairs_hook=_json_mapping(source), parse_int=_json_number(source, int),
+                               parse_float=_json_number(source, float), parse_constant=_json_constant(source)),
+                    source)
 
 
 def _json_mapping(source):
@@ -162,27 +226,35 @@ def _json_mapping(source):
 def parse_json(text, source):
     """Parse strict JSON (no YAML fallback), refusing duplicate keys and nesting past MAX_DEPTH."""
     try:
-        return _bounded(json.loads(text, object_pairs_hook=_json_mapping(source)), source)
+        return _load_json(text, source)
     except json.JSONDecodeError as error:
         raise InputError(source, f"not valid JSON (truncated?): line {error.lineno} column {error.colno}: {error.msg}")
     except RecursionError:
         raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
 
 
-def read_file(path, source=None):
-    """Read and parse a YAML/JSON file."""
+def read_file(path, source=None, root=None):
+    """Read and parse a YAML/JSON file; with ``root`` (a knowledge directory), a regular file inside it."""
     source = source or str(path)
-    return parse(read_text(path, source), source)
+    if root is not None and not Path(path).resolve().is_relative_to(Path(root).resolve()):
+        raise InputError(source, "points outside its knowledge directory; refused")
+    return parse(read_text(path, source, regular=root is not None), source)
 
 
-def read_text(path, source=None, limit=MAX_BYTES):
-    """Read a file ('-': standard input) as UTF-8 text within ``limit`` bytes; InputError naming ``source``."""
+def read_text(path, source=None, limit=MAX_BYTES, regular=False):
+    """Read a file ('-': standard input) as UTF-8 text within ``limit`` bytes; InputError naming ``source``.
+
+    With ``regular``, only a regular file is read: a FIFO or device is refused without waiting on it.
+    """
     source = source or str(path)
     if str(path) == "-":
         return decode(sys.stdin.buffer.read(limit + 1), source, limit)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        handle = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if regular else 0))
+        with open(handle, "rb") as stream:
+            if regular and not stat.S_ISREG(os.fstat(handle).st_mode):
+                raise InputError(source, "is not a regular file (a FIFO, device or directory); refused")
+            data = stream.read(limit + 1)
     except FileNotFoundError:
         raise InputError(source, "no such file")
     except IsADirectoryError:

@@ -165,10 +165,10 @@ def test_tampered_records_are_rejected(record, change, message):
     assert done.output.startswith(f"error: {record}: not a valid audit record: ")
 
 
-def test_an_edit_without_resealing_breaks_the_integrity_digest(record):
+def test_an_edit_without_resealing_breaks_the_integrity_checksum(record):
     record.write_text(record.read_text().replace('"need": "capacity"', '"need": "skills"', 1))
     done = invoke("replay", str(record))
-    assert done.exit_code == 2 and "integrity digest does not match" in done.output
+    assert done.exit_code == 2 and "integrity checksum does not match" in done.output
 
 
 @pytest.mark.parametrize("cut", [0.1, 0.5, 0.99])

@@ -46,4 +46,4 @@ def test_rendered_tree_marks_repeats(advisor):
     lines = explain.render(explain.tree(explain.graph(result, advisor.kb.titles), result.recommendation_fact().id))
     assert lines[0] == "finding recommended_model = staff_augmentation"
     assert any(line.strip().startswith("<- REC-002") for line in lines)
-    assert any(line.endswith("(see above)") for line in lines)
+    assert any(line.endswith(" above)") and "(see #" in line for line in lines)

@@ -23,6 +23,7 @@ import knowledge
 from cli import files
 from cli.main import cli
 from expert import engine
+from expert.canonical import digest
 from figures import FIGURES
 from strategies import KB
 
@@ -84,6 +85,22 @@ def deep(levels, open_, close):
     return open_ * levels + close * levels
 
 
+# Numbers no reader may crash on: 5,000 digits (decimal, hex, octal, sexagesimal), non-finite, just too long.
+HOSTILE_NUMBERS = ["9" * 5000, "-" + "9" * 5000, "0x" + "f" * 5000, "0o" + "7" * 5000, ":".join(["59"] * 2000),
+                   "1" * 101, "1.0e+999", ".nan", ".NaN", ".inf", "-.inf", "NaN", "Infinity", "-Infinity", "1e999"]
+NUMBER_PLACES = ["need: {n}\n", "? {n}\n: process\n", "need: [{n}]\n", "{{need: {n}}}\n", "- {n}\n",
+                 '{{"need": {n}}}', '[{n}]', '{{"need": [1, {{"x": {n}}}]}}', "{n}"]
+hostile_numbers = st.builds(lambda n, place: place.format(n=n), st.sampled_from(HOSTILE_NUMBERS),
+                            st.sampled_from(NUMBER_PLACES))
+# Legal JSON escapes of lone surrogates, and control characters that could forge output lines.
+hostile_unicode = st.one_of(
+    st.sampled_from(['{"need": "\\ud800"}', '{"\\udfff": "process"}', '["\\udbff\\udbff"]',
+                     '{"need": ["a", "\\ud800x"]}']),
+    st.text(alphabet="\n\r\x1b\x07\x85\u2028\u202eerror: ", min_size=1, max_size=20).map(
+        lambda t: json.dumps({"need": t, t: "x"})),
+)
+
+
 hostile_texts = st.one_of(
     st.binary(max_size=300).map(lambda b: b.decode("latin-1")),
     st.text(max_size=300),
@@ -100,6 +117,8 @@ hostile_texts = st.one_of(
     st.just("!!binary aGVsbG8=\n"),
     st.just("--- a\n--- b\n"),
     st.just("\ufeff{\"need\": \"process\"}"),
+    hostile_numbers,
+    hostile_unicode,
 )
 
 
@@ -193,8 +212,15 @@ def hostile_knowledge(draw, where):
         target = target[key]
     target[path[-1]] = draw(st.one_of(nested, st.sampled_from([
         {"not": {"not": {"not": {"finding": "f"}}}}, "'); __import__('os').system('touch PWNED') #",
-        {"finding": "leading_model"}, {"answer": "need", "in": []}, "\u0000", -1e308, [None], ["a", ["b"]]])))
-    return yaml.safe_dump(document, allow_unicode=True)
+        {"finding": "leading_model"}, {"answer": "need", "in": []}, "\u0000", -1e308, [None], ["a", ["b"]],
+        EXPLODING, NUMBER_MARK, [NUMBER_MARK], {NUMBER_MARK: "x"}])))
+    number = draw(st.sampled_from(HOSTILE_NUMBERS))
+    return yaml.safe_dump(document, allow_unicode=True, width=10 ** 6).replace(f"'{NUMBER_MARK}'", number)
+
+
+NUMBER_MARK = "@number@"  # where a hostile number goes in the YAML text of a knowledge file
+_PAIR = {"any": [{"answer": "need", "is": "process"}, {"answer": "urgency", "is": "planned"}]}
+EXPLODING = {"all": [_PAIR] * 8}  # 256 branches once in disjunctive normal form
 
 
 @settings(max_examples=1000, deadline=timedelta(seconds=5),
@@ -441,3 +467,124 @@ def test_any_name_typed_for_a_conclusion_or_a_model(shipped, record_file, word):
     judge(run("why-not", "--", word, record_file))
     lines = f"how {word}\nwhy-not {word}\n{word}\nquit\n"
     judge(run("consult", "--no-input", "--set", "need=process", "--no-trace", "--explore", input=lines))
+
+
+# -- hostile audit records ------------------------------------------------------
+
+def reseal(data):
+    """``data`` with its signature dropped and its integrity checksum recomputed."""
+    data.pop("integrity", None)
+    data.pop("signature", None)
+    data["integrity"] = digest(data)
+    return data
+
+
+def with_graph(data, levels, width):
+    """Add to a record ``levels`` levels of ``width`` findings, each asserted from every fact of the level below
+    (width 1: a chain, 2: a diamond) by a rule the knowledge base does not have; return the top fact's id."""
+    rule = {"id": "X-G", "title": "g", "layer": "findings", "rationale": "r", "source": "s",
+            "then": [{"finding": "g", "value": "yes"}]}
+    data["rules"].append({"id": "X-G", "digest": digest(rule), "title": "g", "content": rule})
+    data["knowledge_base"]["rule_digests"]["X-G"] = digest(rule)
+    data["knowledge_base"]["fingerprint"] = "sha256:" + "0" * 64
+    below, next_id = [data["facts"][0]["id"]], max(f["id"] for f in data["facts"]) + 1
+    for level in range(levels):
+        layer, next_id = list(range(next_id, next_id + width)), next_id + width
+        for fact_id in layer:
+            data["facts"].append({"id": fact_id, "kind": "finding", "name": f"g{fact_id}", "value": "yes"})
+            data["firings"].append({"step": len(data["firings"]) + 1, "rule": "X-G", "matched": below,
+                                    "absent": [], "asserted": [fact_id], "new": [fact_id]})
+        below = layer
+    return below[0]
+
+
+HOSTILE_VALUES = [None, "x", "", [], {}, [1], [[1]], {"a": None}, True, -1, 1.5, ["x"], {"fact": [1]}]
+
+
+@st.composite
+def hostile_records(draw, pristine):
+    """(record text, conclusion): a record damaged in one place and resealed, made a huge graph,
+    or given a hostile number or escape in its text."""
+    data = json.loads(pristine)
+    how = draw(st.sampled_from(["type", "type", "graph", "text"]))
+    conclusion = "recommendation"
+    if how == "type":
+        path = draw(st.sampled_from([p for p in _paths(data) if p]))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = draw(st.sampled_from(HOSTILE_VALUES))
+    elif how == "graph":
+        levels, width = draw(st.sampled_from([(22, 2), (25, 2), (150, 1), (3000, 1), (8, 4)]))
+        conclusion = str(with_graph(data, levels, width))
+    text = json.dumps(reseal(data))
+    if how == "text":
+        hostile = draw(st.sampled_from(HOSTILE_NUMBERS[:6] + ["NaN", "Infinity", "1e999", '"\\ud800"']))
+        text = text.replace('"margin": ', f'"margin": {hostile}, "m": ', 1)
+    return text, conclusion
+
+
+@pytest.fixture(scope="module")
+def pristine_record(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pristine") / "record.json"
+    done = CliRunner().invoke(cli, ["consult", "--no-input", "--set", "need=process", "--audit", str(path)])
+    assert done.exit_code == 0, done.output
+    return path.read_text()
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=20),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data(), command=st.sampled_from(["explain", "explain-json", "replay", "why-not"]))
+def test_hostile_records(shipped, tmp_path_factory, pristine_record, data, command):
+    text, conclusion = data.draw(hostile_records(pristine_record))
+    path = tmp_path_factory.mktemp("hostile") / "record.json"
+    path.write_text(text, encoding="utf-8")
+    args = {"explain": ["explain", str(path), "--conclusion", conclusion],
+            "explain-json": ["explain", str(path), "--conclusion", conclusion, "--format", "json"],
+            "replay": ["replay", str(path)], "why-not": ["why-not", "bpo", str(path)]}[command]
+    judge(run(*args), allowed_codes=(0, 1, 2))
+
+
+# -- write targets that are not the tool's to replace ---------------------------------
+
+def _target(tmp_path, kind):
+    """A path of ``kind`` for a command to write to, and a check that it was not harmed."""
+    path = tmp_path / "target"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "read-only":
+        path.write_text("old\n")
+        path.chmod(0o444)
+    elif kind.startswith("link to"):
+        real = _target(tmp_path / "elsewhere", kind[len("link to "):]) if kind != "link to nothing" else None
+        path.symlink_to(real[0] if real else tmp_path / "missing")
+        return path, (real[1] if real else lambda: True)
+    before = os.lstat(path)
+    return path, lambda: (os.lstat(path).st_ino, os.lstat(path).st_mode) == (before.st_ino, before.st_mode)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "read-only", "link to fifo", "link to directory",
+                                  "link to read-only", "link to nothing"])
+@pytest.mark.parametrize("command", ["save-answers", "audit", "assess", "new-rule"])
+def test_write_targets_that_are_not_ours_to_replace(tmp_path, kind, command):
+    (tmp_path / "elsewhere").mkdir()
+    target, unharmed = _target(tmp_path, kind)
+    args = {
+        "save-answers": ["consult", "--no-input", "--set", "need=process", "--save-answers", str(target)],
+        "audit": ["consult", "--no-input", "--set", "need=process", "--audit", str(target)],
+        "assess": ["assess", "-", "--format", "csv", "-o", str(target)],
+        "new-rule": ["kb", "new-rule", str(target)],
+    }[command]
+    done = CliRunner().invoke(cli, args, input="need,urgency\nprocess,planned\n")
+    FIGURES["faults"] += 1
+    if "Error: Invalid value for '[FILE]'" not in done.output:  # else Click refused a directory itself
+        judge(done)
+    assert unharmed()
+    if kind == "link to nothing":  # a dangling link is written through: the file it names is created
+        assert done.exit_code == 0 and target.is_symlink() and (tmp_path / "missing").is_file()
+    else:
+        assert done.exit_code == 2
+    assert not [p for p in tmp_path.rglob(".sourcing-*")]
