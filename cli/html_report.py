@@ -60,8 +60,8 @@ def consult_html(report: dict, kb: KnowledgeBase, title: Optional[str], date: st
     body = [f"<h1>{escape(title)}</h1>", f'<p class="date">{escape(date)}</p>', headline,
             f"<section><h2>Fit scores</h2>{_chart(report, kb, contributions)}</section>", *sections,
             "<section><h2>What each model's score is made of</h2><div class=\"contributions\">",
-            *_contribution_tables(kb, contributions), "</div></section>", _answers(report, kb), _explanation(report["justifications"], explained),
-            _footer(report, fingerprint)]
+            *_contribution_tables(kb, contributions), "</div></section>", _answers(report, kb),
+            _explanation(report["justifications"], explained), _footer(report, fingerprint)]
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
@@ -104,9 +104,11 @@ def _contributions(report: dict, kb: KnowledgeBase) -> Dict[str, List[dict]]:
 
 
 def _chart(report: dict, kb: KnowledgeBase, contributions: Dict[str, List[dict]]) -> str:
-    """One stacked bar per model (a segment per rule), the recommended one highlighted, vetoed ones marked."""
+    """One stacked bar per model (a segment per rule), the recommended one highlighted, vetoed and blocked
+    (not ready) ones marked."""
     scores, recommended = report["scores"], report["recommendation"]["model"]
     vetoed = {v["model"] for v in report["vetoes"]}
+    blocked = {b["model"] for b in report["blocked"]}
     top = max([s for s in scores.values()] + [1])
     height = CHART_ROW * len(kb.models) + 8
     width = CHART_LABEL + CHART_BAR + 150
@@ -125,7 +127,8 @@ def _chart(report: dict, kb: KnowledgeBase, contributions: Dict[str, List[dict]]
             parts.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{length:.1f}" height="22" fill="{colour}" '
                          f'stroke="#fff" stroke-width="1"><title>{escape(title)}</title></rect>')
             x += length
-        shown = "vetoed" if model.id in vetoed else f"{scores[model.id]}" + (" recommended" if chosen else "")
+        status = " recommended" if chosen else " not ready" if model.id in blocked else ""
+        shown = "vetoed" if model.id in vetoed else f"{scores[model.id]}{status}"
         css = ' class="vetoed"' if model.id in vetoed else marks
         parts.append(f'<text x="{x + 8:.1f}" y="{y + 20}"{css}>{escape(shown)}</text>')
     parts.append("</svg>")
@@ -163,7 +166,8 @@ def _explanation(nodes: dict, fact_ids: Iterable[int]) -> str:
         if not tree["because"]:
             return f'<li class="leaf {kind}">{label}</li>'
         if fact_id in shown:
-            return f'<li class="{kind}"><a href="#fact-{fact_id}">{label}</a> <span class="quiet">(see above)</span></li>'
+            return (f'<li class="{kind}"><a href="#fact-{fact_id}">{label}</a> '
+                    '<span class="quiet">(see above)</span></li>')
         shown.add(fact_id)
         reasons, opened = [], " open" if root else ""
         for step in tree["because"]:
