@@ -150,3 +150,19 @@ def test_a_real_browser_shows_the_advice_and_the_chart(tmp_path, page):
     subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()],
                    capture_output=True, timeout=180)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_an_undetermined_page_highlights_no_model():
+    html = consult_page()
+    assert 'class="headline undetermined"' in html and 'class="recommended"' not in svg(html)
+    assert "<h2>Questions that would decide it</h2>" in html
+
+
+def test_explain_conclusion_selects_what_the_page_explains(tmp_path):
+    record = tmp_path / "record.json"
+    messy = REPO / "examples" / "messy-claims.yaml"
+    assert invoke("consult", "--no-input", "--answers", str(messy), "--audit", str(record)).exit_code == 0
+    gaps = invoke("explain", str(record), "--format", "html", "--conclusion", "gaps").output
+    everything = invoke("explain", str(record), "--format", "html").output
+    roots = re.compile(r'<details id="fact-\d+" open><summary>(\w+)')
+    assert set(roots.findall(gaps)) == {"gap"} and set(roots.findall(everything)) > {"gap"}
