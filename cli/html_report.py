@@ -109,7 +109,7 @@ def _chart(report: dict, kb: KnowledgeBase, contributions: Dict[str, List[dict]]
     scores, recommended = report["scores"], report["recommendation"]["model"]
     vetoed = {v["model"] for v in report["vetoes"]}
     blocked = {b["model"] for b in report["blocked"]}
-    top = max([s for s in scores.values()] + [1])
+    top = max([*scores.values(), 1])
     height = CHART_ROW * len(kb.models) + 8
     width = CHART_LABEL + CHART_BAR + 150
     parts = [f'<svg role="img" aria-label="Fit score per model" width="{width}" height="{height}" '
