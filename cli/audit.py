@@ -37,8 +37,8 @@ def read_record(path, kb, key_file):
 @click.argument("record", type=click.Path(dir_okay=False))
 @click.option("--conclusion", "conclusion", metavar="ID", default="recommendation", show_default=True,
               help="What to explain: recommendation, a fact id, a fired rule id, or a finding/conclusion name.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "dot"]), default="text",
-              show_default=True, help="Text tree, JSON tree, or Graphviz DOT.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "dot", "html"]),
+              default="text", show_default=True, help="Text tree, JSON tree, Graphviz DOT, or the HTML report.")
 @SIGN_KEY
 @click.pass_obj
 def explain(session, record, conclusion, output_format, sign_key):
@@ -49,7 +49,9 @@ def explain(session, record, conclusion, output_format, sign_key):
     checked = read_record(record, session.kb, sign_key)
     result = checked.result
     fact_ids = conclusion_facts(result, conclusion, "--conclusion")
-    if output_format == "dot":
+    if output_format == "html":
+        click.echo(_html(checked, session, record, None if conclusion == "recommendation" else fact_ids), nl=False)
+    elif output_format == "dot":
         click.echo(explaining.dot(explaining.graph(result, checked.titles), fact_ids), nl=False)
     elif output_format == "json":
         nodes = explaining.graph(result, checked.titles)
@@ -70,6 +72,19 @@ def explain(session, record, conclusion, output_format, sign_key):
                    color=style.enabled)
         if conclusion == "recommendation":
             click.echo("\n" + audit_render.conclusions_index(result), nl=False)
+
+
+def _html(checked, session, source, fact_ids):
+    """The consult HTML report of the record; its wording comes from the knowledge base it was made with."""
+    from cli.html_report import consult_html
+    from expert import advice
+    from expert import report as report_io
+    if checked.fingerprint != session.kb.fingerprint:
+        raise InputError(source, "made with another knowledge base, and the HTML report reads its wording from it; "
+                                 "give that one with --knowledge/--kb, or use --format text")
+    changes = advice.what_would_change(session.advisor, checked.result)
+    report = report_io.build(checked.result, session.kb, checked.data["tool"].get("version", "?"), changes)
+    return consult_html(report, session.kb, None, checked.data["created"], checked.fingerprint, fact_ids)
 
 
 def _record_summary(checked):

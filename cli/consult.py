@@ -25,12 +25,12 @@ from expert import report as report_io
 @click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True,
               help="Answer one question (repeatable; overrides the file).")
 @click.option("--no-input", is_flag=True, help="Never prompt; unanswered questions are unknown.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--trace", "show_trace", is_flag=True, help="Add the reasoning trace: every rule firing, in order.")
 @click.option("--explain", "show_explanation", is_flag=True,
               help="Add the explanation chain down to the answers (in JSON: the unfolded 'explanation' tree).")
-@click.option("--title", help="A title for the markdown report.")
+@click.option("--title", help="A title for the markdown or HTML report.")
 @click.option("--no-trace", is_flag=True, hidden=True, help="Accepted for older scripts: the trace is off by default.")
 @click.option("--save-answers", "save_answers_path", metavar="FILE",
               help="Save the answers (after every answer when interactive).")
@@ -82,14 +82,20 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
     if output_format == "json":
         click.echo(render.as_json(report))
     elif output_format == "markdown":
-        today = datetime.now(timezone.utc).date().isoformat()
-        click.echo(render.markdown(report, advisor.kb, title=title, date=today, **detail), nl=False)
+        click.echo(render.markdown(report, advisor.kb, title=title, date=_today(), **detail), nl=False)
+    elif output_format == "html":
+        from cli.html_report import consult_html
+        click.echo(consult_html(report, advisor.kb, title, _today(), advisor.kb.fingerprint), nl=False)
     else:
         style = styler()
         click.echo(render.text(report, advisor.kb, style=style, **detail), nl=False, color=style.enabled)
     if explore:
         from cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
+
+
+def _today():
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 def _write_audit(path, result, kb, force, key):

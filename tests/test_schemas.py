@@ -1,0 +1,84 @@
+"""The published JSON Schemas (docs/schemas/) hold for what consult --format json and --audit write."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+jsonschema = pytest.importorskip("jsonschema")
+
+from cli.main import cli  # noqa: E402
+from conftest import REPO  # noqa: E402
+from expert import report as report_io  # noqa: E402
+from expert import scenarios  # noqa: E402
+
+EXAMPLES = sorted(p.name for p in (REPO / "examples").iterdir())
+
+
+def _validator(name):
+    schema = json.loads((REPO / "docs" / "schemas" / name).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.fixture(scope="module")
+def consult_schema():
+    return _validator("consult-result.schema.json")
+
+
+def _consult(*args):
+    result = CliRunner().invoke(cli, ["consult", "--no-input", "--format", "json", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_consult_result_validates(consult_schema, example):
+    consult_schema.validate(_consult("--answers", str(REPO / "examples" / example), "--explain"))
+
+
+def test_every_scenario_result_validates(consult_schema, advisor, kb):
+    for scenario in scenarios.load(kb):
+        report = report_io.build(advisor.consult(scenario.answers), kb, "0+test")
+        errors = [e.message for e in consult_schema.iter_errors(report)]
+        assert not errors, (scenario.id, errors[:3])
+
+
+def test_an_undetermined_result_validates(consult_schema):
+    data = _consult()
+    assert data["recommendation"]["status"] == "undetermined" and data["recommendation"]["model"] is None
+    consult_schema.validate(data)
+
+
+def test_a_broken_result_fails(consult_schema):
+    data = _consult("--answers", str(REPO / "examples" / EXAMPLES[0]))
+    data["recommendation"]["model"] = "foo"
+    with pytest.raises(jsonschema.ValidationError):
+        consult_schema.validate(data)
+    del data["scores"][next(iter(data["scores"]))]
+    wrong = {tuple(error.absolute_path) for error in consult_schema.iter_errors(data)}
+    assert wrong == {("recommendation", "model"), ("scores",)}
+
+
+def test_an_audit_record_validates_and_a_broken_one_fails(tmp_path):
+    schema = _validator("audit-record.schema.json")
+    path = tmp_path / "record.json"
+    result = CliRunner().invoke(cli, ["consult", "--no-input", "--answers", str(REPO / "examples" / EXAMPLES[0]),
+                                      "--audit", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    record = json.loads(path.read_text())
+    schema.validate(record)
+    record["schema"] = "sourcing.audit/2"
+    record["conclusions"]["recommendation"]["model"] = "foo"
+    assert {e.validator for e in schema.iter_errors(record)} == {"const", "enum"}
+
+
+def test_a_signed_record_validates(tmp_path):
+    key = tmp_path / "key"
+    key.write_bytes(b"a key of our own, long enough")
+    path = tmp_path / "signed.json"
+    done = CliRunner().invoke(cli, ["consult", "--answers", str(REPO / "examples" / "customer-support.yaml"),
+                                    "--no-input", "--audit", str(path), "--sign-key", str(key)])
+    assert done.exit_code == 0, done.output
+    record = json.loads(path.read_text())
+    assert record["signature"].startswith("hmac-sha256:")
+    jsonschema.validate(record, json.loads((REPO / "docs" / "schemas" / "audit-record.schema.json").read_text()))
