@@ -11,6 +11,7 @@ from click.core import ParameterSource
 from cli import render
 from cli.files import refuse_existing, save_answers, signing_key, write_new
 from cli.interactive import Interview
+from cli.output import emit, output_option
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
 from expert.errors import InputError
@@ -31,6 +32,7 @@ from expert import report as report_io
 @click.option("--explain", "show_explanation", is_flag=True,
               help="Add the explanation chain down to the answers (in JSON: the unfolded 'explanation' tree).")
 @click.option("--title", help="A title for the markdown or HTML report.")
+@output_option
 @click.option("--no-trace", is_flag=True, hidden=True, help="Accepted for older scripts: the trace is off by default.")
 @click.option("--save-answers", "save_answers_path", metavar="FILE",
               help="Save the answers (after every answer when interactive).")
@@ -44,8 +46,8 @@ from expert import report as report_io
               help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
                    "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj
-def consult(session, answers_file, settings, no_input, output_format, show_trace, show_explanation, title, no_trace,
-            save_answers_path, audit_path, force, sign_key, explore, resume_path):
+def consult(session, answers_file, settings, no_input, output_format, show_trace, show_explanation, title, output_path,
+            no_trace, save_answers_path, audit_path, force, sign_key, explore, resume_path):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
@@ -79,16 +81,16 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
     changes = advice.what_would_change(advisor, result)
     report = report_io.build(result, advisor.kb, tool_version(), changes, tree=show_explanation)
     detail = {"trace": show_trace and not no_trace, "explanation": show_explanation}
+    style = styler() if output_format == "text" and not output_path else None
     if output_format == "json":
-        click.echo(render.as_json(report))
+        emit(render.as_json(report) + "\n", output_path)
     elif output_format == "markdown":
-        click.echo(render.markdown(report, advisor.kb, title=title, date=_today(), **detail), nl=False)
+        emit(render.markdown(report, advisor.kb, title=title, date=_today(), **detail), output_path)
     elif output_format == "html":
         from cli.html_report import consult_html
-        click.echo(consult_html(report, advisor.kb, title, _today(), advisor.kb.fingerprint), nl=False)
+        emit(consult_html(report, advisor.kb, title, _today(), advisor.kb.fingerprint), output_path)
     else:
-        style = styler()
-        click.echo(render.text(report, advisor.kb, style=style, **detail), nl=False, color=style.enabled)
+        emit(render.text(report, advisor.kb, style=style, **detail), output_path, color=style and style.enabled)
     if explore:
         from cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
@@ -145,8 +147,8 @@ def _interview(advisor, given, save_path, resumed, origin):
         sys.exit(EXIT_INTERRUPTED)
 
 
-CARRIED_OVER = ("output_format", "show_trace", "show_explanation", "title", "no_trace", "audit_path", "force",
-                "explore")
+CARRIED_OVER = ("output_format", "show_trace", "show_explanation", "title", "output_path", "no_trace", "audit_path",
+                "force", "explore")
 
 
 def _command_line(*options):

@@ -64,3 +64,13 @@ def test_json_keeps_the_tree_behind_explain():
     detailed = json.loads(consult({"need": "capacity"}, "--format", "json", "--explain"))
     assert "explanation" not in plain and "justifications" in plain and "advice" in plain
     assert detailed["explanation"]["label"].startswith("finding recommended_model")
+
+
+def test_the_report_goes_to_a_file_with_o(tmp_path):
+    target = tmp_path / "report.html"
+    done = CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input", "--format", "html", "-o", str(target)],
+                              input=json.dumps(SCENARIOS[0].answers))
+    assert done.exit_code == 0 and done.stdout == "" and "Report written to" in done.stderr
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    refused = CliRunner().invoke(cli, ["consult", "--no-input", "-o", str(tmp_path)])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
