@@ -58,8 +58,10 @@ def _kleene(condition, const):
         return f"({TRUE} if not {pairs}.isdisjoint(c) else {OPEN} if not {pairs}.isdisjoint(p) else {FALSE})"
     if isinstance(condition, Not):
         return f"({TRUE} - {_kleene(condition.item, const)})"
-    combine = "min" if isinstance(condition, All) else "max"
-    return f"{combine}(" + ", ".join(_kleene(item, const) for item in condition.items) + ")"
+    parts = [_kleene(item, const) for item in condition.items]
+    if len(parts) == 1:
+        return parts[0]  # min(x) of one value would iterate over it
+    return f"{'min' if isinstance(condition, All) else 'max'}(" + ", ".join(parts) + ")"
 
 
 def _layer(index, parameters, body, growth):

@@ -53,3 +53,20 @@ def test_a_layer_that_feeds_itself_runs_to_its_fixed_point(tmp_path):
     view = advisor.foresight.outlook({"need": "process"})
     assert view.status["L-2"] is True and ("c", "yes") in view.certain
     assert advisor.foresight.outlook({}).status["L-2"] is None
+
+
+def test_a_single_item_all_or_any_works_in_every_evaluator(tmp_path):
+    from click.testing import CliRunner
+    from cli.main import cli
+    ext = tmp_path / "one"
+    (ext / "rules").mkdir(parents=True)
+    (ext / "rules" / "50-one.yaml").write_text(
+        "rules:\n  - id: EXT-ONE-001\n    title: One test in an all\n    layer: consequences\n"
+        "    rationale: A test.\n    source: \"A test > of one item\"\n"
+        "    when:\n      all:\n        - any:\n            - answer: need\n              is: process\n"
+        "    then:\n      - note: one\n        text: A note.\n")
+    for args in (["consult", "--no-input", "--set", "need=process", "--format", "json"], ["kb", "test"]):
+        done = CliRunner().invoke(cli, ["--kb", str(ext), *args])
+        assert done.exit_code == 0 and "Traceback" not in done.output, done.output
+    assert "EXT-ONE-001" in CliRunner().invoke(cli, ["--kb", str(ext), "consult", "--no-input", "--set",
+                                                     "need=process", "--format", "json"]).output
