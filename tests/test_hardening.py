@@ -296,9 +296,11 @@ def asked_questions(advisor):
     return json.loads(done.stdout)["answers"]
 
 
-@pytest.mark.parametrize("stop_after", [0, 3, 6, 9])  # answering '1' throughout, 10 questions are asked
-def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, stop_after):
+@pytest.mark.parametrize("share", [0, 1 / 3, 2 / 3, 1])
+def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, share):
     saved = tmp_path / "answers.yaml"
+    asked = CliRunner().invoke(cli, ["consult", "--format", "json"], input="1\n" * 17).stderr.count("Answer (")
+    stop_after = min(round(asked * share), asked - 1)  # answering '1' throughout: stop before the last question
     typed = ["1"] * stop_after
     first = CliRunner().invoke(cli, ["consult", "--resume", str(saved)], input="\n".join(typed) + "\n" if typed else "")
     FIGURES["faults"] += 1
