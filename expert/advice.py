@@ -78,10 +78,7 @@ def _rules_asserting(result, name, value):
 
 def _reasons(result, kb, model):
     """The strongest fit evidence for ``model``, one line per rule, heaviest first."""
-    weights = {}
-    for fact in result.of_kind("evidence"):
-        if fact.name == model:
-            weights[fact.rule] = weights.get(fact.rule, 0) + fact.weight
+    weights = _weights(result, model)
     ranked = sorted(weights, key=lambda r: (-weights[r], kb.rule(r).position))[:MOST_REASONS]
     reasons = [_item(kb.rule(r).title, [r], detail=kb.rule(r).rationale, weight=number(weights[r])) for r in ranked]
     others = [m.id for m in kb.models if m.id != model and (VETOED, m.id) in _pairs(result)]
@@ -135,7 +132,21 @@ def _runner_up(result, kb):
         gap = number(result.scores[result.recommendation] - result.scores[rival])
         reasons = [_item(f"It fits less well: {number(result.scores[rival])} against "
                          f"{number(result.scores[result.recommendation])} ({gap} behind)", ["SCORE-001"])]
+        ours, theirs = _weights(result, result.recommendation), _weights(result, rival)
+        ahead = sorted((r for r in ours if ours[r] > theirs.get(r, 0)),
+                       key=lambda r: (theirs.get(r, 0) - ours[r], kb.rule(r).position))[:2]
+        reasons += [_item(f"{kb.rule(r).title}: {number(ours[r]):+} for {kb.model(result.recommendation).label}, "
+                          f"{number(theirs.get(r, 0)):+} for {kb.model(rival).label}", [r]) for r in ahead]
     return {"model": rival, "label": kb.model(rival).label, "reasons": reasons}
+
+
+def _weights(result, model):
+    """{rule: the fit weight it gave ``model``}."""
+    weights = {}
+    for fact in result.of_kind("evidence"):
+        if fact.name == model:
+            weights[fact.rule] = weights.get(fact.rule, 0) + fact.weight
+    return weights
 
 
 def _pairs(result):
