@@ -7,8 +7,6 @@ from datetime import datetime, timezone
 import click
 
 from cli import render
-from cli.files import refuse_existing, save_answers, write_new
-from cli.interactive import Interview
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
 from expert.errors import InputError
@@ -52,8 +50,10 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
     given = answers_io.read(advisor.kb, answers_file) if answers_file else {}
     given.update(answers_io.parse_settings(advisor.kb, settings))
     if audit_path:
+        from cli.files import refuse_existing
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
+        from cli.files import save_answers
         save_answers(save_answers_path, given)
     if not (no_input or answers_file == "-"):
         given = _interview(advisor, given, save_answers_path)
@@ -74,6 +74,7 @@ def consult(session, answers_file, settings, no_input, output_format, no_trace, 
 
 
 def _write_audit(path, result, kb, force):
+    from cli.files import write_new
     from expert import audit as records
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created)
@@ -90,6 +91,9 @@ def _as_flags(answers):
 
 
 def _interview(advisor, given, save_path):
+    from cli.files import save_answers
+    from cli.interactive import Interview
+
     def keep(answers):
         if save_path:
             try:

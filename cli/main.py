@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session
+from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, VERSION, Session
 from expert.errors import KnowledgeError, SourcingError
 
 # name: (module:attribute, the one-line help 'sourcing --help' shows; a test keeps it equal to the command's)
@@ -82,7 +82,7 @@ def _silence_stdout():
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sourcing", prog_name="sourcing")
+@click.version_option(VERSION, prog_name="sourcing")
 @click.option("--knowledge", "knowledge_dir", metavar="DIR", envvar="SOURCING_KNOWLEDGE",
               type=click.Path(file_okay=False), help="Use the knowledge base in DIR instead of the shipped one "
               "[env: SOURCING_KNOWLEDGE].")

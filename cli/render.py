@@ -2,7 +2,6 @@
 import json
 
 import click
-from tabulate import tabulate
 
 from expert import explain
 
@@ -79,6 +78,7 @@ def _trace_lines(trace):
 
 def text(report, kb, trace=True, style=None):
     """Plain-text rendering with tables and an indented explanation tree."""
+    from tabulate import tabulate  # here, not at the top: JSON output does without it
     style = style or Styler(False)
     out = []
     for title, kind, body in _sections(report, kb, trace):
@@ -105,6 +105,7 @@ def text(report, kb, trace=True, style=None):
 
 def markdown(report, kb, trace=True):
     """Markdown rendering: headings, GitHub tables, bullet lists, a fenced tree."""
+    from tabulate import tabulate  # here, not at the top: JSON output does without it
     out = ["# Sourcing recommendation", ""]
     for title, kind, body in _sections(report, kb, trace):
         if kind == "lines" and not body:
