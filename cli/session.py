@@ -36,7 +36,7 @@ class Session:
     def advisor(self):
         if self._advisor is None:
             from expert.advisor import Advisor
-            from expert.loader import load
+            from expert.cache import load
             self._advisor = Advisor(load(self.knowledge_dir, self.extensions))
         return self._advisor
 
