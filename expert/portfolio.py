@@ -194,11 +194,37 @@ def validate(kb, number, record, source):
     for key in ID_KEYS:
         raw.pop(key, None)
     raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
-    try:
-        answers = answers_io.normalise(kb, raw, where)
-    except InputError as error:
-        return BadRow(number, error)
+    answers = _plain_answers(kb, raw)
+    if answers is None:
+        try:
+            answers = answers_io.normalise(kb, raw, where)
+        except InputError as error:
+            return BadRow(number, error)
     return Row(number, row_id, answers)
+
+
+_CHOICES = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
+
+
+def _plain_answers(kb, raw):
+    """``raw`` as answers when every key is a question and every value None or exactly one of its
+    choices, the common case, checked without a call per answer; else None: answers.normalise then
+    converts what it can (booleans, spaces) or says what is wrong."""
+    if _CHOICES[0] is not kb:
+        _CHOICES[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
+    choices = _CHOICES[1]
+    answers = {}
+    for key, value in raw.items():
+        allowed = choices.get(key) if type(key) is str else None
+        if allowed is None:
+            return None
+        if value is None:
+            answers[key] = UNKNOWN
+        elif type(value) is str and value in allowed:
+            answers[key] = value
+        else:
+            return None
+    return answers
 
 
 def _csv_records(kb, lines, reader):

@@ -246,3 +246,15 @@ def test_the_summary_counts_a_verdict_without_a_model_as_undetermined(kb):
     assert (summary.rows, summary.bad_rows) == (3, 1)
     from cli.assess import summary_text
     assert "undetermined" in summary_text(summary, kb, "simple")
+
+
+def test_the_quick_path_of_validation_agrees_with_the_answers_checks(kb):
+    from expert import answers as answers_io
+    odd = [{"need": True}, {"need": " process "}, {1: "process"}, {"need": "nope"}, {"colour": "blue"}, {"need": 3}]
+    for row in generated_rows(200, seed=12) + odd:
+        raw = {k: v for k, v in row.items() if k != "id"}
+        plain = portfolio._plain_answers(kb, raw)
+        if row in odd:
+            assert plain is None  # answers.normalise converts or refuses these
+        else:
+            assert plain == answers_io.normalise(kb, raw, "x")
