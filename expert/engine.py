@@ -5,7 +5,7 @@ Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
-from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule, Strategy
+from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, Rule, Strategy
 from expert.conditions import branches
 from expert.errors import EngineError
 from expert.model import RECOMMENDED, UNKNOWN
