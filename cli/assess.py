@@ -176,11 +176,14 @@ def _cells(verdict):
 def csv_text(assessed, header=False):
     """CSV lines for ``assessed`` (with the header line when ``header``), every text cell neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(COLUMNS)
-    writer.writerows([neutral(cell) for cell in _cells(a)] for a in assessed)
-    return buffer.getvalue()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # so that a cell holding "\r" is quoted too
+    lines = []
+    for cells in ([COLUMNS] if header else []) + [[neutral(cell) for cell in _cells(a)] for a in assessed]:
+        writer.writerow(cells)
+        lines.append(buffer.getvalue()[:-2] + "\n")  # each line ends in "\n" only
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(lines)
 
 
 def jsonl_text(assessed):

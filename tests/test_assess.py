@@ -258,3 +258,11 @@ def test_the_quick_path_of_validation_agrees_with_the_answers_checks(kb):
             assert plain is None  # answers.normalise converts or refuses these
         else:
             assert plain == answers_io.normalise(kb, raw, "x")
+
+
+def test_a_carriage_return_in_a_cell_is_quoted_in_csv_output(portfolio_file):
+    rows = [{"id": "a\rb", "need": "process"}, {"id": "\r", "need": "skills"}]
+    done = invoke("assess", portfolio_file("".join(json.dumps(r) + "\n" for r in rows), "p.jsonl"), "--format", "csv")
+    assert done.exit_code == 0
+    assert [row[1] for row in csv.reader(io.StringIO(done.stdout, newline=""))][1:] == ["a\rb", "'\r"]
+    assert done.stdout.count("\n") == 3
