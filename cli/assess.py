@@ -1,23 +1,33 @@
-"""sourcing assess: a whole portfolio of processes, one verdict per row, then a summary."""
+"""sourcing assess: a whole portfolio of processes, one verdict per row, then a summary.
+
+CSV and JSON Lines output is written chunk by chunk as the rows are judged, so
+memory stays bounded however long the portfolio; table, Markdown and JSON
+output need every row and are written at the end.
+"""
 import csv
 import io
+import itertools
 import json
 import os
 import sys
+import tempfile
+from contextlib import contextmanager
 
 import click
-from tabulate import tabulate
 
-from cli.files import write_atomic
-from expert import portfolio, yamlio
+from expert import portfolio
+from expert.errors import InputError, shown
 from expert.result import number
 
 EXIT_BAD_ROWS = 1
 SHOWN_BAD_ROWS = 50
-PROGRESS_FROM = 2000  # rows; fewer finish before a bar would help
+PROGRESS_FROM = 256 * 1024  # bytes of input; smaller files finish before a bar would help
 PARALLEL_FROM = 4000  # rows; fewer finish before worker processes would pay for their start
+CHUNK = 500  # rows judged together (by one worker)
+MAX_JOBS = 256
 BAR_WIDTH = 40
 COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP)
 
 
 @click.command(short_help="Assess a portfolio of processes: one verdict per row, then a summary.")
@@ -27,9 +37,10 @@ COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown"]),
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", metavar="FILE", help="Write the result to FILE (atomically) instead of stdout.")
-@click.option("--jobs", type=click.IntRange(0), default=None,
-              help="Worker processes (0: one per CPU) [default: one per CPU from "
-                   f"{PARALLEL_FROM:,} rows, else 1]; the output keeps the input order.")
+@click.option("--jobs", default=None, metavar="N",
+              help="Worker processes, at most one per CPU and one per chunk of "
+                   f"{CHUNK} rows [default: one per CPU from {PARALLEL_FROM:,} rows, else 1]; "
+                   "the output keeps the input order.")
 @click.option("--engine", type=click.Choice(["direct", "experta"]), default="direct", show_default=True,
               help="'experta' runs every row through the engine of record (slower, same verdicts).")
 @click.option("--progress/--no-progress", default=None,
@@ -42,34 +53,118 @@ def assess(ctx, file, input_format, output_format, output, jobs, engine, progres
     Empty cells are unknown. A bad row is reported with its row number and key and
     skipped; the exit code is then 1.
     """
+    cpus = os.cpu_count() or 1
+    jobs = None if jobs is None else _job_count(jobs, min(MAX_JOBS, 10 * cpus))
     advisor = ctx.obj.advisor
-    source = "<stdin>" if file == "-" else file
-    text = yamlio.read_text(file, source, limit=yamlio.PORTFOLIO_MAX_BYTES)
-    records = portfolio.read_records(advisor.kb, text, source, input_format or portfolio.detect_format(file, text))
-    if jobs is None:
-        jobs = 0 if len(records) >= PARALLEL_FROM else 1
-    verdicts = portfolio.judge_all(advisor, records, source, engine, jobs or os.cpu_count() or 1)
-    if progress if progress is not None else (sys.stderr.isatty() and len(records) >= PROGRESS_FROM):
-        with click.progressbar(verdicts, length=len(records), label="Assessing", file=sys.stderr) as bar:
-            verdicts = list(bar)
-    assessed, bad = [], []
-    for verdict in verdicts:
-        (bad if isinstance(verdict, portfolio.BadRow) else assessed).append(verdict)
-    summary = portfolio.summarise(advisor.kb, assessed, len(bad))
-    data, summary_text = _render(output_format, assessed, bad, summary, advisor.kb)
-    if output:
-        write_atomic(output, data)
-        click.echo(f"{len(assessed)} row(s) written to {output}.", err=True)
-    else:
-        click.echo(data, nl=False)
-    if summary_text:
-        click.echo(summary_text, err=output_format in ("csv", "jsonl") and not output, nl=False)
+    reader = portfolio.Input(advisor.kb, file, input_format)
+    try:
+        summary, kept, bad = _run(advisor, reader, output_format, output, jobs, engine, progress, cpus)
+    finally:
+        reader.close()
+    if output_format in ("csv", "jsonl"):
+        click.echo(summary_text(summary, advisor.kb, "simple"), err=not output, nl=False)
+    elif output_format != "json":
+        click.echo(summary_text(summary, advisor.kb, "github" if output_format == "markdown" else "simple"), nl=False)
+    for note in reader.notes:
+        click.echo(f"warning: {note}", err=True)
+    if reader.noted > len(reader.notes):
+        click.echo(f"warning: ... and {reader.noted - len(reader.notes)} more short row(s)", err=True)
     for row in bad[:SHOWN_BAD_ROWS]:
         click.echo(f"error: {row.error}", err=True)
-    if len(bad) > SHOWN_BAD_ROWS:
-        click.echo(f"error: ... and {len(bad) - SHOWN_BAD_ROWS} more bad row(s)", err=True)
-    if bad:
+    if summary.bad_rows > SHOWN_BAD_ROWS:
+        click.echo(f"error: ... and {summary.bad_rows - SHOWN_BAD_ROWS} more bad row(s)", err=True)
+    if summary.bad_rows:
         ctx.exit(EXIT_BAD_ROWS)
+
+
+def _run(advisor, reader, output_format, output, jobs, engine, progress, cpus):
+    """Judge every row and write the output; return (summary, the Assessed rows kept, the bad rows kept)."""
+    chunks = portfolio.batches(reader.records, CHUNK)
+    wanted = max(min(jobs or 1, cpus), PARALLEL_FROM // CHUNK)  # chunks to read before choosing the workers
+    ahead = list(itertools.islice(chunks, wanted + 1))
+    workers = _workers(jobs, cpus, ahead, ended=len(ahead) <= wanted)
+    render = {"csv": csv_text, "jsonl": jsonl_text}.get(output_format)
+    results = portfolio.judge_stream(advisor, itertools.chain(ahead, chunks), reader.source, engine, workers, render)
+    summary, kept, bad = portfolio.Summary(), [], []
+    with _destination(output) as write, _bar(reader, progress) as advance:
+        header = csv_text([], header=True) if output_format == "csv" else ""  # written with the first rows
+        for chunk in results:
+            summary.merge(chunk.summary)
+            bad += chunk.bad[:max(0, SHOWN_BAD_ROWS - len(bad))] if output_format != "json" else chunk.bad
+            if chunk.kept is None:
+                write(header + chunk.text)
+                header = ""
+            else:
+                kept += chunk.kept
+            advance()
+        write(header)
+        if render is None:
+            write(_whole(output_format, kept, bad, summary, advisor.kb))
+    if output:
+        click.echo(f"{summary.rows} row(s) written to {output}.", err=True)
+    return summary, kept, bad
+
+
+def _job_count(text, most):
+    """``--jobs`` as a number from 1 to ``most``; InputError otherwise."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= most):
+        raise InputError("--jobs", f"{shown(text)} is not a number of workers from 1 to {most}")
+    return int(text)
+
+
+def _workers(jobs, cpus, ahead, ended):
+    """Worker processes: ``jobs`` (default: one per CPU for a long input) capped at the CPUs and,
+    when the whole input is in ``ahead``, at its number of chunks."""
+    rows = sum(len(chunk) for chunk in ahead)
+    if jobs is None:
+        jobs = 1 if ended and rows < PARALLEL_FROM else cpus
+    return max(1, min(jobs, cpus, len(ahead) if ended else jobs))
+
+
+@contextmanager
+def _destination(path):
+    """A function writing text to ``path`` (None: stdout). A file is written to a temporary file beside
+    it, renamed into place only when everything was written: a failure leaves the old file intact."""
+    if path is None:
+        yield lambda text: text and click.echo(text, nl=False)
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".sourcing-", dir=os.path.dirname(os.path.abspath(path)))
+    except OSError as error:
+        raise InputError(str(path), f"cannot write: {error.strerror}")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as stream:
+            yield stream.write
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        os.unlink(temporary)
+        raise InputError(str(path), f"cannot write: {error.strerror}")
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+@contextmanager
+def _bar(reader, progress):
+    """A function advancing a progress bar on stderr over the bytes of input read (no bar when the
+    size is unknown, or by default off a terminal or for a small file)."""
+    if progress is None:
+        progress = sys.stderr.isatty() and (reader.size or 0) >= PROGRESS_FROM
+    if not progress or reader.size is None:
+        yield lambda: None
+        return
+    with click.progressbar(length=reader.size or 1, label="Assessing", file=sys.stderr) as bar:
+        def advance():
+            bar.update(min(reader.read, reader.size) - bar.pos)
+        yield advance
+        bar.update(reader.size - bar.pos)
+
+
+def neutral(value):
+    """A cell as a spreadsheet may show it: text that could be read as a formula gets a leading quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _cells(verdict):
@@ -78,33 +173,46 @@ def _cells(verdict):
             " ".join(rule for rule, _ in verdict.warnings)]
 
 
-def _render(output_format, assessed, bad, summary, kb):
-    """(the data, the summary text to show beside it: '' when the data holds it)."""
+def csv_text(assessed, header=False):
+    """CSV lines for ``assessed`` (with the header line when ``header``), every text cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # so that a cell holding "\r" is quoted too
+    lines = []
+    for cells in ([COLUMNS] if header else []) + [[neutral(cell) for cell in _cells(a)] for a in assessed]:
+        writer.writerow(cells)
+        lines.append(buffer.getvalue()[:-2] + "\n")  # each line ends in "\n" only
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(lines)
+
+
+def jsonl_text(assessed):
+    """One line of JSON per row of ``assessed``."""
+    return "".join(portfolio.to_json(a.to_dict()) + "\n" for a in assessed)
+
+
+def _whole(output_format, assessed, bad, summary, kb):
+    """The output that needs every row: JSON (with the summary), or a table (Markdown or plain)."""
     if output_format == "json":
         return json.dumps({"rows": [a.to_dict() for a in assessed],
                            "bad_rows": [{"row": b.number, "error": str(b.error)} for b in bad],
-                           "summary": summary.to_dict()}, indent=2, ensure_ascii=False) + "\n", ""
-    if output_format == "jsonl":
-        return "".join(portfolio.to_json(a.to_dict()) + "\n" for a in assessed), summary_text(summary, kb, "simple")
-    if output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(_cells(a) for a in assessed)
-        return buffer.getvalue(), summary_text(summary, kb, "simple")
+                           "summary": summary.to_dict(kb)}, indent=2, ensure_ascii=False) + "\n"
+    from tabulate import tabulate
     style = "github" if output_format == "markdown" else "simple"
-    table = tabulate([_cells(a) for a in assessed], headers=COLUMNS, tablefmt=style) + "\n\n"
-    return table, summary_text(summary, kb, style)
+    return tabulate([_cells(a) for a in assessed], headers=COLUMNS, tablefmt=style) + "\n\n"
 
 
 def summary_text(summary, kb, style):
     """Rows per model as a table with a text bar chart, then the other counts."""
+    from tabulate import tabulate
     total = summary.rows or 1
-    widest = max(summary.models.values(), default=0) or 1
-    rows = [[kb.model(model).label, count, f"{100 * count / total:.1f}%", "#" * round(BAR_WIDTH * count / widest)]
-            for model, count in summary.models.items()]
+    models = summary.per_model(kb)
+    widest = max(models.values(), default=0) or 1
+    labels = {m.id: m.label for m in kb.all_models}
+    rows = [[labels.get(model, model), count, f"{100 * count / total:.1f}%", "#" * round(BAR_WIDTH * count / widest)]
+            for model, count in models.items()]
     lines = [tabulate(rows, headers=["model", "rows", "share", ""], tablefmt=style), ""]
-    strengths = ", ".join(f"{name} {count}" for name, count in summary.strengths.items())
+    strengths = ", ".join(f"{name} {count}" for name, count in summary.per_strength(kb).items())
     lines += [f"Rows assessed: {summary.rows} ({strengths}).",
               f"Rows with readiness gaps: {summary.with_gaps}.",
               f"Rows with unknown answers: {summary.with_unknowns}.",

@@ -9,8 +9,6 @@ import click
 from click.core import ParameterSource
 
 from cli import render
-from cli.files import refuse_existing, save_answers, signing_key, write_new
-from cli.interactive import Interview
 from cli.output import emit, output_option
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
@@ -67,10 +65,13 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
     given.update(settled)
     if sign_key and not audit_path:
         raise InputError("--sign-key", "signs the audit record; give --audit FILE too")
-    key = signing_key(sign_key) if audit_path else None
+    key = None
     if audit_path:
+        from cli.files import refuse_existing, signing_key
+        key = signing_key(sign_key)
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
+        from cli.files import save_answers
         save_answers(save_answers_path, given)
     if not (no_input or answers_file == "-"):
         origin = f"kept in {resume_path}" if resume_path else "given on the command line"
@@ -101,6 +102,7 @@ def _today():
 
 
 def _write_audit(path, result, kb, force, key):
+    from cli.files import write_new
     from expert import audit as records
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created, key)
@@ -118,6 +120,8 @@ def _as_flags(answers):
 
 
 def _interview(advisor, given, save_path, resumed, origin):
+    from cli.files import save_answers
+    from cli.interactive import Interview
     saved = dict(given) if save_path else {}
 
     def keep(answers):

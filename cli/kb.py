@@ -70,6 +70,8 @@ def _lint_text(report):
 @click.pass_context
 def run_scenarios(ctx, min_coverage, output_format):
     """Run the scenario cases beside the rules; report pass/fail and rule coverage."""
+    if min_coverage != min_coverage:  # NaN passes FloatRange: every comparison with it is false
+        raise InputError("--min-coverage", "nan is not a percentage from 0 to 100")
     session = ctx.obj
     runs = [cases.run(session.advisor, scenario) for scenario in cases.load(session.kb)]
     fired, never = cases.coverage(session.kb, runs)

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session, knowledge_options, take_knowledge_options
+from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, VERSION, Session, knowledge_options, take_knowledge_options
 from expert.errors import KnowledgeError, SourcingError
 
 # name: (module:attribute, the one-line help 'sourcing --help' shows; a test keeps it equal to the command's)
@@ -97,7 +97,7 @@ def _silence_stdout():
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
              params=knowledge_options(from_environment=True))
-@click.version_option(package_name="sourcing", prog_name="sourcing")
+@click.version_option(VERSION, prog_name="sourcing")
 @click.pass_context
 def cli(ctx):
     """Advise whether to buy staff augmentation, managed services or BPO, or to

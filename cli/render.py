@@ -3,7 +3,6 @@ import json
 import textwrap
 
 import click
-from tabulate import tabulate
 
 from expert import explain
 
@@ -161,6 +160,7 @@ def _trace_lines(report, kb):
 
 def markdown(report, kb, trace=False, explanation=False, title=None, date=None):
     """Markdown mirroring the text report, with a title, the date and the answers given."""
+    from tabulate import tabulate  # here, not at the top: JSON output does without it
     out = [f"# {title or 'Sourcing recommendation'}", ""]
     if date:
         out += [f"*{date}*", ""]

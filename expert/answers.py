@@ -1,5 +1,4 @@
 """Validate answers from files, --set options and prompts against the catalogue."""
-from expert import yamlio
 from expert.errors import InputError, shown
 from expert.model import UNKNOWN
 from expert.names import did_you_mean
@@ -47,6 +46,7 @@ def _type_name(value):
 
 def read(kb, path):
     """Read and validate an answers file (YAML or JSON); '-' reads standard input."""
+    from expert import yamlio  # here: --set and prompts do without a YAML parser
     source = "<stdin>" if path == "-" else str(path)
     return normalise(kb, yamlio.read_file(path, source), source)
 

@@ -22,14 +22,28 @@ FALSE, OPEN, TRUE = 0, 1, 2
 
 
 class _Constants:
-    """Names the constants of one generated function."""
+    """Names the constants of one generated function: one name per distinct value.
+
+    Values are told apart by type as well as by equality (``1``, ``1.0`` and
+    ``True`` are equal but not the same constant); an unhashable value gets a
+    name of its own.
+    """
 
     def __init__(self):
         self.values = {}
+        self._names = {}
 
     def __call__(self, value):
-        name = f"c{len(self.values)}"
-        self.values[name] = value
+        try:
+            key = (type(value), value)
+            name = self._names.get(key)
+        except TypeError:  # unhashable
+            key = name = None
+        if name is None:
+            name = f"c{len(self.values)}"
+            self.values[name] = value
+            if key is not None:
+                self._names[key] = name
         return name
 
 

@@ -5,7 +5,7 @@ Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
-from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule, Strategy
+from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, Rule, Strategy
 from expert.conditions import branches
 from expert.errors import EngineError
 from expert.model import RECOMMENDED, UNKNOWN, VETOED
@@ -65,12 +65,13 @@ class _LayeredStrategy(Strategy):
 
 
 def _value_pattern(values):
+    """One value, or a single membership test for several: an OR of literals would make experta expand
+    the rule into one branch per value while preparing its network (most of the cost of building it)."""
     if len(values) == 1:
         return values[0]
-    constraint = L(values[0])
-    for value in values[1:]:
-        constraint = constraint | L(value)
-    return constraint
+    from expert.compat import experta
+    allowed = frozenset(values)
+    return experta.P(allowed.__contains__)
 
 
 def _pattern(atom):
@@ -184,7 +185,16 @@ def _rhs(rule, branch, positives, negatives):
 
     action.order = (rule.position, branch)
     action.__name__ = f"{rule.id}#{branch}"
+    action.__signature__ = _ACTION_SIGNATURE  # experta asks for it at every rewrite of the rule
     return action
+
+
+def _action_signature():
+    from inspect import Parameter, Signature
+    return Signature([Parameter("engine", Parameter.POSITIONAL_OR_KEYWORD), Parameter("bound", Parameter.VAR_KEYWORD)])
+
+
+_ACTION_SIGNATURE = _action_signature()
 
 
 def compile_rules(kb):

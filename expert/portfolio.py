@@ -1,16 +1,20 @@
 """Portfolio assessment: many answer sets (CSV, JSON Lines, YAML or JSON), one verdict each, and a summary.
 
-Rows are read lazily and validated one by one: a bad row (an unknown question,
-a value not allowed, a line that is not a mapping) becomes a BadRow with its
-row number and key, and the other rows are still assessed. Rows are counted
-from 1 in reading order (a CSV header is not a row).
+CSV and JSON Lines are streamed: read, judged and written chunk by chunk in
+bounded memory, in input order. YAML and JSON are documents, read whole
+within the 50 MB limit. A bad row (an unknown question, a value not allowed,
+a line that is not a mapping) becomes a BadRow with its row number and key,
+and the other rows are still assessed. Rows are counted from 1 in reading
+order (a CSV header is not a row).
 """
+import codecs
 import csv
-import io
 import json
-from collections import Counter
-from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+import sys
+from collections import Counter, deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from expert import answers as answers_io
 from expert import yamlio
@@ -20,7 +24,12 @@ from expert.result import number
 
 ID_KEYS = ("id", "name")
 FORMATS = ("csv", "jsonl", "yaml", "json")
+STREAMED = ("csv", "jsonl")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+UNDETERMINED = "undetermined"  # the summary's name for a verdict with no model
+BLOCK = 64 * 1024  # bytes read at a time
+MAX_LINE = 1024 * 1024  # characters in one line of a streamed file
+SHOWN_NOTES = 50
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,9 @@ class Assessed:
 
     number: int
     id: str
-    model: str
+    model: Optional[str]  # None: undetermined
     strength: str
-    runner_up: str
+    runner_up: Optional[str]
     margin: Optional[float]
     warnings: Tuple[Tuple[str, str], ...]  # (rule, about)
     gaps: Tuple[str, ...]  # the areas of the readiness gaps
@@ -71,12 +80,106 @@ def detect_format(path, text):
     return "csv" if "," in first and ":" not in first else "yaml"
 
 
-def read_records(kb, text, source, input_format):
-    """The records of ``text`` as (row number, raw mapping or InputError); InputError for a file that
-    cannot be read at all (malformed document, CSV header naming no question)."""
-    records = {"csv": _csv_records, "jsonl": _jsonl_records, "yaml": _document_records,
-               "json": _document_records}[input_format](kb, text, source)
-    return list(enumerate(records, start=1))
+class Input:
+    """A portfolio being read: its format, its records as (row number, raw mapping or InputError),
+    the bytes read so far and, for files, the total size (for a progress bar).
+
+    ``notes`` holds the first SHOWN_NOTES remarks on rows that were accepted (a CSV row with too
+    few cells), ``noted`` counts them all.
+    """
+
+    def __init__(self, kb, path, input_format=None):
+        self.source = "<stdin>" if path == "-" else str(path)
+        self.handle = sys.stdin.buffer if path == "-" else _open(path, self.source)
+        self.size = _size(self.handle)
+        self.read = 0
+        self.notes: List[str] = []
+        self.noted = 0
+        head = self._block()
+        self.format = input_format or detect_format(path, head[:BLOCK].decode("utf-8", "replace"))
+        if self.format in STREAMED:
+            lines = _lines(self._blocks(head), self.source)
+            self.records = enumerate(_csv_records(kb, lines, self) if self.format == "csv" else _jsonl_records(lines),
+                                     start=1)
+        else:
+            data = head + self.handle.read(yamlio.PORTFOLIO_MAX_BYTES + 1 - len(head))
+            self.read = len(data)
+            text = yamlio.decode(data, self.source, yamlio.PORTFOLIO_MAX_BYTES)
+            self.records = enumerate(_document_records(text, self.source), start=1)
+
+    def close(self):
+        if self.handle is not sys.stdin.buffer:
+            self.handle.close()
+
+    def note(self, text):
+        self.noted += 1
+        if len(self.notes) < SHOWN_NOTES:
+            self.notes.append(text)
+
+    def _block(self):
+        try:
+            data = self.handle.read1(BLOCK)  # what is there: a pipe need not fill a block
+        except OSError as error:
+            raise InputError(self.source, f"cannot read: {error.strerror}")
+        self.read += len(data)
+        return data
+
+    def _blocks(self, head):
+        data = head
+        while data:
+            yield data
+            data = self._block()
+
+
+def _open(path, source):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(source, "no such file")
+    except IsADirectoryError:
+        raise InputError(source, "is a directory, expected a file")
+    except OSError as error:
+        raise InputError(source, f"cannot read: {error.strerror}")
+
+
+def _size(handle):
+    import os
+    import stat
+    try:
+        status = os.fstat(handle.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None  # not a real file (a test runner's stream)
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _lines(blocks: Iterable[bytes], source: str) -> Iterator[str]:
+    """The UTF-8 text of ``blocks`` as lines split on "\\n" only (each keeps its "\\n"), refusing binary
+    data, other encodings and lines longer than MAX_LINE characters."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    rest, offset, line = "", 0, 0
+    for data in blocks:
+        if b"\x00" in data:
+            raise InputError(source, "binary data, expected UTF-8 text")
+        try:
+            text = rest + decoder.decode(data)
+        except UnicodeDecodeError as error:
+            raise InputError(source, f"not UTF-8 text (byte {offset + error.start})")
+        offset += len(data)
+        pieces = text.split("\n")
+        rest = pieces.pop()
+        for piece in pieces:
+            line += 1
+            if len(piece) > MAX_LINE:
+                raise InputError(source, f"line {line} is longer than {MAX_LINE:,} characters")
+            yield piece + "\n"
+        if len(rest) > MAX_LINE:
+            raise InputError(source, f"line {line + 1} is longer than {MAX_LINE:,} characters")
+    try:
+        rest += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(source, f"not UTF-8 text (byte {offset}: truncated)")
+    if rest:
+        yield rest
 
 
 def validate(kb, number, record, source):
@@ -90,53 +193,94 @@ def validate(kb, number, record, source):
     row_id = next((str(raw.pop(key)) for key in ID_KEYS if key in raw and raw[key] not in (None, "")), str(number))
     for key in ID_KEYS:
         raw.pop(key, None)
-    try:
-        answers = answers_io.normalise(kb, raw, where)
-    except InputError as error:
-        return BadRow(number, error)
+    raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
+    answers = _plain_answers(kb, raw)
+    if answers is None:
+        try:
+            answers = answers_io.normalise(kb, raw, where)
+        except InputError as error:
+            return BadRow(number, error)
     return Row(number, row_id, answers)
 
 
-def _csv_records(kb, text, source):
-    reader = csv.reader(io.StringIO(text))
-    try:
-        yield from _csv_rows(kb, reader, source)
-    except csv.Error as error:
-        raise InputError(source, f"malformed CSV at line {reader.line_num}: {error}")
+_CHOICES = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
 
 
-def _csv_rows(kb, reader, source):
-    header = next(reader, None)
+def _plain_answers(kb, raw):
+    """``raw`` as answers when every key is a question and every value None or exactly one of its
+    choices, the common case, checked without a call per answer; else None: answers.normalise then
+    converts what it can (booleans, spaces) or says what is wrong."""
+    if _CHOICES[0] is not kb:
+        _CHOICES[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
+    choices = _CHOICES[1]
+    answers = {}
+    for key, value in raw.items():
+        allowed = choices.get(key) if type(key) is str else None
+        if allowed is None:
+            return None
+        if value is None:
+            answers[key] = UNKNOWN
+        elif type(value) is str and value in allowed:
+            answers[key] = value
+        else:
+            return None
+    return answers
+
+
+def _csv_records(kb, lines, reader):
+    """The rows of a CSV file as mappings of column to cell (an empty cell: None)."""
+    rows = csv.reader(lines, strict=True)
+    header = [h.strip() for h in _next_row(rows, reader.source, 0) or ()]
     if not header:
-        raise InputError(source, "no header row; expected question ids (and optionally id or name)")
-    header = [h.strip() for h in header]
+        raise InputError(reader.source, "no header row; expected question ids (and optionally id or name)")
     known = {q.id for q in kb.questions} | set(ID_KEYS)
     for column in header:
         if column not in known:
-            raise InputError(source, "header column is not a question", key=column,
+            raise InputError(reader.source, "header column is not a question", key=column,
                              allowed=list(ID_KEYS) + [q.id for q in kb.questions])
         if header.count(column) > 1:
-            raise InputError(source, "header column appears twice", key=column)
-    for cells in reader:
+            raise InputError(reader.source, "header column appears twice", key=column)
+    count = 0
+    while True:
+        cells = _next_row(rows, reader.source, count + 1)
+        if cells is None:
+            return
         if not any(cell.strip() for cell in cells):
             continue  # blank line
+        count += 1
         if len(cells) > len(header):
-            yield InputError(source, f"{len(cells)} cells for {len(header)} columns")
+            yield InputError(reader.source, f"{len(cells)} cells for {len(header)} columns")
             continue
+        if len(cells) < len(header):
+            missing = header[len(cells):]
+            reader.note(f"{reader.source}: row {count}: {len(cells)} cells for {len(header)} columns; "
+                        f"{', '.join(missing)} treated as unknown")
         yield {column: (cell.strip() or None) for column, cell in zip(header, cells)}
 
 
-def _jsonl_records(kb, text, source):
-    for line in text.splitlines():
+def _next_row(rows, source, count):
+    """The next row of the csv reader ``rows`` (None at the end); InputError naming the line and row."""
+    before = rows.line_num
+    try:
+        return next(rows, None)
+    except csv.Error as error:
+        where = f"row {count}" if count else "the header"
+        if str(error) == "unexpected end of data":
+            raise InputError(source, f"{where}: a quote opened on line {before + 1} is never closed")
+        raise InputError(source, f"malformed CSV at line {rows.line_num} ({where}): {error}")
+
+
+def _jsonl_records(lines):
+    for line in lines:
         if not line.strip():
             continue
         try:
-            yield yamlio.parse_json(line, source)
+            yield yamlio.parse_json(line, "")
         except InputError as error:
             yield error
 
 
-def _document_records(kb, text, source):
+def _document_records(text, source):
     document = yamlio.parse(text, source)
     if not isinstance(document, list):
         raise InputError(source, "expected a list of answer mappings")
@@ -167,36 +311,82 @@ def assess(advisor, row, engine="direct"):
 
 @dataclass
 class Summary:
-    """Counts over the assessed rows."""
+    """Counts over the assessed rows, kept up to date one verdict at a time (``add``) and merged
+    across chunks (``merge``). A verdict without a model counts as UNDETERMINED."""
 
-    rows: int
-    bad_rows: int
-    models: Dict[str, int]
-    strengths: Dict[str, int]
-    with_gaps: int
-    with_unknowns: int
+    rows: int = 0
+    bad_rows: int = 0
+    models: Counter = field(default_factory=Counter)
+    strengths: Counter = field(default_factory=Counter)
+    with_gaps: int = 0
+    with_unknowns: int = 0
 
-    def to_dict(self):
-        return {"rows": self.rows, "bad_rows": self.bad_rows, "models": self.models, "strengths": self.strengths,
-                "rows_with_readiness_gaps": self.with_gaps, "rows_with_unknowns": self.with_unknowns}
+    def add(self, verdict):
+        """Count one verdict (an Assessed or a BadRow)."""
+        if isinstance(verdict, BadRow):
+            self.bad_rows += 1
+            return
+        self.rows += 1
+        self.models[verdict.model or UNDETERMINED] += 1
+        self.strengths[verdict.strength] += 1
+        self.with_gaps += bool(verdict.gaps)
+        self.with_unknowns += verdict.unknowns > 0
 
+    def merge(self, other):
+        """Add the counts of ``other``."""
+        self.rows += other.rows
+        self.bad_rows += other.bad_rows
+        self.models.update(other.models)
+        self.strengths.update(other.strengths)
+        self.with_gaps += other.with_gaps
+        self.with_unknowns += other.with_unknowns
 
-def summarise(kb, assessed, bad_rows):
-    """Rows per model (every model listed), per strength, with gaps, with unknowns."""
-    models = Counter(a.model for a in assessed)
-    strengths = Counter(a.strength for a in assessed)
-    levels = [level.name for level in kb.strength] + [kb.weakest]
-    return Summary(
-        rows=len(assessed), bad_rows=bad_rows,
-        models={m.id: models.get(m.id, 0) for m in kb.all_models},
-        strengths={name: strengths.get(name, 0) for name in levels},
-        with_gaps=sum(bool(a.gaps) for a in assessed), with_unknowns=sum(a.unknowns > 0 for a in assessed),
-    )
+    def per_model(self, kb):
+        """Rows per model: every model of ``kb``, then UNDETERMINED when a row had no model."""
+        counts = {m.id: self.models.get(m.id, 0) for m in kb.all_models}
+        counts.update((model, n) for model, n in self.models.items() if model not in counts)
+        return counts
+
+    def per_strength(self, kb):
+        """Rows per strength level, every level listed."""
+        levels = [level.name for level in kb.strength] + [kb.weakest]
+        counts = {name: self.strengths.get(name, 0) for name in levels}
+        counts.update((name or "none (undetermined)", n) for name, n in self.strengths.items() if name not in counts)
+        return counts
+
+    def to_dict(self, kb):
+        return {"rows": self.rows, "bad_rows": self.bad_rows, "models": self.per_model(kb),
+                "strengths": self.per_strength(kb), "rows_with_readiness_gaps": self.with_gaps,
+                "rows_with_unknowns": self.with_unknowns}
 
 
 def to_json(value):
     """Compact JSON for one line of JSON Lines."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Chunk:
+    """The verdicts on a run of consecutive records: the rendered text, the counts, the bad rows,
+    and (when asked to keep them) the Assessed rows themselves."""
+
+    text: str
+    summary: Summary
+    bad: List[BadRow]
+    kept: Optional[List[Assessed]]
+
+
+def judge_chunk(advisor, records, source, engine="direct", render=None):
+    """Judge ``records`` into one Chunk; ``render`` (a list of Assessed -> text) renders them, and
+    without it the Assessed rows are kept."""
+    summary, assessed, bad = Summary(), [], []
+    for record in records:
+        verdict = judge(advisor, record, source, engine)
+        summary.add(verdict)
+        (bad if isinstance(verdict, BadRow) else assessed).append(verdict)
+    if render is None:
+        return Chunk("", summary, bad, assessed)
+    return Chunk(render(assessed), summary, bad, None)
 
 
 # The advisor of a worker process: inherited when processes fork, loaded once otherwise.
@@ -206,27 +396,86 @@ _WORKER = {}
 def _start_worker(sources):
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    _die_with_parent()
     if _WORKER.get("sources") != sources:
         from expert.advisor import Advisor
         from expert.loader import load
         _WORKER.update(sources=sources, advisor=Advisor(load(sources[0], sources[1:])))
 
 
-def _judge_chunk(task):
-    records, source, engine = task
-    return [judge(_WORKER["advisor"], record, source, engine) for record in records]
+def _die_with_parent():
+    """On Linux, have the kernel end this worker when its parent dies, even by SIGKILL."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):
+        pass  # not Linux: the pool still ends its workers when the parent exits or fails
 
 
-def judge_all(advisor, records, source, engine="direct", jobs=1, chunk=500):
-    """Yield the verdict (Assessed or BadRow) on every record in input order; ``jobs`` > 1 spreads
-    chunks of records over worker processes."""
-    if jobs <= 1 or len(records) <= chunk:
-        for record in records:
-            yield judge(advisor, record, source, engine)
+def _judge_task(task):
+    records, source, engine, render = task
+    return judge_chunk(_WORKER["advisor"], records, source, engine, render)
+
+
+def batches(records: Iterable, size: int) -> Iterator[list]:
+    """``records`` in lists of ``size`` (the last one shorter)."""
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def judge_stream(advisor, chunks: Iterable[list], source: str, engine: str = "direct", jobs: int = 1,
+                 render: Optional[Callable] = None) -> Iterator[Chunk]:
+    """Yield one Chunk per list of ``chunks``, in input order. With ``jobs`` > 1 the chunks are judged
+    by worker processes, at most two per worker in flight, so memory stays bounded however long the
+    input; the workers end with the generator (exhausted, closed or interrupted)."""
+    if jobs <= 1:
+        for records in chunks:
+            yield judge_chunk(advisor, records, source, engine, render)
         return
     import multiprocessing
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
-    tasks = [(records[i:i + chunk], source, engine) for i in range(0, len(records), chunk)]
-    with multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources,)) as pool:
-        for results in pool.imap(_judge_chunk, tasks):
-            yield from results
+    with _deferred_interrupt() as interrupted, \
+            multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources,)) as pool:
+        def result(pending):
+            while not pending.ready():
+                interrupted()
+                pending.wait(0.1)
+            interrupted()
+            return pending.get()
+
+        waiting = deque()
+        for records in chunks:
+            waiting.append(pool.apply_async(_judge_task, ((records, source, engine, render),)))
+            if len(waiting) >= 2 * jobs:
+                yield result(waiting.popleft())
+        while waiting:
+            yield result(waiting.popleft())
+
+
+@contextmanager
+def _deferred_interrupt():
+    """Hold Ctrl-C while the pool starts and works; yield a check that raises KeyboardInterrupt when it
+    came, so that it is raised only between calls into the pool, never inside one."""
+    import signal
+    import threading
+    came = []
+
+    def check():
+        if came:
+            raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield check
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: came.append(True))
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGINT, previous)

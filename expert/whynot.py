@@ -12,7 +12,6 @@ from itertools import combinations, product
 from typing import Optional, Tuple
 
 from expert.conditions import atoms, evaluate, finding_test
-from expert.describe import clauses as clause_texts
 from expert.errors import EngineError
 from expert.model import All
 from expert.result import number
@@ -180,6 +179,7 @@ def _clauses(rule, result):
         established.setdefault(fact.name, []).append(fact.value)
     finding_state = finding_test((f.name, f.value) for f in result.findings)
 
+    from expert.describe import clauses as clause_texts  # only for a why-not, not for a consultation's search
     parts = rule.when.items if isinstance(rule.when, All) else (rule.when,) if rule.when else ()
     found = []
     for part, text in zip(parts, clause_texts(rule.when)):

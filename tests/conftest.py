@@ -1,5 +1,8 @@
 """Shared fixtures: one advisor (knowledge base + experta engine) for the whole run."""
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,11 @@ from hypothesis import settings
 from expert import Advisor
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Hermetic runs: the knowledge-base cache (expert/cache.py) of this run only, also for the commands run in
+# subprocesses; never the user's own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="sourcing-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 SHARED = REPO.parent / "shared"
 
 # CI explores the same generated inputs every run, so a red build is reproducible.

@@ -144,6 +144,125 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(portfolio_file):
 def test_malformed_csv_is_one_clear_line(portfolio_file):
     wide = portfolio_file("need,urgency\n" + "a" * 200000 + ",planned\n")
     done = invoke("assess", wide)
-    assert done.exit_code == 2 and "malformed CSV at line 2: field larger than field limit" in done.output
+    assert done.exit_code == 2 and "malformed CSV at line 2 (row 1): field larger than field limit" in done.output
     twice = invoke("assess", portfolio_file("need,need\nprocess,capacity\n"))
     assert twice.exit_code == 2 and "need: header column appears twice" in twice.output
+
+
+def test_json_lines_split_on_newline_only(portfolio_file):
+    rows = [{"id": "a\u2028b", "need": "process"}, {"id": "c\u0085d\re", "need": "skills"}]
+    done = invoke("assess", portfolio_file("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                           "p.jsonl"), "--format", "jsonl")
+    assert done.exit_code == 0, done.output
+    assert [json.loads(line)["id"] for line in done.stdout.split("\n")[:-1]] == ["a\u2028b", "c\u0085d\re"]
+
+
+def test_csv_output_neutralises_what_a_spreadsheet_reads_as_a_formula(portfolio_file):
+    ids = ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "plain", "a=b"]
+    text = as_csv([{"id": i, "need": "process"} for i in ids])
+    done = invoke("assess", portfolio_file(text), "--format", "csv")
+    assert done.exit_code == 0, done.output
+    cells = [row[1] for row in csv.reader(io.StringIO(done.stdout))][1:]
+    assert cells == ["'" + i for i in ids[:4]] + ids[4:]
+    jsonl = invoke("assess", portfolio_file(text), "--format", "jsonl").stdout
+    assert [json.loads(line)["id"] for line in jsonl.splitlines()] == ids  # only CSV output is for spreadsheets
+
+
+def test_an_unterminated_quote_names_its_row(portfolio_file):
+    done = invoke("assess", portfolio_file("need,urgency\nprocess,planned\n\"process,planned\nskills,planned\n"))
+    assert done.exit_code == 2
+    assert done.output.strip().splitlines()[-1].endswith("row 2: a quote opened on line 3 is never closed")
+
+
+def test_rows_with_too_few_cells_are_reported_per_row(portfolio_file):
+    done = invoke("assess", portfolio_file("id,need,urgency,daily_control\nA,process\nB,process,planned,\n"),
+                  "--format", "jsonl")
+    assert done.exit_code == 0
+    assert "warning: " in done.stderr and "row 1: 2 cells for 4 columns; urgency, daily_control treated as unknown" \
+        in done.stderr
+    assert "row 2" not in done.stderr
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == ["A", "B"]
+
+
+def test_an_empty_value_is_unknown_in_every_format(advisor, portfolio_file):
+    rows = [{"id": "A", "need": "", "urgency": "  "}, {"id": "B", "need": "process", "urgency": None}]
+    expected = [advisor.evaluate({"need": "process"}).model if r["id"] == "B" else advisor.evaluate({}).model
+                for r in rows]
+    for name, text in [("p.jsonl", "".join(json.dumps(r) + "\n" for r in rows)), ("p.json", json.dumps(rows)),
+                       ("p.yaml", yaml.safe_dump(rows))]:
+        done = invoke("assess", portfolio_file(text, name), "--format", "jsonl")
+        assert done.exit_code == 0, done.output
+        assert [json.loads(line)["model"] for line in done.stdout.splitlines()] == expected
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "257", "99999999999999999999999"])
+def test_absurd_job_counts_are_refused(portfolio_file, jobs):
+    done = invoke("assess", portfolio_file(as_csv(generated_rows(3))), "--jobs", jobs)
+    assert done.exit_code == 2
+    assert done.output.count("\n") == 1 and done.output.startswith("error: --jobs: ")
+
+
+def test_workers_are_capped_at_the_cpus_and_the_chunks():
+    from cli.assess import PARALLEL_FROM, _workers
+    three = [[None] * 500] * 3
+    assert _workers(20, 2, three, ended=True) == 2
+    assert _workers(20, 8, three, ended=True) == 3
+    assert _workers(20, 8, three, ended=False) == 8
+    assert _workers(None, 8, three, ended=True) == 1  # a short input is judged in this process
+    long = [[None] * 500] * (PARALLEL_FROM // 500 + 1)
+    assert _workers(None, 2, long, ended=False) == 2
+
+
+def test_output_starts_before_the_input_ends(tmp_path):
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "out.jsonl"
+    with open(out, "w") as stdout:
+        process = subprocess.Popen([sys.executable, "-m", "cli", "assess", "-", "--input-format", "csv",
+                                    "--format", "jsonl", "--jobs", "1"], stdin=subprocess.PIPE, stdout=stdout,
+                                   stderr=subprocess.DEVNULL, text=True)
+        try:
+            process.stdin.write(as_csv(generated_rows(6000, seed=9)))
+            process.stdin.flush()
+            for _ in range(600):  # the input is still open: only streaming can write anything yet
+                if out.read_text().count("\n") >= 500:
+                    break
+                time.sleep(0.1)
+            started = out.read_text()
+        finally:
+            process.stdin.close()
+            process.wait(timeout=120)
+    assert json.loads(started.splitlines()[0])["row"] == 1
+    assert process.returncode == 0 and len(out.read_text().splitlines()) == 6000
+
+
+def test_the_summary_counts_a_verdict_without_a_model_as_undetermined(kb):
+    summary = portfolio.Summary()
+    for model in (None, kb.models[0].id, None):
+        summary.add(portfolio.Assessed(1, "x", model, kb.weakest, None, None, (), (), 0))
+    summary.add(portfolio.BadRow(4, portfolio.InputError("x", "bad")))
+    assert summary.per_model(kb)[portfolio.UNDETERMINED] == 2 and summary.per_model(kb)[kb.models[0].id] == 1
+    assert (summary.rows, summary.bad_rows) == (3, 1)
+    from cli.assess import summary_text
+    assert "undetermined" in summary_text(summary, kb, "simple").lower()
+
+
+def test_the_quick_path_of_validation_agrees_with_the_answers_checks(kb):
+    from expert import answers as answers_io
+    odd = [{"need": True}, {"need": " process "}, {1: "process"}, {"need": "nope"}, {"colour": "blue"}, {"need": 3}]
+    for row in generated_rows(200, seed=12) + odd:
+        raw = {k: v for k, v in row.items() if k != "id"}
+        plain = portfolio._plain_answers(kb, raw)
+        if row in odd:
+            assert plain is None  # answers.normalise converts or refuses these
+        else:
+            assert plain == answers_io.normalise(kb, raw, "x")
+
+
+def test_a_carriage_return_in_a_cell_is_quoted_in_csv_output(portfolio_file):
+    rows = [{"id": "a\rb", "need": "process"}, {"id": "\r", "need": "skills"}]
+    done = invoke("assess", portfolio_file("".join(json.dumps(r) + "\n" for r in rows), "p.jsonl"), "--format", "csv")
+    assert done.exit_code == 0
+    assert [row[1] for row in csv.reader(io.StringIO(done.stdout, newline=""))][1:] == ["a\rb", "'\r"]
+    assert done.stdout.count("\n") == 3

@@ -590,3 +590,114 @@ def test_write_targets_that_are_not_ours_to_replace(tmp_path, kind, command):
     else:
         assert done.exit_code == 2
     assert not [p for p in tmp_path.rglob(".sourcing-*")]
+
+
+# -- portfolio classes: formulas, quotes, short rows, empty values, line separators, worker counts --
+
+FORMULA_START = ("=", "+", "-", "@")
+portfolio_cells = st.one_of(st.sampled_from(["", '""', " ", "process", "capacity", "=1+1", "+1", "-1", "@A1",
+                                             "=HYPERLINK(\"http://x\")", "\u2028", "\u0085", '"open']),
+                            st.text(max_size=8))
+
+
+def csv_portfolio(rows):
+    """A CSV portfolio text from rows of raw cells (quotes and short rows left as generated)."""
+    return "id,need,urgency\n" + "".join(",".join(cells) + "\n" for cells in rows)
+
+
+def jsonl_portfolio(rows):
+    return "".join(json.dumps(dict(zip(["id", "need", "urgency"], cells)), ensure_ascii=False) + "\n"
+                   for cells in rows)
+
+
+portfolio_rows = st.lists(st.lists(portfolio_cells, min_size=0, max_size=4), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=portfolio_rows, as_jsonl=st.booleans())
+def test_hostile_portfolio_cells(shipped, rows, as_jsonl):
+    text = jsonl_portfolio(rows) if as_jsonl else csv_portfolio(rows)
+    done = run("assess", "-", "--input-format", "jsonl" if as_jsonl else "csv", "--format", "csv", input=text)
+    judge(done, allowed_codes=(0, 1, 2))
+    if done.exit_code == 2:
+        return
+    import csv
+    import io
+    out = list(csv.reader(io.StringIO(done.stdout)))
+    assert out[0][0] == "row"
+    assert not any(cell.startswith(FORMULA_START) for row in out[1:] for cell in row), done.stdout
+    if as_jsonl:  # one line, one row, whatever a string holds
+        assert len(out) - 1 + done.stderr.count("error: <stdin>: row") == len(rows)
+
+
+@settings(max_examples=60, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(jobs=st.one_of(st.integers(), st.sampled_from(["nan", "1e9", "", "2.5", "-0", "0x10", "\u0661", "²"])))
+def test_hostile_job_counts(shipped, jobs):
+    done = run("assess", "-", "--format", "csv", "--jobs", str(jobs), input="need\nprocess\n")
+    judge(done, allowed_codes=(0, 2))
+    if done.exit_code == 0:
+        assert 1 <= int(jobs) <= 256
+    else:
+        assert done.output.startswith("error: --jobs: ") and done.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN"])
+def test_a_coverage_of_nan_is_refused(shipped, value):
+    done = run("kb", "test", "--min-coverage", value)
+    judge(done)
+    assert done.exit_code == 2 and done.output == "error: --min-coverage: nan is not a percentage from 0 to 100\n"
+
+
+def _workers_of(pid):
+    """The child processes of ``pid`` that are still running (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            children = [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+    return [child for child in children if _running(child)]
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("end", ["SIGINT", "SIGKILL", "a bad line"])
+def test_no_worker_outlives_its_assess(tmp_path, end):
+    import random
+    import signal
+    import time
+    if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+        pytest.skip("needs Linux /proc")
+    rng = random.Random(0)
+    rows = 10000 if end == "a bad line" else 60000  # a failure ends the run: fewer rows before it
+    lines = [",".join(QUESTIONS)] + [",".join(rng.choice(q.values + ("",)) for q in KB.questions)
+                                     for _ in range(rows)]
+    if end == "a bad line":
+        lines.append('"never closed')
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n")
+    process = subprocess.Popen([sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    workers = []
+    for _ in range(600):
+        workers = _workers_of(process.pid)
+        if len(workers) == 2 or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert len(workers) == 2
+    if end != "a bad line":
+        process.send_signal(getattr(signal, end))
+    stderr = process.communicate(timeout=300)[1]
+    FIGURES["faults"] += 1
+    for _ in range(100):
+        if not any(_running(worker) for worker in workers):
+            break
+        time.sleep(0.1)
+    assert not any(_running(worker) for worker in workers)
+    assert "Traceback" not in stderr
+    assert process.returncode == {"SIGINT": 130, "SIGKILL": -9, "a bad line": 2}[end], stderr

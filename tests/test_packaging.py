@@ -36,3 +36,22 @@ def test_browsing_commands_never_load_experta():
 def test_the_rule_template_ships_with_the_package():
     import knowledge
     assert (knowledge.directory() / "templates" / "rule.yaml.tmpl").is_file()
+
+
+def test_the_version_constant_is_the_installed_version():
+    from importlib.metadata import version
+
+    from cli.session import VERSION
+    assert VERSION == version("sourcing")
+
+
+def test_a_command_imports_only_what_it_needs():
+    checks = {("--help",): ("experta", "yaml", "tabulate", "importlib.metadata", "expert.loader"),
+              ("consult", "--no-input", "--set", "need=process", "--format", "json"):
+                  ("tabulate", "importlib.metadata", "cli.interactive", "cli.files", "expert.describe")}
+    for args, unwanted in checks.items():
+        code = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
+                f"done = CliRunner().invoke(cli, {list(args)!r}); assert done.exit_code == 0, done.output; "
+                f"print(sorted(m for m in {unwanted!r} if m in sys.modules))")
+        done = run_python(code)
+        assert done.returncode == 0 and done.stdout == "[]\n", (args, done.stdout, done.stderr)

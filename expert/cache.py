@@ -1,0 +1,153 @@
+"""A cache of loaded and validated knowledge bases, in the user's cache directory.
+
+``load`` gives what ``expert.loader.load`` gives, from a file the tool wrote
+earlier when nothing it depends on has changed. The key is a SHA-256 over the
+content of every file under each knowledge directory (with its path, and where
+a symlink points), the source of the ``expert`` package and the Python
+version: a changed byte anywhere is a new key, never a stale hit.
+
+The cache lives in ``$XDG_CACHE_HOME/sourcing`` (default ``~/.cache/sourcing``),
+is safe to delete, and is off when ``SOURCING_NO_CACHE`` is set. A file that is
+truncated, corrupt, foreign (not the user's own, not mode 0600) or of another
+format is ignored and rebuilt; a directory that cannot be written means no
+cache, silently. Files are pickles, read only after those checks and a
+checksum of their content.
+"""
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+MAGIC = b"sourcing-kb-cache 1\n"
+MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
+MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
+KEPT = 8  # cache files kept; the oldest go first
+
+
+def directory() -> Path:
+    """The cache directory: ``$XDG_CACHE_HOME/sourcing``, default ``~/.cache/sourcing``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sourcing"
+
+
+def load(knowledge_dir=None, extensions=()):
+    """The knowledge base of ``knowledge_dir`` (default: the shipped one) plus ``extensions``, from the
+    cache when it holds it; else loaded (KnowledgeError as from the loader) and cached."""
+    key = None if os.environ.get("SOURCING_NO_CACHE") else _key(knowledge_dir, extensions)
+    if key is not None:
+        kb = _read(directory() / f"kb-{key}.pickle")
+        if kb is not None:
+            return kb
+    from expert.loader import load as load_files
+    kb = load_files(knowledge_dir, extensions)
+    if key is not None:
+        _write(directory(), f"kb-{key}.pickle", kb)
+    return kb
+
+
+def _key(knowledge_dir, extensions):
+    """The hex digest of everything the knowledge base depends on; None when it cannot be read cheaply
+    and safely (a FIFO or device in a knowledge directory, too many files): the loader then decides."""
+    import knowledge
+    digest = hashlib.sha256(MAGIC + sys.version.encode())
+    budget = [MAX_FILES, MAX_BYTES]
+    try:
+        _add_tree(digest, Path(__file__).resolve().parent, "*.py", budget)
+        for root in (knowledge_dir, *extensions):
+            digest.update(b"\0root\0" + repr(None if root is None else str(root)).encode())
+            _add_tree(digest, Path(root) if root is not None else knowledge.directory(), "*", budget)
+    except (OSError, _Unsuitable):
+        return None
+    return digest.hexdigest()
+
+
+class _Unsuitable(Exception):
+    """A knowledge directory the cache does not handle (the loader reports what is wrong)."""
+
+
+def _add_tree(digest, root, pattern, budget):
+    """Add the path, link target and content of every file matching ``pattern`` under ``root``."""
+    digest.update(b"\0tree\0" + os.fsencode(os.path.realpath(root)))
+    if not root.is_dir():
+        raise _Unsuitable  # the loader says it is not a knowledge directory
+    for path in sorted(root.rglob(pattern)):
+        status = path.stat()
+        if path.is_symlink() and stat.S_ISDIR(status.st_mode):
+            raise _Unsuitable  # a linked folder's files are not listed here, and the loader may read them
+        budget[0] -= 1
+        budget[1] -= status.st_size
+        if budget[0] < 0 or budget[1] < 0:
+            raise _Unsuitable
+        relative = os.fsencode(str(path.relative_to(root)))
+        digest.update(b"\0path\0" + relative + b"\0real\0" + os.fsencode(os.path.realpath(path)))
+        if stat.S_ISDIR(status.st_mode):
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            raise _Unsuitable  # reading a FIFO or a device could block
+        digest.update(b"\0data\0" + str(status.st_size).encode() + b"\0" + path.read_bytes())
+
+
+def _read(path):
+    """The knowledge base in ``path`` if it is a sound cache file of this user's; else None."""
+    from expert.model import KnowledgeBase
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            if not (_private(os.fstat(handle.fileno()), 0o600) and _private(os.stat(path.parent), 0o755)):
+                return None
+            data = handle.read()
+    except OSError:
+        return None
+    checksum, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    if not data.startswith(MAGIC) or hashlib.sha256(payload).digest() != checksum:
+        return None
+    try:
+        kb = pickle.loads(payload)  # noqa: S301 (the user's own 0600 file, checksum verified)
+    except Exception:  # a file pickled by other code: rebuilt
+        return None
+    return kb if isinstance(kb, KnowledgeBase) else None
+
+
+def _private(status, allowed):
+    """True for a file or directory of this user with no permission beyond ``allowed``."""
+    owner = os.getuid() if hasattr(os, "getuid") else status.st_uid
+    return status.st_uid == owner and not stat.S_IMODE(status.st_mode) & ~allowed
+
+
+def _write(folder, name, kb):
+    """Write ``kb`` to ``folder``/``name`` atomically (a 0600 temporary file, then a rename); on any failure,
+    leave the cache as it was."""
+    try:
+        payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return
+    temporary = None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".kb-", dir=folder)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(temporary, folder / name)
+        temporary = None
+        _prune(folder)
+    except OSError:
+        pass  # no cache this time
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _prune(folder):
+    """Keep the KEPT most recent cache files."""
+    files = sorted(folder.glob("kb-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEPT:]:
+        old.unlink()

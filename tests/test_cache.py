@@ -1,0 +1,121 @@
+"""The knowledge-base cache: a hit equals a fresh load, a changed byte is a miss, bad cache files are rebuilt."""
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+import knowledge
+from cli.main import cli
+from expert import cache, loader
+from expert.errors import KnowledgeError
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("SOURCING_NO_CACHE", raising=False)
+    return home / "sourcing"
+
+
+@pytest.fixture
+def base(tmp_path):
+    """A copy of the shipped knowledge directory that a test may edit."""
+    return shutil.copytree(knowledge.directory(), tmp_path / "knowledge", ignore=shutil.ignore_patterns("*.py"))
+
+
+def files_in(folder):
+    return sorted(folder.glob("kb-*.pickle")) if folder.exists() else []
+
+
+def test_a_hit_equals_a_fresh_load_and_does_not_read_the_knowledge_files(cache_home, base, monkeypatch):
+    first = cache.load(base)
+    [written] = files_in(cache_home)
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setattr(loader, "load", lambda *args: pytest.fail("the loader ran on a cache hit"))
+    again = cache.load(base)
+    assert again == first and again.fingerprint == first.fingerprint and again.sources == first.sources
+    assert [r.digest for r in again.rules] == [r.digest for r in first.rules]
+
+
+def test_a_changed_file_is_never_served_stale(cache_home, base):
+    before = cache.load(base)
+    rules = base / "rules" / "10-findings.yaml"
+    text = rules.read_text()
+    status = rules.stat()
+    edited = text.replace("title: The buyer wants to keep tight day-to-day control",
+                          "title: The buyer wants to keep TIGHT day-to-day control")
+    assert edited != text and len(edited) == len(text)
+    rules.write_text(edited)
+    os.utime(rules, ns=(status.st_atime_ns, status.st_mtime_ns))  # same size, same mtime: only content differs
+    after = cache.load(base)
+    assert after.rule("CTL-001").title == "The buyer wants to keep TIGHT day-to-day control"
+    assert after.fingerprint != before.fingerprint and len(files_in(cache_home)) == 2
+
+
+def test_an_extension_is_part_of_the_key(cache_home, tmp_path):
+    extension = tmp_path / "ext"
+    (extension / "rules").mkdir(parents=True)
+    (extension / "rules" / "x.yaml").write_text("rules: []\n")
+    plain, extended = cache.load(), cache.load(None, [str(extension)])
+    assert extended.sources == plain.sources + (str(extension),)
+    (extension / "rules" / "x.yaml").write_text("rules: [1]\n")
+    with pytest.raises(KnowledgeError):
+        cache.load(None, [str(extension)])
+    with pytest.raises(KnowledgeError):  # an invalid knowledge base is never cached
+        cache.load(None, [str(extension)])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign pickle", "readable by others",
+                                    "a symlink"])
+def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_path):
+    fresh = cache.load(base)
+    [path] = files_in(cache_home)
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(os.urandom(len(data)))
+    elif damage == "truncated":
+        path.write_bytes(data[:len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "foreign pickle":
+        import hashlib
+        import pickle
+        payload = pickle.dumps({"not": "a knowledge base"})
+        path.write_bytes(cache.MAGIC + hashlib.sha256(payload).digest() + payload)
+    elif damage == "readable by others":
+        os.chmod(path, 0o644)
+    else:
+        elsewhere = tmp_path / "elsewhere.pickle"
+        elsewhere.write_bytes(data)
+        os.chmod(elsewhere, 0o600)
+        path.unlink()
+        path.symlink_to(elsewhere)
+    assert cache.load(base) == fresh
+    assert cache._read(path) is not None or damage == "a symlink"  # rebuilt in place (a link is replaced)
+    assert cache.load(base) == fresh
+
+
+def test_an_unwritable_cache_is_no_cache_and_no_message(tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    monkeypatch.delenv("SOURCING_NO_CACHE", raising=False)
+    done = CliRunner().invoke(cli, ["consult", "--no-input", "--set", "need=process", "--format", "json"])
+    assert done.exit_code == 0 and done.stderr == ""
+    assert blocked.read_text() == "not a directory\n"
+
+
+def test_sourcing_no_cache_turns_it_off(cache_home, monkeypatch):
+    monkeypatch.setenv("SOURCING_NO_CACHE", "1")
+    assert cache.load() == loader.load()
+    assert files_in(cache_home) == []
+
+
+def test_only_recent_cache_files_are_kept(cache_home, tmp_path):
+    for n in range(cache.KEPT + 3):
+        extension = tmp_path / f"ext{n}"
+        (extension / "rules").mkdir(parents=True)
+        cache.load(None, [str(extension)])
+    assert len(files_in(cache_home)) == cache.KEPT
