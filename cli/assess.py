@@ -10,7 +10,6 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 
 import click
@@ -123,27 +122,14 @@ def _workers(jobs, cpus, ahead, ended):
 
 @contextmanager
 def _destination(path):
-    """A function writing text to ``path`` (None: stdout). A file is written to a temporary file beside
-    it, renamed into place only when everything was written: a failure leaves the old file intact."""
+    """A function writing text to ``path`` (None: stdout), through cli.files.atomic_writer: the file is
+    put in place only when everything was written, and only over a regular file of ours."""
     if path is None:
         yield lambda text: text and click.echo(text, nl=False)
         return
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".sourcing-", dir=os.path.dirname(os.path.abspath(path)))
-    except OSError as error:
-        raise InputError(str(path), f"cannot write: {error.strerror}")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as stream:
-            yield stream.write
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        os.unlink(temporary)
-        raise InputError(str(path), f"cannot write: {error.strerror}")
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    from cli.files import atomic_writer
+    with atomic_writer(path) as stream:
+        yield lambda text: stream.write(text.encode("utf-8", "backslashreplace"))
 
 
 @contextmanager

@@ -7,6 +7,7 @@ replaced file keeps its mode, a new file gets the mode the umask allows.
 import os
 import stat
 import tempfile
+from contextlib import contextmanager
 
 import yaml
 
@@ -52,6 +53,14 @@ def write_atomic(path, text, force=None, replace=True):
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError(str(path), "cannot write: the text is not valid Unicode (a lone surrogate)")
+    with atomic_writer(path, force, replace) as stream:
+        stream.write(data)
+
+
+@contextmanager
+def atomic_writer(path, force=None, replace=True):
+    """A binary stream whose bytes reach ``path`` only when the block ends without an error: a temporary
+    file beside the target, then a rename (or, without ``replace``, an exclusive link) into place."""
     target = os.path.realpath(path)
     status = check_target(path, force)
     try:
@@ -63,7 +72,7 @@ def write_atomic(path, text, force=None, replace=True):
         if status and (status.st_uid, status.st_gid) != (os.geteuid(), os.getegid()):
             _keep_owner(handle, status)
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         if replace:
