@@ -18,7 +18,7 @@ SETUP.read(REPO / "setup.cfg")
 VERSION = SETUP["metadata"]["version"]
 PACKAGES = ("cli", "expert", "knowledge")
 SDIST_FOLDERS = PACKAGES + ("tests", "examples", "docs", "benchmarks")
-SDIST_FILES = {"LICENSE", "README.md", "MANIFEST.in", "setup.cfg", "pyproject.toml"}
+SDIST_FILES = {"LICENSE", "README.md", "MANIFEST.in", "setup.cfg", "pyproject.toml", ".ci/run"}
 WARNING = re.compile(r"(?i)warn(?:ing)?\b")  # 'warning:', 'DeprecationWarning', 'check.warn(', not 'warnings.yaml'
 PIP_INDEX_NOTE = re.compile(r"Location '.*' is ignored")  # this machine's pip index settings, not the build
 EXAMPLE = REPO / "examples" / "customer-support.yaml"
@@ -107,10 +107,11 @@ def test_the_wheel_holds_the_packages_with_their_data_files_and_the_license(buil
     assert "Requires-Python: >=3.10" in metadata and "Project-URL: Documentation" in metadata
 
 
-def test_the_version_claims_agree():
+def test_the_version_claims_are_what_ci_runs():
     minimum = re.fullmatch(r">=3\.(\d+)", SETUP["options"]["python_requires"]).group(1)
     claimed = re.findall(r"Python :: 3\.(\d+)", SETUP["metadata"]["classifiers"])
     assert min(claimed, key=int) == minimum and len(claimed) == len(set(claimed))
+    assert set(claimed) == set(re.findall(r"\b3\.(\d+)\b", (REPO / ".ci" / "run").read_text()))
 
 
 def test_the_installed_command_runs_from_the_installed_files(installed, tmp_path):
