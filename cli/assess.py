@@ -8,7 +8,9 @@ import sys
 import click
 from tabulate import tabulate
 
+from cli.completion import FileName
 from cli.files import write_atomic
+from cli.helptext import exit_codes
 from expert import portfolio, yamlio
 from expert.result import number
 
@@ -20,13 +22,15 @@ BAR_WIDTH = 40
 COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
 
 
-@click.command(short_help="Assess a portfolio of processes: one verdict per row, then a summary.")
-@click.argument("file")
+@click.command(short_help="Assess a portfolio of processes: one verdict per row, then a summary.",
+               epilog=exit_codes("1 some rows were bad and skipped"))
+@click.argument("file", type=FileName())
 @click.option("--input-format", type=click.Choice(portfolio.FORMATS),
               help="Input format (default: from the suffix; for '-', from the content).")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", metavar="FILE", help="Write the result to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", metavar="FILE", type=FileName(),
+              help="Write the result to FILE (atomically) instead of stdout.")
 @click.option("--jobs", type=click.IntRange(0), default=None,
               help="Worker processes (0: one per CPU) [default: one per CPU from "
                    f"{PARALLEL_FROM:,} rows, else 1]; the output keeps the input order.")

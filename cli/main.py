@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from cli.helptext import exit_codes
 from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Session
 from expert.errors import KnowledgeError, SourcingError
 
@@ -81,7 +82,9 @@ def _silence_stdout():
         pass  # no real file descriptor (a test runner's stream): nothing to flush at exit
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exit_codes(
+    "1 replay found different conclusions, assess skipped bad rows, or kb lint or kb test failed",
+    "130 an interrupted interactive consultation"))
 @click.version_option(package_name="sourcing", prog_name="sourcing")
 @click.option("--knowledge", "knowledge_dir", metavar="DIR", envvar="SOURCING_KNOWLEDGE",
               type=click.Path(file_okay=False), help="Use the knowledge base in DIR instead of the shipped one "
@@ -89,8 +92,11 @@ def _silence_stdout():
 @click.option("--kb", "extensions", metavar="DIR", multiple=True, envvar="SOURCING_KB",
               type=click.Path(file_okay=False), help="Add the rules, questions and scenarios of DIR "
               "(repeatable) [env: SOURCING_KB, directories separated by ':'].")
+@click.option("--color/--no-color", "colour", default=None,
+              help="Colour the text output or not [default: on a terminal, never with NO_COLOR, always with "
+                   "FORCE_COLOR].")
 @click.pass_context
-def cli(ctx, knowledge_dir, extensions):
+def cli(ctx, knowledge_dir, extensions, colour):
     """Advise whether to buy staff augmentation, managed services or BPO, or to
     stabilise the process first, and say why."""
     ctx.obj = Session(knowledge_dir, extensions)
