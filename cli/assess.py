@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import click
 
+from cli.completion import FileName
+from cli.helptext import exit_codes
 from expert import portfolio
 from expert.errors import InputError, shown
 from expert.result import number
@@ -29,13 +31,15 @@ COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP)
 
 
-@click.command(short_help="Assess a portfolio of processes: one verdict per row, then a summary.")
-@click.argument("file")
+@click.command(short_help="Assess a portfolio of processes: one verdict per row, then a summary.",
+               epilog=exit_codes("1 some rows were bad and skipped"))
+@click.argument("file", type=FileName())
 @click.option("--input-format", type=click.Choice(portfolio.FORMATS),
               help="Input format (default: from the suffix; for '-', from the content).")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", metavar="FILE", help="Write the result to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", metavar="FILE", type=FileName(),
+              help="Write the result to FILE (atomically) instead of stdout.")
 @click.option("--jobs", default=None, metavar="N",
               help="Worker processes, at most one per CPU and one per chunk of "
                    f"{CHUNK} rows [default: one per CPU from {PARALLEL_FROM:,} rows, else 1]; "

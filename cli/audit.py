@@ -3,8 +3,9 @@ import json
 
 import click
 
-from cli import audit_render
+from cli import audit_render, completion
 from cli.files import signing_key
+from cli.helptext import exit_codes
 from cli.session import styler
 from expert import answers as answers_io
 from expert import audit as records
@@ -33,9 +34,10 @@ def read_record(path, kb, key_file):
     return checked
 
 
-@click.command()
+@click.command(epilog=exit_codes())
 @click.argument("record", type=click.Path(dir_okay=False))
 @click.option("--conclusion", "conclusion", metavar="ID", default="recommendation", show_default=True,
+              shell_complete=completion.conclusions,
               help="What to explain: recommendation, a fact id, a fired rule id, or a finding/conclusion name.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "dot", "html"]),
               default="text", show_default=True, help="Text tree, JSON tree, Graphviz DOT, or the HTML report.")
@@ -105,11 +107,14 @@ def _record_heading(checked, kb):
             f"{data['tool'].get('version', '?')}, knowledge base {digest[:12]}\n")
 
 
-@click.command("why-not", short_help="WHY-NOT: why a model was not recommended, and what would have to change.")
-@click.argument("model")
+@click.command("why-not", short_help="WHY-NOT: why a model was not recommended, and what would have to change.",
+               epilog=exit_codes())
+@click.argument("model", shell_complete=completion.models)
 @click.argument("record", required=False, type=click.Path(dir_okay=False))
-@click.option("--answers", "answers_file", metavar="FILE", help="YAML or JSON answers file; '-' reads standard input.")
-@click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True, help="Answer one question (with --answers).")
+@click.option("--answers", "answers_file", metavar="FILE", type=completion.FileName(),
+              help="YAML or JSON answers file; '-' reads standard input.")
+@click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True, shell_complete=completion.settings,
+              help="Answer one question (with --answers).")
 @click.option("--max-changes", type=click.IntRange(1, 3), default=2, show_default=True,
               help="Largest set of changed answers to search.")
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True)
@@ -138,7 +143,8 @@ def why_not(session, model, record, answers_file, settings, max_changes, output_
         click.echo(audit_render.why_not_text(analysis, kb, style), nl=False, color=style.enabled)
 
 
-@click.command(short_help="Re-run a record on today's knowledge base; exit 1 if the advice changed.")
+@click.command(short_help="Re-run a record on today's knowledge base; exit 1 if the advice changed.",
+               epilog=exit_codes("1 the conclusions differ"))
 @click.argument("record", type=click.Path(dir_okay=False))
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True)
 @SIGN_KEY

@@ -5,11 +5,12 @@ import json
 import click
 from tabulate import tabulate
 
+from cli import completion, helptext
 from expert import describe
 from expert.errors import InputError
 
 
-@click.command()
+@click.command(epilog=helptext.exit_codes())
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.pass_obj
@@ -24,12 +25,12 @@ def questions(session, output_format):
     click.echo(tabulate(rows, headers=["id", "values", "prompt"], tablefmt="simple", maxcolwidths=[None, 40, 60]))
 
 
-@click.group()
+@click.group(cls=helptext.Group)
 def rules():
     """Browse the rule base."""
 
 
-@rules.command("list")
+@rules.command("list", epilog=helptext.exit_codes())
 @click.option("--layer", help="Only the rules of this layer.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
@@ -49,8 +50,8 @@ def list_rules(session, layer, output_format):
                         maxcolwidths=[None, None, 45, 50]))
 
 
-@rules.command("show")
-@click.argument("rule_id")
+@rules.command("show", epilog=helptext.exit_codes())
+@click.argument("rule_id", shell_complete=completion.rules)
 @click.pass_obj
 def show_rule(session, rule_id):
     """Show one rule: metadata, rationale, and its IF/THEN logic in words."""

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import click
 from click.core import ParameterSource
 
-from cli import render
+from cli import completion, render
+from cli.helptext import exit_codes
 from cli.output import emit, output_option
 from cli.session import EXIT_INTERRUPTED, styler, tool_version
 from expert import SourcingError
@@ -18,10 +19,10 @@ from expert import advice
 from expert import report as report_io
 
 
-@click.command()
-@click.option("--answers", "answers_file", metavar="FILE",
+@click.command(epilog=exit_codes("130 an interrupted interactive consultation"))
+@click.option("--answers", "answers_file", metavar="FILE", type=completion.FileName(),
               help="YAML or JSON answers file; '-' reads standard input.")
-@click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True,
+@click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True, shell_complete=completion.settings,
               help="Answer one question (repeatable; overrides the file).")
 @click.option("--no-input", is_flag=True, help="Never prompt; unanswered questions are unknown.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
@@ -32,15 +33,16 @@ from expert import report as report_io
 @click.option("--title", help="A title for the markdown or HTML report.")
 @output_option
 @click.option("--no-trace", is_flag=True, hidden=True, help="Accepted for older scripts: the trace is off by default.")
-@click.option("--save-answers", "save_answers_path", metavar="FILE",
+@click.option("--save-answers", "save_answers_path", metavar="FILE", type=completion.FileName(),
               help="Save the answers (after every answer when interactive).")
-@click.option("--audit", "audit_path", metavar="FILE", help="Write a JSON audit record of the consultation.")
+@click.option("--audit", "audit_path", metavar="FILE", type=completion.FileName(),
+              help="Write a JSON audit record of the consultation.")
 @click.option("--force", is_flag=True, help="Let --audit replace an existing file.")
 @click.option("--sign-key", metavar="FILE", type=click.Path(dir_okay=False),
               help="Sign the --audit record (HMAC-SHA256) with the key in FILE "
                    "[env: SOURCING_SIGN_KEY, the key itself].")
 @click.option("--explore", is_flag=True, help="After the result, ask 'how' and 'why-not' at a prompt.")
-@click.option("--resume", "resume_path", metavar="FILE",
+@click.option("--resume", "resume_path", metavar="FILE", type=completion.FileName(),
               help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
                    "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj

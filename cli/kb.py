@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from cli import helptext
 from cli.files import write_new
 from expert import graph as graphs
 from expert import lint as linting
@@ -16,12 +17,12 @@ from expert.errors import InputError
 EXIT_FAILED = 1
 
 
-@click.group("kb")
+@click.group("kb", cls=helptext.Group)
 def knowledge_base():
     """Check, test and extend the knowledge base (with --kb DIR for extensions)."""
 
 
-@knowledge_base.command()
+@knowledge_base.command(epilog=helptext.exit_codes("1 an error-level check failed"))
 @click.option("--samples", type=click.IntRange(1), default=20000, show_default=True,
               help="Answer sets to sample when the answer space is too large to enumerate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
@@ -63,7 +64,7 @@ def _lint_text(report):
     return "\n".join(lines).lstrip("\n")
 
 
-@knowledge_base.command("test")
+@knowledge_base.command("test", epilog=helptext.exit_codes("1 a scenario failed or the coverage is too low"))
 @click.option("--min-coverage", type=click.FloatRange(0, 100), default=0, show_default=True, metavar="N",
               help="Fail when fewer than N percent of the rules fire in some scenario.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -111,7 +112,7 @@ def _test_text(runs, fired, never, percent, kb):
     return "\n".join(lines)
 
 
-@knowledge_base.command()
+@knowledge_base.command(epilog=helptext.exit_codes())
 @click.option("--format", "output_format", type=click.Choice(["text", "dot", "json"]), default="text",
               show_default=True)
 @click.pass_obj
@@ -126,7 +127,7 @@ def graph(session, output_format):
         click.echo(graphs.to_text(dependencies), nl=False)
 
 
-@knowledge_base.command("new-rule")
+@knowledge_base.command("new-rule", epilog=helptext.exit_codes())
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--id", "rule_id", default="EXT-001", show_default=True, help="The new rule's id.")
 @click.option("--layer", type=click.Choice(skeleton.LAYERS), default="evidence", show_default=True)

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from cli.helptext import exit_codes
 from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, VERSION, Session, knowledge_options, take_knowledge_options
 from expert.errors import KnowledgeError, SourcingError
 
@@ -95,11 +96,15 @@ def _silence_stdout():
         pass  # no real file descriptor (a test runner's stream): nothing to flush at exit
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
-             params=knowledge_options(from_environment=True))
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exit_codes(
+    "1 replay found different conclusions, assess skipped bad rows, or kb lint or kb test failed",
+    "130 an interrupted interactive consultation"), params=knowledge_options(from_environment=True))
 @click.version_option(VERSION, prog_name="sourcing")
+@click.option("--color/--no-color", "colour", default=None,
+              help="Colour the text output or not [default: on a terminal, never with NO_COLOR, always with "
+                   "FORCE_COLOR].")
 @click.pass_context
-def cli(ctx):
+def cli(ctx, colour):
     """Advise whether to buy staff augmentation, managed services or BPO, or to
     stabilise the process first, and say why.
 

@@ -13,7 +13,7 @@ COLOURS = {
 
 
 class Styler:
-    """Applies colour only when enabled (a TTY without NO_COLOR)."""
+    """Applies colour only when enabled (see cli.session.colour_enabled)."""
 
     def __init__(self, enabled):
         self.enabled = enabled

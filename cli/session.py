@@ -5,6 +5,8 @@ from typing import List
 
 import click
 
+import click
+
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -17,9 +19,17 @@ def tool_version():
 
 
 def colour_enabled(stream=None):
-    """Colour only on a terminal, and never when NO_COLOR is set."""
-    stream = stream or sys.stdout
-    return bool(stream.isatty()) and not os.environ.get("NO_COLOR")
+    """Whether to colour ``stream`` (default stdout): as --color/--no-color says, else never when NO_COLOR
+    is set, always when FORCE_COLOR is, and otherwise only on a terminal."""
+    context = click.get_current_context(silent=True)
+    chosen = context.find_root().params.get("colour") if context else None
+    if chosen is not None:
+        return chosen
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool((stream or sys.stdout).isatty())
 
 
 def styler(stream=None):

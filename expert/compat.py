@@ -3,13 +3,15 @@
 experta 1.9.4 pins ``frozendict==1.2``, whose module subclasses
 ``collections.Mapping``; that alias was removed in Python 3.10. We keep both
 pins exactly as experta declares them (so ``pip check`` stays clean) and give
-``collections`` the alias back before experta imports frozendict.
+``collections`` the alias back before experta imports frozendict. The check
+reads the module's own attributes, so it never trips the deprecated-alias
+warning of older Pythons and stays silent under ``-W error`` on 3.10 to 3.13.
 """
 import collections
 import collections.abc
 import logging
 
-if not hasattr(collections, "Mapping"):
+if "Mapping" not in vars(collections):
     collections.Mapping = collections.abc.Mapping
 
 _root_handlers = list(logging.getLogger().handlers)

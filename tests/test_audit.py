@@ -16,7 +16,7 @@ from expert import audit, explain, load, replay
 from expert.canonical import digest
 from expert.errors import InputError
 from figures import FIGURES
-from tests.conftest import REPO
+from conftest import REPO
 
 DEVELOPERS = str(REPO / "examples" / "developer-capacity.yaml")
 SUPPORT = str(REPO / "examples" / "customer-support.yaml")

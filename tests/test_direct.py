@@ -3,8 +3,8 @@ from hypothesis import given, settings
 
 from expert import Advisor, load, scenarios
 from strategies import answer_sets
-from tests.test_engine import SCORE_AND_RECOMMEND
-from tests.test_loader import make_kb
+from test_engine import SCORE_AND_RECOMMEND
+from test_loader import make_kb
 
 
 def assert_agree(advisor, answers):

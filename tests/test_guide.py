@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from expert import load
-from tests.conftest import REPO
+from conftest import REPO
 
 GUIDE = (REPO / "docs" / "knowledge-engineering.md").read_text()
 BLOCK = r"<!-- {marker} -->\n```\w*\n(.*?)```"

@@ -309,9 +309,9 @@ def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, share
     if len(kept) != stop_after:
         FIGURES["lost"] += stop_after - len(kept)
     assert len(kept) == stop_after
-    rest = CliRunner().invoke(cli, ["consult", "--resume", str(saved), "--format", "json"], input="1\n" * 17)
+    rest = CliRunner().invoke(cli, ["consult", "--resume", str(saved), "--format", "json"], input="1\n" * len(KB.questions))
     assert rest.exit_code == 0, rest.output
-    whole = CliRunner().invoke(cli, ["consult", "--format", "json"], input="1\n" * 17)
+    whole = CliRunner().invoke(cli, ["consult", "--format", "json"], input="1\n" * len(KB.questions))
     assert json.loads(rest.stdout)["answers"] == json.loads(whole.stdout)["answers"]
     for question in kept:  # resuming asks only what is still unanswered
         assert f"({question})" not in rest.stderr

@@ -11,8 +11,8 @@ import knowledge
 from cli.main import cli
 from expert import KnowledgeError, load, scenarios
 from expert.lint import lint
-from tests.conftest import REPO
-from tests.test_loader import GOOD_RULE, make_kb
+from conftest import REPO
+from test_loader import GOOD_RULE, make_kb
 
 
 def invoke(*args, env=None):
