@@ -18,7 +18,7 @@ KINDS = {"veto": "ruled out", "blocked": "not ready", "warning": "warning", "gap
 @click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--vary", "variants", metavar="QUESTION=VALUE[,QUESTION=VALUE]", multiple=True,
               help="A variant of the first source with these answers changed (repeatable: one variant each).")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text",
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json", "html"]), default="text",
               show_default=True)
 @click.pass_obj
 def compare(session, sources, variants, output_format):
@@ -41,6 +41,10 @@ def compare(session, sources, variants, output_format):
     data = comparing(cases, advisor.kb)
     if output_format == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif output_format == "html":
+        from datetime import date
+        from cli.html_report import compare_html
+        click.echo(compare_html(data, advisor.kb, date.today().isoformat()), nl=False)
     else:
         style = styler() if output_format == "text" else (lambda text, kind: text)
         click.echo(_render(data, advisor.kb, markdown=output_format == "markdown", style=style))

@@ -62,10 +62,41 @@ def consult_html(report: dict, kb: KnowledgeBase, title: Optional[str], date: st
             "<section><h2>What each model's score is made of</h2><div class=\"contributions\">",
             *_contribution_tables(kb, contributions), "</div></section>", _answers(report, kb),
             _explanation(report["justifications"], explained), _footer(report, fingerprint)]
+    return page(title, body)
+
+
+def page(title: str, body: List[str]) -> str:
+    """A self-contained HTML page: ``title`` (escaped here) and the ``body`` parts (already escaped)."""
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _table(headers: List[str], rows: List[List[object]]) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    cells = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{cells}</table>"
+
+
+def compare_html(data: dict, kb: KnowledgeBase, date: str) -> str:
+    """``sourcing compare`` as a page: the cases, their advice, the answers that differ, the fit scores,
+    and what appears and disappears from the first case to each other one."""
+    cases = data["cases"]
+    body = [f"<h1>Comparing {len(cases)} consultations</h1>", f'<p class="date">{escape(date)}</p>',
+            "<section><h2>Advice</h2>" + _table(["", "source", "advice", "strength"], [
+                [c["name"], c["origin"], c["label"], c["strength"] or "none"] for c in cases]) + "</section>",
+            "<section><h2>Answers that differ</h2>" + (_table(["question", *[c["name"] for c in cases]], [
+                [d["question"], *d["answers"].values()] for d in data["answers_that_differ"]])
+                if data["answers_that_differ"] else "<p>none</p>") + "</section>",
+            "<section><h2>Fit scores</h2>" + _table(["model", *[c["name"] for c in cases]], [
+                [m.label, *[c["scores"][m.id] for c in cases]] for m in kb.models]) + "</section>"]
+    for change in data["changes"]:
+        items = [f"<li>{mark} {escape(i['kind'])}: {escape(i['text'])} {_rules([i['rule']])}</li>"
+                 for mark, key in (("+", "appear"), ("&minus;", "disappear")) for i in change[key]]
+        body.append(f"<section><h2>From {escape(change['from'])} to {escape(change['to'])}</h2>"
+                    f"<ul>{''.join(items) or '<li>the same advice, vetoes, gaps and pricing</li>'}</ul></section>")
+    return page("Sourcing comparison", body)
 
 
 def _rules(rules: List[str]) -> str:

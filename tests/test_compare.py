@@ -50,3 +50,11 @@ def test_one_source_without_a_variant_is_refused_with_one_line():
     assert done.exit_code == 2 and done.output.count("\n") == 1 and "--vary" in done.output
     bad = invoke(SUPPORT, "--vary", "need=bogus")
     assert bad.exit_code == 2 and "bogus" in bad.output and "Traceback" not in bad.output
+
+
+def test_the_comparison_as_a_page_is_self_contained_and_escaped(tmp_path):
+    hostile = tmp_path / "<script>.yaml"
+    hostile.write_text("need: process\n")
+    page = invoke(str(hostile), "--vary", "need=service", "--format", "html").output
+    assert page.startswith("<!DOCTYPE html>") and "<script>" not in page and "&lt;script&gt;" in page
+    assert "http://" not in page and "https://" not in page and "From A to B" in page
