@@ -27,7 +27,9 @@ PARALLEL_FROM = 4000  # rows; fewer finish before worker processes would pay for
 CHUNK = 500  # rows judged together (by one worker)
 MAX_JOBS = 256
 BAR_WIDTH = 40
-COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings"]
+COLUMNS = ["row", "id", "model", "strength", "runner_up", "margin", "warnings", "warning_texts", "gaps", "gap_texts"]
+TABLE_COLUMNS = ["row", "id", "advice", "strength", "runner-up", "margin", "before you sign"]
+SHOWN_GAPS = 10
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP)
 
 
@@ -36,7 +38,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read 
 @click.argument("file", type=FileName())
 @click.option("--input-format", type=click.Choice(portfolio.FORMATS),
               help="Input format (default: from the suffix; for '-', from the content).")
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown"]),
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown", "html"]),
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", metavar="FILE", type=FileName(),
               help="Write the result to FILE (atomically) instead of stdout.")
@@ -66,7 +68,7 @@ def assess(ctx, file, input_format, output_format, output, jobs, engine, progres
         reader.close()
     if output_format in ("csv", "jsonl"):
         click.echo(summary_text(summary, advisor.kb, "simple"), err=not output, nl=False)
-    elif output_format != "json":
+    elif output_format not in ("json", "html"):  # both carry the summary themselves
         click.echo(summary_text(summary, advisor.kb, "github" if output_format == "markdown" else "simple"), nl=False)
     for note in reader.notes:
         click.echo(f"warning: {note}", err=True)
@@ -158,9 +160,20 @@ def neutral(value):
 
 
 def _cells(verdict):
+    """The CSV cells: ids in their own columns, the warning and gap sentences beside them."""
     margin = "" if verdict.margin is None else number(verdict.margin)
-    return [verdict.number, verdict.id, verdict.model, verdict.strength, verdict.runner_up, margin,
-            " ".join(rule for rule, _ in verdict.warnings)]
+    return [verdict.number, verdict.id, verdict.model, verdict.strength or "", verdict.runner_up or "", margin,
+            " ".join(rule for rule, _, _ in verdict.warnings), " | ".join(text for _, _, text in verdict.warnings),
+            " ".join(rule for rule, _, _ in verdict.gaps), " | ".join(text for _, _, text in verdict.gaps)]
+
+
+def _words(verdict, kb):
+    """The table cells in words: labels, the strength, and each warning and gap as a sentence."""
+    labels = {m.id: m.label for m in kb.all_models}
+    margin = "" if verdict.margin is None else number(verdict.margin)
+    steps = [f"{text} [{rule}]" for rule, _, text in verdict.warnings + verdict.gaps]
+    return [verdict.number, verdict.id, labels.get(verdict.model, verdict.model), verdict.strength or "-",
+            labels.get(verdict.runner_up, verdict.runner_up or "-"), margin, "\n".join(steps) or "-"]
 
 
 def csv_text(assessed, header=False):
@@ -187,9 +200,15 @@ def _whole(output_format, assessed, bad, summary, kb):
         return json.dumps({"rows": [a.to_dict() for a in assessed],
                            "bad_rows": [{"row": b.number, "error": str(b.error)} for b in bad],
                            "summary": summary.to_dict(kb)}, indent=2, ensure_ascii=False) + "\n"
+    if output_format == "html":
+        from cli.html_report import assess_html
+        return assess_html([_words(a, kb) for a in assessed], TABLE_COLUMNS, summary, kb)
     from tabulate import tabulate
     style = "github" if output_format == "markdown" else "simple"
-    return tabulate([_cells(a) for a in assessed], headers=COLUMNS, tablefmt=style) + "\n\n"
+    rows = [_words(a, kb) for a in assessed]
+    if style == "github":  # one line a row in Markdown
+        rows = [row[:-1] + [row[-1].replace("\n", "<br>")] for row in rows]
+    return tabulate(rows, headers=TABLE_COLUMNS, tablefmt=style, maxcolwidths=[None] * 6 + [60]) + "\n\n"
 
 
 def summary_text(summary, kb, style):
@@ -199,12 +218,16 @@ def summary_text(summary, kb, style):
     models = summary.per_model(kb)
     widest = max(models.values(), default=0) or 1
     labels = {m.id: m.label for m in kb.all_models}
-    rows = [[labels.get(model, model), count, f"{100 * count / total:.1f}%", "#" * round(BAR_WIDTH * count / widest)]
+    rows = [[labels.get(model, model), count, f"{100 * count / total:.1f}%", "█" * round(BAR_WIDTH * count / widest)]
             for model, count in models.items()]
     lines = [tabulate(rows, headers=["model", "rows", "share", ""], tablefmt=style), ""]
     strengths = ", ".join(f"{name} {count}" for name, count in summary.per_strength(kb).items())
     lines += [f"Rows assessed: {summary.rows} ({strengths}).",
-              f"Rows with readiness gaps: {summary.with_gaps}.",
+              f"Rows with readiness gaps: {summary.with_gaps}."]
+    from cli.render import wrap
+    for rule, text, n in summary.per_gap()[:SHOWN_GAPS]:
+        lines += wrap(f"{text} [{rule}]", first=f"  {n:>6} ", indent=" " * 9)
+    lines += [
               f"Rows with unknown answers: {summary.with_unknowns}.",
               f"Bad rows skipped: {summary.bad_rows}."]
     return "\n".join(lines) + "\n"

@@ -220,3 +220,30 @@ def _footer(report: dict, fingerprint: str) -> str:
             f"rules and {size['questions']} questions, fingerprint "
             f'<span class="fingerprint">{escape(fingerprint or "-")}</span> '
             "(an audit record of this consultation names the same one).</footer>")
+
+
+def assess_html(rows: List[List[object]], headers: List[str], summary, kb: KnowledgeBase) -> str:
+    """``sourcing assess`` as a page: rows per model as an SVG bar chart, the readiness gaps by how many
+    rows they hold back, then every row in words."""
+    counts = summary.per_model(kb)
+    widest = max(counts.values(), default=0) or 1
+    labels = {m.id: m.label for m in kb.all_models}
+    bars = []
+    for index, (model, count) in enumerate(counts.items()):
+        y, width = index * CHART_ROW, round(CHART_BAR * count / widest)
+        bars.append(f'<text x="0" y="{y + 20}">{escape(labels.get(model, model))}</text>'
+                    f'<rect x="{CHART_LABEL}" y="{y + 6}" width="{width}" height="20" fill="#4a7bb7"/>'
+                    f'<text x="{CHART_LABEL + width + 6}" y="{y + 20}">{count}</text>')
+    chart = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_LABEL + CHART_BAR + 60}" '
+             f'height="{CHART_ROW * len(counts)}" role="img" aria-label="rows per model">{"".join(bars)}</svg>')
+    gaps = "".join(f"<li><b>{n}</b> {escape(text)} {_rules([rule])}</li>" for rule, text, n in summary.per_gap())
+    table = "<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>" + "".join(
+        "<tr>" + "".join(f"<td>{escape(str(cell)).replace(chr(10), '<br>')}</td>" for cell in row) + "</tr>"
+        for row in rows) + "</table>"
+    body = ["<h1>Portfolio assessment</h1>",
+            f'<p class="quiet">{summary.rows} row(s) assessed, {summary.bad_rows} bad row(s) skipped, '
+            f"{summary.with_unknowns} with unknown answers.</p>",
+            f"<section><h2>Advice per row</h2>{chart}</section>",
+            f"<section><h2>Readiness gaps</h2><ul>{gaps or '<li>none</li>'}</ul></section>",
+            f"<section><h2>Rows</h2>{table}</section>"]
+    return page("Portfolio assessment", body)

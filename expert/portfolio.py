@@ -55,15 +55,16 @@ class Assessed:
     strength: str
     runner_up: Optional[str]
     margin: Optional[float]
-    warnings: Tuple[Tuple[str, str], ...]  # (rule, about)
-    gaps: Tuple[str, ...]  # the areas of the readiness gaps
+    warnings: Tuple[Tuple[str, str, str], ...]  # (rule, about, text)
+    gaps: Tuple[Tuple[str, str, str], ...]  # (rule, area, text) of the readiness gaps
     unknowns: int  # questions answered unknown
 
     def to_dict(self):
         return {"row": self.number, "id": self.id, "model": self.model, "strength": self.strength,
                 "runner_up": self.runner_up, "margin": number(self.margin),
-                "warnings": [{"rule": rule, "about": about} for rule, about in self.warnings],
-                "readiness_gaps": list(self.gaps), "unknowns": self.unknowns}
+                "warnings": [{"rule": rule, "about": about, "text": text} for rule, about, text in self.warnings],
+                "readiness_gaps": [{"rule": rule, "area": area, "text": text} for rule, area, text in self.gaps],
+                "unknowns": self.unknowns}
 
 
 def detect_format(path, text):
@@ -300,13 +301,13 @@ def assess(advisor, row, engine="direct"):
     if engine == "experta":
         result = advisor.consult(answers)
         return Assessed(row.number, row.id, result.recommendation, result.strength, result.runner_up, result.margin,
-                        tuple((f.rule, f.name) for f in result.warnings), tuple(f.name for f in result.gaps),
-                        unknowns)
+                        tuple((f.rule, f.name, f.text) for f in result.warnings),
+                        tuple((f.rule, f.name, f.text) for f in result.gaps), unknowns)
     outcome = advisor.evaluate(answers, validated=True)
     decided = outcome.verdict
     return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, outcome), decided.runner_up,
-                    decided.margin, tuple((c[4], c[1]) for c in outcome.of_kind("warning")),
-                    tuple(c[1] for c in outcome.of_kind("gap")), unknowns)
+                    decided.margin, tuple((c[4], c[1], c[3]) for c in outcome.of_kind("warning")),
+                    tuple((c[4], c[1], c[3]) for c in outcome.of_kind("gap")), unknowns)
 
 
 @dataclass
@@ -320,6 +321,7 @@ class Summary:
     strengths: Counter = field(default_factory=Counter)
     with_gaps: int = 0
     with_unknowns: int = 0
+    gaps: Counter = field(default_factory=Counter)  # (rule, text) of a readiness gap -> rows with it
 
     def add(self, verdict):
         """Count one verdict (an Assessed or a BadRow)."""
@@ -331,6 +333,7 @@ class Summary:
         self.strengths[verdict.strength] += 1
         self.with_gaps += bool(verdict.gaps)
         self.with_unknowns += verdict.unknowns > 0
+        self.gaps.update({(rule, text) for rule, _, text in verdict.gaps})
 
     def merge(self, other):
         """Add the counts of ``other``."""
@@ -340,6 +343,11 @@ class Summary:
         self.strengths.update(other.strengths)
         self.with_gaps += other.with_gaps
         self.with_unknowns += other.with_unknowns
+        self.gaps.update(other.gaps)
+
+    def per_gap(self):
+        """(rule, text, rows) of every readiness gap, most rows first (then by rule and text)."""
+        return [(rule, text, n) for (rule, text), n in sorted(self.gaps.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def per_model(self, kb):
         """Rows per model: every model of ``kb``, then UNDETERMINED when a row had no model."""
@@ -357,7 +365,8 @@ class Summary:
     def to_dict(self, kb):
         return {"rows": self.rows, "bad_rows": self.bad_rows, "models": self.per_model(kb),
                 "strengths": self.per_strength(kb), "rows_with_readiness_gaps": self.with_gaps,
-                "rows_with_unknowns": self.with_unknowns}
+                "rows_with_unknowns": self.with_unknowns,
+                "gaps": [{"rule": rule, "text": text, "rows": n} for rule, text, n in self.per_gap()]}
 
 
 def to_json(value):

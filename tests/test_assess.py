@@ -56,7 +56,8 @@ def test_every_row_agrees_with_consult(portfolio_file):
         assert (verdict["model"], verdict["strength"], verdict["runner_up"], verdict["margin"]) == \
             (rec["model"], rec["strength"], rec["runner_up"], rec["margin"])
         assert [w["rule"] for w in verdict["warnings"]] == [w["rule"] for w in report["warnings"]]
-        assert verdict["readiness_gaps"] == [g["area"] for g in report["readiness_gaps"]]
+        assert [(g["rule"], g["area"], g["text"]) for g in verdict["readiness_gaps"]] == \
+            [(g["rule"], g["area"], g["text"]) for g in report["readiness_gaps"]]
 
 
 def test_the_engine_of_record_gives_the_same_verdicts(advisor):
@@ -84,7 +85,10 @@ def test_output_formats_and_summary(portfolio_file, tmp_path):
     path = portfolio_file(as_csv(generated_rows(30, seed=2)))
     table = invoke("assess", path)
     assert table.exit_code == 0
-    assert "row  id" in table.output and "Rows assessed: 30" in table.output and "#" in table.output
+    assert "row  id" in table.output and "Rows assessed: 30" in table.output and "█" in table.output
+    assert "advice" in table.output and "stabilize_first" not in table.output, "models in words"
+    html = invoke("assess", path, "--format", "html").output
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "Rows assessed" not in html
     assert "Rows with readiness gaps:" in table.output and "Rows with unknown answers:" in table.output
     markdown = invoke("assess", path, "--format", "markdown").output
     assert markdown.startswith("|") and "|--" in markdown and "| model" in markdown
@@ -92,7 +96,7 @@ def test_output_formats_and_summary(portfolio_file, tmp_path):
     assert len(data["rows"]) == 30 and data["summary"]["rows"] == 30 and data["bad_rows"] == []
     assert sum(data["summary"]["models"].values()) == 30
     csv_run = invoke("assess", path, "--format", "csv")
-    assert csv_run.stdout.startswith("row,id,model,strength,runner_up,margin,warnings\n")
+    assert csv_run.stdout.startswith("row,id,model,strength,runner_up,margin,warnings,warning_texts,gaps,gap_texts\n")
     assert "Rows assessed: 30" in csv_run.stderr and "Rows assessed" not in csv_run.stdout
     out = tmp_path / "out.csv"
     written = invoke("assess", path, "--format", "csv", "-o", str(out))
