@@ -133,14 +133,8 @@ class Input:
 
 
 def _open(path, source):
-    try:
+    with yamlio.reading(source):
         return open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(source, "no such file")
-    except IsADirectoryError:
-        raise InputError(source, "is a directory, expected a file")
-    except OSError as error:
-        raise InputError(source, f"cannot read: {error.strerror}")
 
 
 def _size(handle):

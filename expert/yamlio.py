@@ -5,6 +5,7 @@ import os
 import re
 import stat
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -249,16 +250,23 @@ def read_text(path, source=None, limit=MAX_BYTES, regular=False):
     source = source or str(path)
     if str(path) == "-":
         return decode(sys.stdin.buffer.read(limit + 1), source, limit)
-    try:
+    with reading(source):
         handle = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if regular else 0))
         with open(handle, "rb") as stream:
             if regular and not stat.S_ISREG(os.fstat(handle).st_mode):
                 raise InputError(source, "is not a regular file (a FIFO, device or directory); refused")
             data = stream.read(limit + 1)
+    return decode(data, source, limit)
+
+
+@contextmanager
+def reading(source):
+    """Turn the errors of opening or reading a file into one InputError line naming ``source``."""
+    try:
+        yield
     except FileNotFoundError:
         raise InputError(source, "no such file")
     except IsADirectoryError:
         raise InputError(source, "is a directory, expected a file")
     except OSError as error:
         raise InputError(source, f"cannot read: {error.strerror}")
-    return decode(data, source, limit)
