@@ -28,10 +28,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from expert import codegen, load
-from expert.direct import DirectEvaluator
-from expert.engine import Consultant
-from expert.model import Atom, Not
+from sourcing.expert import codegen, load
+from sourcing.expert.direct import DirectEvaluator
+from sourcing.expert.engine import Consultant
+from sourcing.expert.model import Atom, Not
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCING = str(Path(sys.executable).with_name("sourcing"))

@@ -1,4 +1,4 @@
-"""``python -m cli`` runs the same command line as ``sourcing``."""
-from cli.main import cli
+"""``python -m sourcing.cli`` runs the same command line as ``sourcing``."""
+from sourcing.cli.main import cli
 
 cli(prog_name="sourcing")

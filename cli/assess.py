@@ -14,11 +14,11 @@ from contextlib import contextmanager
 
 import click
 
-from cli.completion import FileName
-from cli.helptext import exit_codes
-from expert import portfolio
-from expert.errors import InputError, shown
-from expert.result import number
+from sourcing.cli.completion import FileName
+from sourcing.cli.helptext import exit_codes
+from sourcing.expert import portfolio
+from sourcing.expert.errors import InputError, shown
+from sourcing.expert.result import number
 
 EXIT_BAD_ROWS = 1
 SHOWN_BAD_ROWS = 50
@@ -133,7 +133,7 @@ def _destination(path):
     if path is None:
         yield lambda text: text and click.echo(text, nl=False)
         return
-    from cli.files import atomic_writer
+    from sourcing.cli.files import atomic_writer
     with atomic_writer(path) as stream:
         yield lambda text: stream.write(text.encode("utf-8", "backslashreplace"))
 
@@ -201,7 +201,7 @@ def _whole(output_format, assessed, bad, summary, kb):
                            "bad_rows": [{"row": b.number, "error": str(b.error)} for b in bad],
                            "summary": summary.to_dict(kb)}, indent=2, ensure_ascii=False) + "\n"
     if output_format == "html":
-        from cli.html_report import assess_html
+        from sourcing.cli.html_report import assess_html
         return assess_html([_words(a, kb) for a in assessed], TABLE_COLUMNS, summary, kb)
     from tabulate import tabulate
     style = "github" if output_format == "markdown" else "simple"
@@ -224,7 +224,7 @@ def summary_text(summary, kb, style):
     strengths = ", ".join(f"{name} {count}" for name, count in summary.per_strength(kb).items())
     lines += [f"Rows assessed: {summary.rows} ({strengths}).",
               f"Rows with readiness gaps: {summary.with_gaps}."]
-    from cli.render import wrap
+    from sourcing.cli.render import wrap
     for rule, text, n in summary.per_gap()[:SHOWN_GAPS]:
         lines += wrap(f"{text} [{rule}]", first=f"  {n:>6} ", indent=" " * 9)
     lines += [

@@ -3,17 +3,17 @@ import json
 
 import click
 
-from cli import audit_render, completion
-from cli.files import signing_key
-from cli.helptext import exit_codes
-from cli.session import styler
-from expert import answers as answers_io
-from expert import audit as records
-from expert import explain as explaining
-from expert import replay as replaying
-from expert import whynot
-from expert.errors import InputError
-from expert.names import conclusion_facts, model_id
+from sourcing.cli import audit_render, completion
+from sourcing.cli.files import signing_key
+from sourcing.cli.helptext import exit_codes
+from sourcing.cli.session import styler
+from sourcing.expert import answers as answers_io
+from sourcing.expert import audit as records
+from sourcing.expert import explain as explaining
+from sourcing.expert import replay as replaying
+from sourcing.expert import whynot
+from sourcing.expert.errors import InputError
+from sourcing.expert.names import conclusion_facts, model_id
 
 EXIT_CHANGED = 1
 FORMATS = click.Choice(["text", "json"])
@@ -64,9 +64,9 @@ def explain(session, record, conclusion, output_format, sign_key):
         style = styler()
         click.echo(_record_heading(checked, session.kb))
         if conclusion == "recommendation" and checked.fingerprint == session.kb.fingerprint:
-            from cli import render
-            from cli.session import tool_version
-            from expert import report as reporting
+            from sourcing.cli import render
+            from sourcing.cli.session import tool_version
+            from sourcing.expert import report as reporting
             summary = render.text(reporting.build(result, session.kb, tool_version()), session.kb, style=style)
             click.echo(summary.rsplit("\n\nDetails:", 1)[0] + "\n\n" + style("Explanation", "heading"),
                        color=style.enabled)
@@ -78,9 +78,9 @@ def explain(session, record, conclusion, output_format, sign_key):
 
 def _html(checked, session, source, fact_ids):
     """The consult HTML report of the record; its wording comes from the knowledge base it was made with."""
-    from cli.html_report import consult_html
-    from expert import advice
-    from expert import report as report_io
+    from sourcing.cli.html_report import consult_html
+    from sourcing.expert import advice
+    from sourcing.expert import report as report_io
     if checked.fingerprint != session.kb.fingerprint:
         raise InputError(source, "made with another knowledge base, and the HTML report reads its wording from it; "
                                  "give that one with --knowledge/--kb, or use --format text")

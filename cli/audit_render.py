@@ -1,6 +1,6 @@
 """Text renderings of HOW (explain), WHY-NOT and replay, shared by the commands and --explore."""
-from expert import explain
-from expert.result import number
+from sourcing.expert import explain
+from sourcing.expert.result import number
 
 
 def _short(digest):

@@ -5,9 +5,9 @@ import json
 import click
 from tabulate import tabulate
 
-from cli import completion, helptext
-from expert import describe
-from expert.errors import InputError
+from sourcing.cli import completion, helptext
+from sourcing.expert import describe
+from sourcing.expert.errors import InputError
 
 
 @click.command(epilog=helptext.exit_codes())

@@ -4,11 +4,11 @@ import string
 
 import click
 
-from cli.render import wrap
-from cli.session import styler
-from expert import answers as answers_io
-from expert.compare import Case, compare as comparing
-from expert.errors import InputError
+from sourcing.cli.render import wrap
+from sourcing.cli.session import styler
+from sourcing.expert import answers as answers_io
+from sourcing.expert.compare import Case, compare as comparing
+from sourcing.expert.errors import InputError
 
 KINDS = {"veto": "ruled out", "blocked": "not ready", "warning": "warning", "gap": "next step",
          "pricing": "pricing", "note": "note"}
@@ -43,7 +43,7 @@ def compare(session, sources, variants, output_format):
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif output_format == "html":
         from datetime import date
-        from cli.html_report import compare_html
+        from sourcing.cli.html_report import compare_html
         click.echo(compare_html(data, advisor.kb, date.today().isoformat()), nl=False)
     else:
         style = styler() if output_format == "text" else (lambda text, kind: text)
@@ -62,7 +62,7 @@ def _answers(session, path):
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror}")
     if '"schema"' in head and "sourcing.audit" in head:
-        from expert import audit as records
+        from sourcing.expert import audit as records
         return records.read(path, session.kb).result.answers
     return answers_io.read(session.advisor.kb, path)
 

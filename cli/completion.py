@@ -8,7 +8,7 @@ import functools
 
 import click
 
-from expert.errors import SourcingError
+from sourcing.expert.errors import SourcingError
 
 
 class FileName(click.Path):
@@ -34,7 +34,7 @@ def _completer(candidates):
 
 def _kb(ctx):
     """The knowledge base of the command line being completed."""
-    from cli.session import Session
+    from sourcing.cli.session import Session
     session = ctx.find_root().obj  # set by the --knowledge and --kb options as they are parsed
     return (session if isinstance(session, Session) else Session()).kb
 
@@ -65,7 +65,7 @@ def settings(ctx, incomplete):
 @_completer
 def conclusions(ctx, incomplete):
     """What --conclusion can name in the record given before it."""
-    from expert import audit as records
+    from sourcing.expert import audit as records
     record = ctx.params.get("record") or _reparsed(ctx).params.get("record")
     if not record:
         return []

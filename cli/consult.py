@@ -8,15 +8,15 @@ from datetime import datetime, timezone
 import click
 from click.core import ParameterSource
 
-from cli import completion, render
-from cli.helptext import exit_codes
-from cli.output import emit, output_option
-from cli.session import EXIT_INTERRUPTED, styler, tool_version
-from expert import SourcingError
-from expert.errors import InputError
-from expert import answers as answers_io
-from expert import advice
-from expert import report as report_io
+from sourcing.cli import completion, render
+from sourcing.cli.helptext import exit_codes
+from sourcing.cli.output import emit, output_option
+from sourcing.cli.session import EXIT_INTERRUPTED, styler, tool_version
+from sourcing.expert import SourcingError
+from sourcing.expert.errors import InputError
+from sourcing.expert import answers as answers_io
+from sourcing.expert import advice
+from sourcing.expert import report as report_io
 
 
 @click.command(epilog=exit_codes("130 an interrupted interactive consultation"))
@@ -69,11 +69,11 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
         raise InputError("--sign-key", "signs the audit record; give --audit FILE too")
     key = None
     if audit_path:
-        from cli.files import refuse_existing, signing_key
+        from sourcing.cli.files import refuse_existing, signing_key
         key = signing_key(sign_key)
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
-        from cli.files import save_answers
+        from sourcing.cli.files import save_answers
         save_answers(save_answers_path, given)
     if not (no_input or answers_file == "-"):
         origin = f"kept in {resume_path}" if resume_path else "given on the command line"
@@ -90,12 +90,12 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
     elif output_format == "markdown":
         emit(render.markdown(report, advisor.kb, title=title, date=_today(), **detail), output_path)
     elif output_format == "html":
-        from cli.html_report import consult_html
+        from sourcing.cli.html_report import consult_html
         emit(consult_html(report, advisor.kb, title, _today(), advisor.kb.fingerprint), output_path)
     else:
         emit(render.text(report, advisor.kb, style=style, **detail), output_path, color=style and style.enabled)
     if explore:
-        from cli.explore import Explorer  # only then: it brings the audit and why-not machinery
+        from sourcing.cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
 
 
@@ -104,8 +104,8 @@ def _today():
 
 
 def _write_audit(path, result, kb, force, key):
-    from cli.files import write_new
-    from expert import audit as records
+    from sourcing.cli.files import write_new
+    from sourcing.expert import audit as records
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created, key)
     try:
@@ -122,8 +122,8 @@ def _as_flags(answers):
 
 
 def _interview(advisor, given, save_path, resumed, origin):
-    from cli.files import save_answers
-    from cli.interactive import Interview
+    from sourcing.cli.files import save_answers
+    from sourcing.cli.interactive import Interview
     saved = dict(given) if save_path else {}
 
     def keep(answers):

@@ -1,11 +1,11 @@
 """--explore: after a consultation, ask HOW and WHY-NOT at a prompt (on standard error)."""
 import click
 
-from cli import audit_render
-from cli.interactive import say
-from expert import whynot
-from expert.errors import InputError
-from expert.names import conclusion_facts, model_id
+from sourcing.cli import audit_render
+from sourcing.cli.interactive import say
+from sourcing.expert import whynot
+from sourcing.expert.errors import InputError
+from sourcing.expert.names import conclusion_facts, model_id
 
 HELP = """Commands:
   how [ID]        how a conclusion was reached (default: the recommendation)

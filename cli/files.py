@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import yaml
 
-from expert.errors import InputError
+from sourcing.expert.errors import InputError
 
 MAX_KEY_BYTES = 64 * 1024
 

@@ -6,9 +6,9 @@ Everything that comes from the answers, the knowledge files or the caller is esc
 from html import escape
 from typing import Dict, Iterable, List, Optional
 
-from cli.render import advice_sections
-from expert import explain
-from expert.model import KnowledgeBase
+from sourcing.cli.render import advice_sections
+from sourcing.expert import explain
+from sourcing.expert.model import KnowledgeBase
 
 DEFAULT_TITLE = "Sourcing recommendation"
 CHART_LABEL, CHART_BAR, CHART_ROW = 190, 420, 34

@@ -3,9 +3,9 @@ import textwrap
 
 import click
 
-from expert import interview as policy
-from expert.errors import InputError
-from expert.model import UNKNOWN
+from sourcing.expert import interview as policy
+from sourcing.expert.errors import InputError
+from sourcing.expert.model import UNKNOWN
 
 HELP, WHY, BACK = ("?", "help"), ("why",), ("back",)
 WIDTH = 100

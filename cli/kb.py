@@ -6,13 +6,13 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from cli import helptext
-from cli.files import write_new
-from expert import graph as graphs
-from expert import lint as linting
-from expert import scenarios as cases
-from expert import skeleton
-from expert.errors import InputError
+from sourcing.cli import helptext
+from sourcing.cli.files import write_new
+from sourcing.expert import graph as graphs
+from sourcing.expert import lint as linting
+from sourcing.expert import scenarios as cases
+from sourcing.expert import skeleton
+from sourcing.expert.errors import InputError
 
 EXIT_FAILED = 1
 

@@ -11,21 +11,21 @@ import sys
 
 import click
 
-from cli.helptext import exit_codes
-from cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, VERSION, Session, knowledge_options, take_knowledge_options
-from expert.errors import KnowledgeError, SourcingError
+from sourcing.cli.helptext import exit_codes
+from sourcing.cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, VERSION, Session, knowledge_options, take_knowledge_options
+from sourcing.expert.errors import KnowledgeError, SourcingError
 
 # name: (module:attribute, the one-line help 'sourcing --help' shows; a test keeps it equal to the command's)
 COMMANDS = {
-    "consult": ("cli.consult:consult", "Run a consultation and print the recommendation with its reasoning."),
-    "assess": ("cli.assess:assess", "Assess a portfolio of processes: one verdict per row, then a summary."),
-    "explain": ("cli.audit:explain", "HOW: the explanation chain of a recorded conclusion, down to the answers."),
-    "why-not": ("cli.audit:why_not", "WHY-NOT: why a model was not recommended, and what would have to change."),
-    "replay": ("cli.audit:replay", "Re-run a record on today's knowledge base; exit 1 if the advice changed."),
-    "questions": ("cli.catalogue:questions", "List the question catalogue: ids, allowed values, prompts."),
-    "rules": ("cli.catalogue:rules", "Browse the rule base."),
-    "compare": ("cli.compare:compare", "What-if: consultations side by side, and what changes between them."),
-    "kb": ("cli.kb:knowledge_base", "Check, test and extend the knowledge base (with --kb DIR for extensions)."),
+    "consult": ("sourcing.cli.consult:consult", "Run a consultation and print the recommendation with its reasoning."),
+    "assess": ("sourcing.cli.assess:assess", "Assess a portfolio of processes: one verdict per row, then a summary."),
+    "explain": ("sourcing.cli.audit:explain", "HOW: the explanation chain of a recorded conclusion, down to the answers."),
+    "why-not": ("sourcing.cli.audit:why_not", "WHY-NOT: why a model was not recommended, and what would have to change."),
+    "replay": ("sourcing.cli.audit:replay", "Re-run a record on today's knowledge base; exit 1 if the advice changed."),
+    "questions": ("sourcing.cli.catalogue:questions", "List the question catalogue: ids, allowed values, prompts."),
+    "rules": ("sourcing.cli.catalogue:rules", "Browse the rule base."),
+    "compare": ("sourcing.cli.compare:compare", "What-if: consultations side by side, and what changes between them."),
+    "kb": ("sourcing.cli.kb:knowledge_base", "Check, test and extend the knowledge base (with --kb DIR for extensions)."),
 }
 
 

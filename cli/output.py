@@ -9,7 +9,7 @@ output_option = click.option("-o", "--output", "output_path", metavar="FILE", ty
 def emit(text, output_path=None, color=None):
     """Print ``text``, or write it to ``output_path`` (without colour) and say so on standard error."""
     if output_path:
-        from cli.files import write_atomic  # only then: it brings the YAML writer
+        from sourcing.cli.files import write_atomic  # only then: it brings the YAML writer
         write_atomic(output_path, click.unstyle(text))
         click.echo(f"Report written to {output_path}.", err=True)
     else:

@@ -4,7 +4,7 @@ import textwrap
 
 import click
 
-from expert import explain
+from sourcing.expert import explain
 
 COLOURS = {
     "answer": "cyan", "rule": "yellow", "absence": "magenta", "heading": "bright_white",

@@ -34,7 +34,7 @@ def colour_enabled(stream=None):
 
 def styler(stream=None):
     """A Styler that colours only when ``stream`` (default stdout) allows it."""
-    from cli.render import Styler
+    from sourcing.cli.render import Styler
     return Styler(colour_enabled(stream))
 
 
@@ -49,8 +49,8 @@ class Session:
     @property
     def advisor(self):
         if self._advisor is None:
-            from expert.advisor import Advisor
-            from expert.cache import load
+            from sourcing.expert.advisor import Advisor
+            from sourcing.expert.cache import load
             self._advisor = Advisor(load(self.knowledge_dir, self.extensions))
         return self._advisor
 

@@ -6,8 +6,8 @@ follow them (``sourcing explain``). The engine detail (trace, explanation tree) 
 """
 from typing import Dict, List, Optional
 
-from expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
-from expert.result import Result, number
+from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
+from sourcing.expert.result import Result, number
 
 MOST_REASONS = 5
 MOST_CHANGES = 3
@@ -44,7 +44,7 @@ def build(result: Result, kb: KnowledgeBase, changes: Optional[List[dict]] = Non
 def what_would_change(advisor, result: Result, max_changes: int = 2) -> List[dict]:
     """The smallest sets of real answer changes (never to unknown) that give another outcome: the
     runner-up for a recommended model, the blocked candidate for stabilise first."""
-    from expert.whynot import search
+    from sourcing.expert.whynot import search
     target = result.runner_up
     if target is None:
         return []

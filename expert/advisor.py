@@ -1,14 +1,14 @@
 """The public entry point: load a knowledge base once, consult it many times."""
 from itertools import combinations, product
 
-from expert import answers as answers_io
-from expert.direct import DirectEvaluator
-from expert.errors import EngineError
-from expert.loader import load
-from expert.model import UNKNOWN
-from expert.outcome import verdict_from
-from expert.partial import Foresight
-from expert.result import OpenQuestion, Result, Unconfirmed
+from sourcing.expert import answers as answers_io
+from sourcing.expert.direct import DirectEvaluator
+from sourcing.expert.errors import EngineError
+from sourcing.expert.loader import load
+from sourcing.expert.model import UNKNOWN
+from sourcing.expert.outcome import verdict_from
+from sourcing.expert.partial import Foresight
+from sourcing.expert.result import OpenQuestion, Result, Unconfirmed
 
 DECIDING_SEARCH = 2  # the most questions the search for the deciding questions of a tie combines
 
@@ -26,7 +26,7 @@ class Advisor:
     def consultant(self):
         """The experta engine, built on first use (importing experta is not free)."""
         if self._consultant is None:
-            from expert.engine import Consultant
+            from sourcing.expert.engine import Consultant
             self._consultant = Consultant(self.kb)
         return self._consultant
 

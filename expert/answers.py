@@ -1,7 +1,7 @@
 """Validate answers from files, --set options and prompts against the catalogue."""
-from expert.errors import InputError, shown
-from expert.model import UNKNOWN
-from expert.names import did_you_mean
+from sourcing.expert.errors import InputError, shown
+from sourcing.expert.model import UNKNOWN
+from sourcing.expert.names import did_you_mean
 
 
 def normalise(kb, raw, source):
@@ -46,7 +46,7 @@ def _type_name(value):
 
 def read(kb, path):
     """Read and validate an answers file (YAML or JSON); '-' reads standard input."""
-    from expert import yamlio  # here: --set and prompts do without a YAML parser
+    from sourcing.expert import yamlio  # here: --set and prompts do without a YAML parser
     source = "<stdin>" if path == "-" else str(path)
     return normalise(kb, yamlio.read_file(path, source), source)
 

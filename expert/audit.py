@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict
 
-from expert import yamlio
-from expert.canonical import canonical, digest
-from expert.conditions import evaluate, finding_test
-from expert.errors import EngineError, InputError
-from expert.outcome import verdict_from
-from expert.report import conclusions
-from expert.result import Absence, FactRecord, Firing, OpenQuestion, Result, Unconfirmed
+from sourcing.expert import yamlio
+from sourcing.expert.canonical import canonical, digest
+from sourcing.expert.conditions import evaluate, finding_test
+from sourcing.expert.errors import EngineError, InputError
+from sourcing.expert.outcome import verdict_from
+from sourcing.expert.report import conclusions
+from sourcing.expert.result import Absence, FactRecord, Firing, OpenQuestion, Result, Unconfirmed
 
 SCHEMA = "sourcing.audit/1"
 TOP_KEYS = {

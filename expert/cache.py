@@ -1,6 +1,6 @@
 """A cache of loaded and validated knowledge bases, in the user's cache directory.
 
-``load`` gives what ``expert.loader.load`` gives, from a file the tool wrote
+``load`` gives what ``sourcing.expert.loader.load`` gives, from a file the tool wrote
 earlier when nothing it depends on has changed. The key is a SHA-256 over the
 content of every file under each knowledge directory (with its path, and where
 a symlink points), the source of the ``expert`` package and the Python
@@ -41,7 +41,7 @@ def load(knowledge_dir=None, extensions=()):
         kb = _read(directory() / f"kb-{key}.pickle")
         if kb is not None:
             return kb
-    from expert.loader import load as load_files
+    from sourcing.expert.loader import load as load_files
     kb = load_files(knowledge_dir, extensions)
     if key is not None:
         _write(directory(), f"kb-{key}.pickle", kb)
@@ -51,7 +51,7 @@ def load(knowledge_dir=None, extensions=()):
 def _key(knowledge_dir, extensions):
     """The hex digest of everything the knowledge base depends on; None when it cannot be read cheaply
     and safely (a FIFO or device in a knowledge directory, too many files): the loader then decides."""
-    import knowledge
+    from sourcing import knowledge
     digest = hashlib.sha256(MAGIC + sys.version.encode())
     budget = [MAX_FILES, MAX_BYTES]
     try:
@@ -92,7 +92,7 @@ def _add_tree(digest, root, pattern, budget):
 
 def _read(path):
     """The knowledge base in ``path`` if it is a sound cache file of this user's; else None."""
-    from expert.model import KnowledgeBase
+    from sourcing.expert.model import KnowledgeBase
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:

@@ -16,7 +16,7 @@ Two flavours:
   foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
   (and names) certain to be established and ``p``/``pn`` those that may be.
 """
-from expert.model import All, Atom, Not
+from sourcing.expert.model import All, Atom, Not
 
 FALSE, OPEN, TRUE = 0, 1, 2
 

@@ -2,8 +2,8 @@
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
-from expert.model import BLOCKED, VETOED, KnowledgeBase
-from expert.result import Result, number
+from sourcing.expert.model import BLOCKED, VETOED, KnowledgeBase
+from sourcing.expert.result import Result, number
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ test stays a NOT (the finding is absent).
 from itertools import product
 from math import prod
 
-from expert.model import All, Any, Atom, Not
+from sourcing.expert.model import All, Any, Atom, Not
 
 
 MAX_BRANCHES = 64  # alternatives a condition may expand to (the loader reports more with FILE:LINE)

@@ -1,6 +1,6 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
-from expert.model import All, Atom, Not
-from expert.result import FactRecord
+from sourcing.expert.model import All, Atom, Not
+from sourcing.expert.result import FactRecord
 
 
 def condition(cond):

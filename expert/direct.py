@@ -7,10 +7,10 @@ provenance, so it is fast enough for searches and portfolios that run the rules
 thousands of times. Tests prove the two agree on every scenario and on
 generated answers.
 """
-from expert import codegen
-from expert.conditions import atoms
-from expert.model import LAYERS, RECOMMENDED, VETOED
-from expert.outcome import Outcome, verdict_from
+from sourcing.expert import codegen
+from sourcing.expert.conditions import atoms
+from sourcing.expert.model import LAYERS, RECOMMENDED, VETOED
+from sourcing.expert.outcome import Outcome, verdict_from
 
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.

@@ -1,15 +1,15 @@
 """Compile the knowledge base into experta rules, run a consultation, record provenance.
 
-This is the only module that uses experta (imported through ``expert.compat``).
+This is the only module that uses experta (imported through ``sourcing.expert.compat``).
 Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
-from expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, Rule, Strategy
-from expert.conditions import branches
-from expert.errors import EngineError
-from expert.model import RECOMMENDED, UNKNOWN, VETOED
-from expert.result import Absence, FactRecord, Firing
+from sourcing.expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, Rule, Strategy
+from sourcing.expert.conditions import branches
+from sourcing.expert.errors import EngineError
+from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED
+from sourcing.expert.result import Absence, FactRecord, Firing
 
 
 # Forward chaining stops after this many rule firings per rule, plus a base (docs/knowledge-engineering.md).
@@ -69,7 +69,7 @@ def _value_pattern(values):
     the rule into one branch per value while preparing its network (most of the cost of building it)."""
     if len(values) == 1:
         return values[0]
-    from expert.compat import experta
+    from sourcing.expert.compat import experta
     allowed = frozenset(values)
     return experta.P(allowed.__contains__)
 
@@ -238,7 +238,7 @@ class Consultant:
 
     def _runaway(self, engine):
         """The message for a run stopped at the step limit: the cycles lint finds, else the last rules fired."""
-        from expert.lint import cycles
+        from sourcing.expert.lint import cycles
         found = cycles(self.kb)
         if found:
             named = "; ".join(" -> ".join(members + [members[0]]) for members in found)

@@ -8,7 +8,7 @@ iterative and bounded (MAX_DEPTH, MAX_NODES), whatever a record holds.
 """
 from collections import deque
 
-from expert.errors import SourcingError
+from sourcing.expert.errors import SourcingError
 
 MAX_DEPTH = 100  # steps from a conclusion down to its answers
 MAX_NODES = 20_000  # nodes of one explanation tree, references included

@@ -2,9 +2,9 @@
 from dataclasses import dataclass
 from typing import Tuple
 
-from expert.conditions import branches
-from expert.explain import quote_dot
-from expert.model import RECOMMENDED
+from sourcing.expert.conditions import branches
+from sourcing.expert.explain import quote_dot
+from sourcing.expert.model import RECOMMENDED
 
 SHAPES = {"question": "box", "finding": "ellipse", "rule": "component", "evidence": "diamond",
           "conclusion": "note", "recommendation": "doubleoctagon"}

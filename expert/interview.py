@@ -8,9 +8,9 @@ passes over is, by the same computation, never one that could change the advice.
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from expert.conditions import atoms
-from expert.model import All, Any, Assertion, Atom, Not, Question, RuleSpec, UNKNOWN
-from expert.names import unique_prefix
+from sourcing.expert.conditions import atoms
+from sourcing.expert.model import All, Any, Assertion, Atom, Not, Question, RuleSpec, UNKNOWN
+from sourcing.expert.names import unique_prefix
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ reports it at that rule's FILE:LINE with the answer set as a counter-example.
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from expert.direct import DirectEvaluator
-from expert.errors import EngineError
-from expert.model import UNKNOWN, VETOED, KnowledgeBase
-from expert.partial import Foresight
+from sourcing.expert.direct import DirectEvaluator
+from sourcing.expert.errors import EngineError
+from sourcing.expert.model import UNKNOWN, VETOED, KnowledgeBase
+from sourcing.expert.partial import Foresight
 
 CODES = {
     "KB401": "a vetoed model is recommended",

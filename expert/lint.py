@@ -13,11 +13,11 @@ from itertools import product
 from math import prod
 from typing import Dict, Optional, Tuple
 
-from expert.conditions import atoms, branches
-from expert.direct import DirectEvaluator
-from expert.invariants import CODES as INVARIANT_CODES, Invariants
-from expert.partial import Foresight
-from expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
+from sourcing.expert.conditions import atoms, branches
+from sourcing.expert.direct import DirectEvaluator
+from sourcing.expert.invariants import CODES as INVARIANT_CODES, Invariants
+from sourcing.expert.partial import Foresight
+from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
 # code: (severity, what it means)
 CHECKS = {
@@ -101,7 +101,7 @@ class Report:
 def lint(kb, samples=20000, seed=0, exhaustive_limit=100000, invariant_samples=2000):
     """Run every check on ``kb``; the answer space is enumerated when no larger than ``exhaustive_limit``.
 
-    The invariants of sound advice (expert.invariants) run on ``invariant_samples`` seeded answer sets.
+    The invariants of sound advice (sourcing.expert.invariants) run on ``invariant_samples`` seeded answer sets.
     """
     issues = []
     issues += _never_fire(kb)

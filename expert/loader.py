@@ -7,15 +7,15 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from expert import yamlio
-from expert.canonical import canonical, digest
-from expert.conditions import MAX_BRANCHES, branch_count
-from expert.errors import InputError, KnowledgeError, Problem, shown
-from expert.model import (
+from sourcing.expert import yamlio
+from sourcing.expert.canonical import canonical, digest
+from sourcing.expert.conditions import MAX_BRANCHES, branch_count
+from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
+from sourcing.expert.model import (
     BLOCKED, CANDIDATE, LAYER_KINDS, LAYERS, QUESTION_KINDS, UNKNOWN,
     All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
 )
-from expert.names import did_you_mean, unknown_key, unknown_key_in
+from sourcing.expert.names import did_you_mean, unknown_key, unknown_key_in
 
 ATOM_KEYS = ("answer", "finding", "is", "in")
 QUESTION_KEYS = {"id", "prompt", "values"}
@@ -44,7 +44,7 @@ ASSERTION_KEYS = {
 
 def default_directory():
     """The directory of the knowledge files shipped with the package."""
-    import knowledge
+    from sourcing import knowledge
     return knowledge.directory()
 
 

@@ -129,7 +129,7 @@ class RuleSpec:
     references: Tuple[str, ...] = ()
     requires: Optional[str] = None  # a requirements rule: the model whose readiness it checks
     unmet: Optional[Condition] = None  # ... and the answers that leave the requirement unmet
-    content: str = field(default="", compare=False)  # the rule's canonical content (expert.canonical)
+    content: str = field(default="", compare=False)  # the rule's canonical content (sourcing.expert.canonical)
     digest: str = field(default="", compare=False)  # its SHA-256
 
     def asserted_findings(self, model_ids):

@@ -6,7 +6,7 @@ well as its id, unique prefixes) so that every command accepts the same words.
 import difflib
 from typing import Iterable, Sequence
 
-from expert.errors import InputError, shown
+from sourcing.expert.errors import InputError, shown
 
 
 def did_you_mean(word: object, allowed: Iterable[object]) -> str:
@@ -74,7 +74,7 @@ CONCLUSION_NAMES = ("recommendation", "a fact id", "a fired rule id", "a finding
 
 def conclusion_facts(result, ident: str, source: str) -> list:
     """The fact ids ``ident`` names in ``result``; InputError listing what can be named otherwise."""
-    from expert import explain
+    from sourcing.expert import explain
     fact_ids = explain.select(result, ident)
     if not fact_ids:
         raise InputError(source, f"nothing named {ident!r} in this consultation", allowed=CONCLUSION_NAMES)

@@ -2,8 +2,8 @@
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Optional, Tuple
 
-from expert.errors import EngineError
-from expert.model import CANDIDATE, RECOMMENDED, VETOED
+from sourcing.expert.errors import EngineError
+from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
 
 
 @dataclass(frozen=True)

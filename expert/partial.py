@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Dict, FrozenSet
 
-from expert import codegen
-from expert.conditions import atoms, evaluate
-from expert.model import CANDIDATE, FIT, LAYERS, LEADING, RECOMMENDED, UNKNOWN, VETOED
+from sourcing.expert import codegen
+from sourcing.expert.conditions import atoms, evaluate
+from sourcing.expert.model import CANDIDATE, FIT, LAYERS, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
 SCORE_FINDINGS = (CANDIDATE, LEADING, FIT)
 

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from expert import answers as answers_io
-from expert import yamlio
-from expert.errors import InputError
-from expert.model import UNKNOWN
-from expert.result import number
+from sourcing.expert import answers as answers_io
+from sourcing.expert import yamlio
+from sourcing.expert.errors import InputError
+from sourcing.expert.model import UNKNOWN
+from sourcing.expert.result import number
 
 ID_KEYS = ("id", "name")
 FORMATS = ("csv", "jsonl", "yaml", "json")
@@ -401,8 +401,8 @@ def _start_worker(sources):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     _die_with_parent()
     if _WORKER.get("sources") != sources:
-        from expert.advisor import Advisor
-        from expert.loader import load
+        from sourcing.expert.advisor import Advisor
+        from sourcing.expert.loader import load
         _WORKER.update(sources=sources, advisor=Advisor(load(sources[0], sources[1:])))
 
 

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from typing import Tuple
 
-from expert.report import conclusions
+from sourcing.expert.report import conclusions
 
 
 @dataclass(frozen=True)

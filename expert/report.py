@@ -1,7 +1,7 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
-from expert import advice, explain
-from expert.model import BLOCKED, CANDIDATE, FIT, VETOED
-from expert.result import number
+from sourcing.expert import advice, explain
+from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED
+from sourcing.expert.result import number
 
 
 def build(result, kb, version, changes=None, tree=False):

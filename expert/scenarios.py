@@ -3,9 +3,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Tuple
 
-from expert import yamlio
-from expert.answers import normalise
-from expert.errors import InputError, KnowledgeError, Problem, shown
+from sourcing.expert import yamlio
+from sourcing.expert.answers import normalise
+from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
 
 SCENARIO_KEYS = {"id", "title", "source", "answers", "expect"}
 EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "no_fires", "strength"}

@@ -3,8 +3,8 @@ import json
 import re
 from string import Template
 
-import knowledge
-from expert.errors import InputError, shown
+from sourcing import knowledge
+from sourcing.expert.errors import InputError, shown
 
 RULE_ID = re.compile(r"[A-Za-z0-9._-]+")
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from itertools import combinations, product
 from typing import Optional, Tuple
 
-from expert.conditions import atoms, evaluate, finding_test
-from expert.errors import EngineError
-from expert.model import All
-from expert.result import number
+from sourcing.expert.conditions import atoms, evaluate, finding_test
+from sourcing.expert.errors import EngineError
+from sourcing.expert.model import All
+from sourcing.expert.result import number
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def _clauses(rule, result):
         established.setdefault(fact.name, []).append(fact.value)
     finding_state = finding_test((f.name, f.value) for f in result.findings)
 
-    from expert.describe import clauses as clause_texts  # only for a why-not, not for a consultation's search
+    from sourcing.expert.describe import clauses as clause_texts  # only for a why-not, not for a consultation's search
     parts = rule.when.items if isinstance(rule.when, All) else (rule.when,) if rule.when else ()
     found = []
     for part, text in zip(parts, clause_texts(rule.when)):

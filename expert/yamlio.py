@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from expert.errors import InputError
+from sourcing.expert.errors import InputError
 
 MAX_BYTES = 5 * 1024 * 1024  # answers, knowledge files, audit records
 PORTFOLIO_MAX_BYTES = 50 * 1024 * 1024  # portfolio files (sourcing assess)

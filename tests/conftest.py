@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from expert import Advisor
+from sourcing.expert import Advisor
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """Hypothesis strategies shared by the property tests."""
 from hypothesis import strategies as st
 
-from expert import load
+from sourcing.expert import load
 
 KB = load()
 MISSING = None

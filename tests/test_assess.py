@@ -8,8 +8,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli.main import cli
-from expert import portfolio
+from sourcing.cli.main import cli
+from sourcing.expert import portfolio
 from strategies import KB
 
 QUESTIONS = [q.id for q in KB.questions]
@@ -207,7 +207,7 @@ def test_absurd_job_counts_are_refused(portfolio_file, jobs):
 
 
 def test_workers_are_capped_at_the_cpus_and_the_chunks():
-    from cli.assess import PARALLEL_FROM, _workers
+    from sourcing.cli.assess import PARALLEL_FROM, _workers
     three = [[None] * 500] * 3
     assert _workers(20, 2, three, ended=True) == 2
     assert _workers(20, 8, three, ended=True) == 3
@@ -248,12 +248,12 @@ def test_the_summary_counts_a_verdict_without_a_model_as_undetermined(kb):
     summary.add(portfolio.BadRow(4, portfolio.InputError("x", "bad")))
     assert summary.per_model(kb)[portfolio.UNDETERMINED] == 2 and summary.per_model(kb)[kb.models[0].id] == 1
     assert (summary.rows, summary.bad_rows) == (3, 1)
-    from cli.assess import summary_text
+    from sourcing.cli.assess import summary_text
     assert "undetermined" in summary_text(summary, kb, "simple").lower()
 
 
 def test_the_quick_path_of_validation_agrees_with_the_answers_checks(kb):
-    from expert import answers as answers_io
+    from sourcing.expert import answers as answers_io
     odd = [{"need": True}, {"need": " process "}, {1: "process"}, {"need": "nope"}, {"colour": "blue"}, {"need": 3}]
     for row in generated_rows(200, seed=12) + odd:
         raw = {k: v for k, v in row.items() if k != "id"}

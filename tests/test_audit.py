@@ -10,11 +10,11 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cli.main import cli
-import knowledge
-from expert import audit, explain, load, replay
-from expert.canonical import digest
-from expert.errors import InputError
+from sourcing.cli.main import cli
+from sourcing import knowledge
+from sourcing.expert import audit, explain, load, replay
+from sourcing.expert.canonical import digest
+from sourcing.expert.errors import InputError
 from figures import FIGURES
 from conftest import REPO
 

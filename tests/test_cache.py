@@ -5,10 +5,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-import knowledge
-from cli.main import cli
-from expert import cache, loader
-from expert.errors import KnowledgeError
+from sourcing import knowledge
+from sourcing.cli.main import cli
+from sourcing.expert import cache, loader
+from sourcing.expert.errors import KnowledgeError
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from cli.main import cli
+from sourcing.cli.main import cli
 from strategies import KB
 
 PROCESS = {"need": "process", "work_domain": "business_operations", "daily_control": "outcomes_only",
@@ -121,13 +121,13 @@ def test_markdown_output(run, answers_file):
 
 
 def test_colour_only_when_allowed(run, monkeypatch):
-    monkeypatch.setattr("cli.session.colour_enabled", lambda stream=None: True)
+    monkeypatch.setattr("sourcing.cli.session.colour_enabled", lambda stream=None: True)
     coloured = run("consult", "--no-input", "--set", "need=capacity").output
     assert "\x1b[" in coloured
 
 
 def test_no_color_disables_colour(monkeypatch):
-    from cli import session
+    from sourcing.cli import session
 
     class Tty:
         def isatty(self):
@@ -284,7 +284,7 @@ def test_interactive_prompts_go_to_stderr_so_stdout_is_the_result():
 
 
 def test_the_command_table_matches_the_commands():
-    from cli.main import COMMANDS
+    from sourcing.cli.main import COMMANDS
     for name, (_, short) in COMMANDS.items():
         command = cli.get_command(None, name)
         assert command.name == name
@@ -292,9 +292,9 @@ def test_the_command_table_matches_the_commands():
 
 
 def test_help_does_not_load_the_engine_or_the_knowledge():
-    code = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
+    code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
             "CliRunner().invoke(cli, ['--help']); "
-            "assert not {'experta', 'expert.loader', 'yaml', 'tabulate'} & set(sys.modules), sorted(sys.modules)")
+            "assert not {'experta', 'sourcing.expert.loader', 'yaml', 'tabulate'} & set(sys.modules), sorted(sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -320,7 +320,7 @@ def test_every_shipped_question_has_a_purpose_and_an_example_per_value(kb):
 
 
 def test_why_names_the_deciding_rules_in_words(run, advisor):
-    from expert.interview import Interview
+    from sourcing.expert.interview import Interview
     given = {"need": "process"}
     question = Interview(advisor, given).next_question()
     done = run("consult", "--set", "need=process", input="why\n")
@@ -348,7 +348,7 @@ def test_back_changes_the_previous_answer_and_again_the_one_before(run, kb, tmp_
 
 
 def test_a_unique_prefix_is_an_answer_and_an_ambiguous_one_is_explained(run, advisor, tmp_path):
-    from expert.interview import Interview
+    from sourcing.expert.interview import Interview
     saved = tmp_path / "answers.yaml"
     interview = Interview(advisor)
     while (question := interview.next_question()).id != "daily_control":  # reach the control question
@@ -405,7 +405,7 @@ def leaf_commands(command, path=()):
 
 
 def test_every_command_takes_the_knowledge_options_after_its_name():
-    from cli.main import COMMANDS
+    from sourcing.cli.main import COMMANDS
     commands = [leaf for name in COMMANDS for leaf in leaf_commands(cli.get_command(None, name), (name,))]
     assert len(commands) > len(COMMANDS)
     for path, command in commands:
@@ -527,7 +527,7 @@ def test_a_model_name_that_names_no_single_model_is_one_clear_line(spelling, mes
 
 
 def test_every_model_is_named_by_its_id_its_label_and_a_unique_prefix(kb):
-    from expert.names import model_id
+    from sourcing.expert.names import model_id
     for model in kb.all_models:
         assert model_id(kb, model.id) == model_id(kb, model.label) == model_id(kb, model.id.upper()) == model.id
         others = [m.id for m in kb.all_models if m != model]
@@ -544,7 +544,7 @@ def test_explore_why_not_takes_the_same_model_names(run):
 def test_explain_opens_with_the_advice_in_words(run, kb, tmp_path):
     record = tmp_path / "record.json"
     run("consult", "--no-input", "--set", "need=process", "--audit", str(record))
-    from expert import audit as records
+    from sourcing.expert import audit as records
     first = run("explain", str(record)).output.splitlines()[0]
     model = records.read(str(record), kb).result.recommendation
     assert first.startswith(kb.model(model).label if model else "No recommendation"), first

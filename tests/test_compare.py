@@ -5,7 +5,7 @@ import yaml
 
 from click.testing import CliRunner
 
-from cli.main import cli
+from sourcing.cli.main import cli
 from conftest import REPO
 
 SUPPORT = str(REPO / "examples" / "customer-support.yaml")

@@ -1,7 +1,7 @@
 """The direct evaluator agrees with experta, the engine of record, rule for rule."""
 from hypothesis import given, settings
 
-from expert import Advisor, load, scenarios
+from sourcing.expert import Advisor, load, scenarios
 from strategies import answer_sets
 from test_engine import SCORE_AND_RECOMMEND
 from test_loader import make_kb
@@ -57,7 +57,7 @@ def test_a_layer_that_feeds_itself_runs_to_its_fixed_point(tmp_path):
 
 def test_a_single_item_all_or_any_works_in_every_evaluator(tmp_path):
     from click.testing import CliRunner
-    from cli.main import cli
+    from sourcing.cli.main import cli
     ext = tmp_path / "one"
     (ext / "rules").mkdir(parents=True)
     (ext / "rules" / "50-one.yaml").write_text(

@@ -8,7 +8,7 @@ import yaml
 
 import pytest
 
-from expert import Advisor, load, report, scenarios
+from sourcing.expert import Advisor, load, report, scenarios
 from test_loader import GOOD_RULE, NOT_F_RULE, make_kb
 
 SCORE_AND_RECOMMEND = """
@@ -108,9 +108,9 @@ def test_not_only_rules_fire_exactly_when_they_hold_and_in_file_order(tmp_path):
 
 @pytest.mark.parametrize("answers, key", [({"need": "bogus"}, "need"), ({"nope": "x"}, "nope")])
 def test_the_library_refuses_bad_answers_like_the_cli(advisor, answers, key):
-    from expert import InputError
+    from sourcing.expert import InputError
     from click.testing import CliRunner
-    from cli.main import cli
+    from sourcing.cli.main import cli
     import json
     for run in (advisor.consult, advisor.evaluate):
         with pytest.raises(InputError) as raised:

@@ -1,7 +1,7 @@
 """Explanation chains: every leaf is an answer or an absence; nothing is unexplained."""
 from hypothesis import given, settings
 
-from expert import explain, scenarios
+from sourcing.expert import explain, scenarios
 from strategies import answer_sets
 
 

@@ -6,8 +6,8 @@ import shlex
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from expert import load
+from sourcing.cli.main import cli
+from sourcing.expert import load
 from conftest import REPO
 
 GUIDE = (REPO / "docs" / "knowledge-engineering.md").read_text()

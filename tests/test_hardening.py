@@ -19,11 +19,11 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-import knowledge
-from cli import files
-from cli.main import cli
-from expert import engine
-from expert.canonical import digest
+from sourcing import knowledge
+from sourcing.cli import files
+from sourcing.cli.main import cli
+from sourcing.expert import engine
+from sourcing.expert.canonical import digest
 from figures import FIGURES
 from strategies import KB
 
@@ -41,7 +41,7 @@ def run(*args, input=None):
 def shipped(monkeypatch, advisor):
     """Commands reuse one loaded knowledge base and engine, so that thousands of inputs fit the time budget
     (loading the shipped knowledge base is tested everywhere else)."""
-    from cli.session import Session
+    from sourcing.cli.session import Session
     monkeypatch.setattr(Session, "advisor", property(lambda session: advisor))
 
 
@@ -318,7 +318,7 @@ def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, share
 
 
 def test_a_keyboard_interrupt_keeps_the_answers(tmp_path, monkeypatch):
-    from cli import interactive
+    from sourcing.cli import interactive
     saved = tmp_path / "answers.yaml"
     asked = []
 
@@ -407,7 +407,7 @@ def test_a_save_failing_mid_interview_prints_every_answer(tmp_path, monkeypatch)
 @pytest.mark.parametrize("args", [["rules", "list"], ["kb", "graph"], ["questions"],
                                   ["consult", "--no-input", "--set", "need=process"]])
 def test_standard_output_closed_early(args):
-    process = subprocess.run(f"{sys.executable} -m cli {' '.join(args)} | head -1", shell=True,
+    process = subprocess.run(f"{sys.executable} -m sourcing {' '.join(args)} | head -1", shell=True,
                              capture_output=True, text=True)
     FIGURES["faults"] += 1
     assert process.returncode == 0 and process.stderr == ""
@@ -424,7 +424,7 @@ def test_standard_output_on_a_full_disk():
 
 
 def test_ctrl_c_in_a_long_command_ends_with_one_line(monkeypatch):
-    from expert import portfolio
+    from sourcing.expert import portfolio
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -17,11 +17,11 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import given, strategies as st
 
-from cli import files
-from cli.main import cli
-from expert import yamlio
-from expert.canonical import digest
-from expert.errors import InputError, KnowledgeError, Problem
+from sourcing.cli import files
+from sourcing.cli.main import cli
+from sourcing.expert import yamlio
+from sourcing.expert.canonical import digest
+from sourcing.expert.errors import InputError, KnowledgeError, Problem
 from figures import FIGURES
 from test_hardening import reseal, tiny_base, with_graph  # noqa: F401 (tiny_base: a fixture)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import knowledge
-from cli.html_report import consult_html
-from cli.main import cli
-from cli.render import advice_sections
+from sourcing import knowledge
+from sourcing.cli.html_report import consult_html
+from sourcing.cli.main import cli
+from sourcing.cli.render import advice_sections
 from conftest import REPO
-from expert import report as report_io
+from sourcing.expert import report as report_io
 
 EXAMPLE = REPO / "examples" / "customer-support.yaml"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +41,7 @@ def page():
 
 @pytest.fixture(scope="module")
 def example_report(advisor):
-    from expert import answers as answers_io
+    from sourcing.expert import answers as answers_io
     result = advisor.consult(answers_io.read(advisor.kb, str(EXAMPLE)))
     return report_io.build(result, advisor.kb, "0+test")
 

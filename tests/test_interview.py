@@ -6,10 +6,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli.main import cli
-from expert.errors import InputError
-from expert.interview import Interview
-from expert.model import UNKNOWN
+from sourcing.cli.main import cli
+from sourcing.expert.errors import InputError
+from sourcing.expert.interview import Interview
+from sourcing.expert.model import UNKNOWN
 from strategies import answer_sets
 
 BACK = "back"

@@ -1,4 +1,4 @@
-"""The invariants of sound advice (expert.invariants), over generated answer sets and through kb lint."""
+"""The invariants of sound advice (sourcing.expert.invariants), over generated answer sets and through kb lint."""
 import json
 import os
 import random
@@ -9,11 +9,11 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings
 
-from cli.main import cli
-from expert import load
-from expert.invariants import Invariants
-from expert.model import BLOCKED, UNKNOWN, VETOED
-from expert.whynot import why_not
+from sourcing.cli.main import cli
+from sourcing.expert import load
+from sourcing.expert.invariants import Invariants
+from sourcing.expert.model import BLOCKED, UNKNOWN, VETOED
+from sourcing.expert.whynot import why_not
 from strategies import KB, answer_sets
 
 SETS = int(os.environ.get("SOURCING_INVARIANT_SETS", "100000"))
@@ -149,5 +149,5 @@ def test_pricing_is_a_consequence_only(kb, question):
 
 
 def _answer_atoms(condition):
-    from expert.conditions import atoms
+    from sourcing.expert.conditions import atoms
     return [a for a in atoms(condition) if a.kind == "answer"]

@@ -7,10 +7,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import knowledge
-from cli.main import cli
-from expert import KnowledgeError, load, scenarios
-from expert.lint import lint
+from sourcing import knowledge
+from sourcing.cli.main import cli
+from sourcing.expert import KnowledgeError, load, scenarios
+from sourcing.expert.lint import lint
 from conftest import REPO
 from test_loader import GOOD_RULE, make_kb
 

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from conftest import shared_file
-from expert.model import LAYERS
+from sourcing.expert.model import LAYERS
 
 CONTRACT = {
     "need": ["capacity", "skills", "service", "process"],

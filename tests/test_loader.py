@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-import knowledge
-from expert import KnowledgeError, load
+from sourcing import knowledge
+from sourcing.expert import KnowledgeError, load
 
 
 def make_kb(tmp_path, rules_yaml):

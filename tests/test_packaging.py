@@ -11,12 +11,12 @@ import zipfile
 import pytest
 
 from conftest import REPO
-from expert import Advisor, answers
+from sourcing.expert import Advisor, answers
 
 SETUP = configparser.ConfigParser()
 SETUP.read(REPO / "setup.cfg")
 VERSION = SETUP["metadata"]["version"]
-PACKAGES = ("cli", "expert", "knowledge")
+PACKAGES = ("cli", "expert", "knowledge", "package")  # installed as sourcing.cli, … and sourcing
 SDIST_FOLDERS = PACKAGES + ("tests", "examples", "docs", "benchmarks")
 SDIST_FILES = {"LICENSE", "README.md", "MANIFEST.in", "setup.cfg", "pyproject.toml", ".ci/run"}
 WARNING = re.compile(r"(?i)warn(?:ing)?\b")  # 'warning:', 'DeprecationWarning', 'check.warn(', not 'warnings.yaml'
@@ -62,19 +62,19 @@ def installed(built, tmp_path_factory):
 
 
 def test_importing_the_packages_is_silent_and_does_not_load_experta():
-    done = run_python("import sys, expert, knowledge, cli.main; assert 'experta' not in sys.modules")
+    done = run_python("import sys, sourcing.expert, sourcing.knowledge, sourcing.cli.main; assert 'experta' not in sys.modules")
     assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
 
 
 def test_a_consultation_under_warnings_as_errors():
-    done = run_python("from expert import Advisor; print(Advisor().consult({'need': 'skills'}).recommendation)")
+    done = run_python("from sourcing.expert import Advisor; print(Advisor().consult({'need': 'skills'}).recommendation)")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "staff_augmentation\n"
 
 
 def test_browsing_commands_never_load_experta():
     for args in (["questions"], ["rules", "list"], ["rules", "show", "REC-001"], ["kb", "graph"]):
-        code = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
+        code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
                 f"done = CliRunner().invoke(cli, {args!r}); assert done.exit_code == 0, done.output; "
                 "assert 'experta' not in sys.modules")
         done = run_python(code)
@@ -84,16 +84,16 @@ def test_browsing_commands_never_load_experta():
 def test_the_version_constant_is_the_installed_version():
     from importlib.metadata import version
 
-    from cli.session import VERSION
+    from sourcing.cli.session import VERSION
     assert VERSION == version("sourcing")
 
 
 def test_a_command_imports_only_what_it_needs():
-    checks = {("--help",): ("experta", "yaml", "tabulate", "importlib.metadata", "expert.loader"),
+    checks = {("--help",): ("experta", "yaml", "tabulate", "importlib.metadata", "sourcing.expert.loader"),
               ("consult", "--no-input", "--set", "need=process", "--format", "json"):
-                  ("tabulate", "importlib.metadata", "cli.interactive", "cli.files", "expert.describe")}
+                  ("tabulate", "importlib.metadata", "sourcing.cli.interactive", "sourcing.cli.files", "sourcing.expert.describe")}
     for args, unwanted in checks.items():
-        code = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
+        code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
                 f"done = CliRunner().invoke(cli, {list(args)!r}); assert done.exit_code == 0, done.output; "
                 f"print(sorted(m for m in {unwanted!r} if m in sys.modules))")
         done = run_python(code)
@@ -120,9 +120,11 @@ def test_the_wheel_holds_the_packages_with_their_data_files_and_the_license(buil
         names = set(wheel.namelist())
         metadata = wheel.read(f"sourcing-{VERSION}.dist-info/METADATA").decode()
     info = f"sourcing-{VERSION}.dist-info/"
-    assert {name for name in names if not name.startswith(info)} == checkout_files(*PACKAGES)
+    installed_as = {path: "sourcing/" + path.removeprefix("package/") for path in checkout_files(*PACKAGES)}
+    assert {name for name in names if not name.startswith(info)} == set(installed_as.values())
+    assert {name.split("/")[0] for name in names if not name.startswith(info)} == {"sourcing"}
     assert info + "licenses/LICENSE" in names
-    assert {"knowledge/questions.yaml", "knowledge/templates/rule.yaml.tmpl"} <= names
+    assert {"sourcing/knowledge/questions.yaml", "sourcing/knowledge/templates/rule.yaml.tmpl"} <= names
     assert "Requires-Python: >=3.10" in metadata and "Project-URL: Documentation" in metadata
 
 
@@ -134,7 +136,7 @@ def test_the_version_claims_are_what_ci_runs():
 
 
 def test_the_installed_command_runs_from_the_installed_files(installed, tmp_path):
-    where = run([str(installed / "python"), "-c", "import cli, knowledge; print(cli.__file__, knowledge.__file__)"],
+    where = run([str(installed / "python"), "-c", "import sourcing.cli, sourcing.knowledge; print(sourcing.cli.__file__, sourcing.knowledge.__file__)"],
                 cwd=tmp_path)
     assert str(REPO) not in where.stdout and str(installed.parent) in where.stdout
     assert run([str(installed / "sourcing"), "--version"], cwd=tmp_path).stdout == f"sourcing, version {VERSION}\n"

@@ -1,8 +1,8 @@
-from expert.conditions import atoms
+from sourcing.expert.conditions import atoms
 """The three-valued foresight: agrees with experta, and skips only questions that cannot matter."""
 from hypothesis import assume, given, settings, strategies as st
 
-from expert.partial import outlook
+from sourcing.expert.partial import outlook
 from strategies import KB, answer_sets
 
 

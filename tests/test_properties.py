@@ -5,7 +5,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from cli.main import cli
+from sourcing.cli.main import cli
 from strategies import KB, answer_sets
 
 MODELS = {"staff_augmentation", "managed_services", "bpo", "stabilize_first", "undetermined"}

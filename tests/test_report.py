@@ -5,8 +5,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from expert import scenarios
+from sourcing.cli.main import cli
+from sourcing.expert import scenarios
 from strategies import KB
 
 SCENARIOS = scenarios.load(KB)

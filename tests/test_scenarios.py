@@ -1,7 +1,7 @@
-"""Scenario cases from knowledge/scenarios: the knowledge base gives the advice the source gives."""
+"""Scenario cases from sourcing.knowledge/scenarios: the knowledge base gives the advice the source gives."""
 import pytest
 
-from expert import Advisor, scenarios
+from sourcing.expert import Advisor, scenarios
 
 _ADVISOR = Advisor()
 SCENARIOS = scenarios.load(_ADVISOR.kb)

@@ -6,10 +6,10 @@ from click.testing import CliRunner
 
 jsonschema = pytest.importorskip("jsonschema")
 
-from cli.main import cli  # noqa: E402
+from sourcing.cli.main import cli  # noqa: E402
 from conftest import REPO  # noqa: E402
-from expert import report as report_io  # noqa: E402
-from expert import scenarios  # noqa: E402
+from sourcing.expert import report as report_io  # noqa: E402
+from sourcing.expert import scenarios  # noqa: E402
 
 EXAMPLES = sorted(p.name for p in (REPO / "examples").iterdir())
 

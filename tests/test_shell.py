@@ -3,7 +3,7 @@ import pytest
 from click.shell_completion import ShellComplete
 from click.testing import CliRunner
 
-from cli.main import COMMANDS, cli
+from sourcing.cli.main import COMMANDS, cli
 from conftest import REPO
 from strategies import KB
 
