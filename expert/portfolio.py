@@ -78,7 +78,9 @@ def detect_format(path, text):
     if start == "{":
         return "jsonl"
     first = text.lstrip().split("\n", 1)[0]
-    return "csv" if "," in first and ":" not in first else "yaml"
+    # A YAML portfolio is a list of mappings: its first line starts one ('-', '---'), is a comment or a
+    # directive, or holds a key. A header line with none of these is CSV, a single column included.
+    return "yaml" if first.startswith(("-", "#", "%")) or ":" in first else "csv"
 
 
 class Input:
