@@ -113,6 +113,14 @@ class Output:
             yield lambda text: stream.write(click.unstyle(text).encode("utf-8", "backslashreplace"))
 
 
+class FormatOption(click.Option):
+    """The --format option; it knows the result type whose renderers it offers."""
+
+    def __init__(self, *args, result_type: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.result_type = result_type
+
+
 def output_options(result_type: str, help: str = "Output format.") -> Callable[[Callable], Callable]:
     """Give a command --format (the formats registered for ``result_type``) and -o/--output FILE; the
     command receives them as one ``output`` argument, an :class:`Output`."""
@@ -125,6 +133,7 @@ def output_options(result_type: str, help: str = "Output format.") -> Callable[[
         run = click.option("-o", "--output", "output_path", metavar="FILE", type=FileName(),
                            help="Write the result to FILE (atomically; only a regular file is replaced) "
                                 "instead of standard output.")(run)
-        return click.option("--format", "output_format", type=click.Choice(choices),
-                            default=default_format(result_type), show_default=True, help=help)(run)
+        return click.option("--format", "output_format", cls=FormatOption, result_type=result_type,
+                            type=click.Choice(choices), default=default_format(result_type), show_default=True,
+                            help=help)(run)
     return decorate
