@@ -10,6 +10,7 @@ import itertools
 import os
 import sys
 from contextlib import contextmanager
+from typing import List
 
 import click
 
@@ -19,6 +20,7 @@ from sourcing.cli.output import output_options
 from sourcing.cli.renderers import Assessment
 from sourcing.expert import portfolio
 from sourcing.expert.errors import InputError, shown
+from sourcing.expert.model import KnowledgeBase
 from sourcing.expert.result import number
 
 EXIT_BAD_ROWS = 1
@@ -152,7 +154,7 @@ def _cells(verdict):
             " ".join(rule for rule, _, _ in verdict.gaps), " | ".join(text for _, _, text in verdict.gaps)]
 
 
-def words(verdict, kb):
+def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
     """The table cells in words: labels, the strength, and each warning and gap as a sentence."""
     labels = {m.id: m.label for m in kb.all_models}
     margin = "" if verdict.margin is None else number(verdict.margin)
@@ -174,7 +176,7 @@ def csv_text(assessed, header=False):
     return "".join(lines)
 
 
-def table_text(assessed, kb, style):
+def table_text(assessed: List[portfolio.Assessed], kb: KnowledgeBase, style: str) -> str:
     """Every row in words as a table: ``style`` 'simple' (plain text) or 'github' (Markdown, one line a row)."""
     from tabulate import tabulate
     rows = [words(a, kb) for a in assessed]

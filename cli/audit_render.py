@@ -1,6 +1,12 @@
 """Text renderings of HOW (explain), WHY-NOT and replay, shared by the commands and --explore."""
+from typing import TYPE_CHECKING, Callable, List, Sequence, Union
+
 from sourcing.expert import explain
 from sourcing.expert.result import number
+
+if TYPE_CHECKING:  # annotations only
+    from sourcing.expert.audit import Record
+    from sourcing.expert.model import KnowledgeBase
 
 
 def _short(digest):
@@ -13,7 +19,8 @@ def explanation_text(result, titles, fact_ids, style):
     return "\n".join(tree_lines(explain.trees(nodes, fact_ids), style)) + "\n"
 
 
-def tree_lines(trees, style=lambda text, kind: text):
+def tree_lines(trees: Union[dict, Sequence[dict]],
+               style: Callable[[str, str], str] = lambda text, kind: text) -> List[str]:
     """Indented text lines for one or more explanation trees (expert.explain.tree).
 
     A fact explained once is shown again as ``(see #ID above)``, and its first
@@ -45,7 +52,7 @@ def tree_lines(trees, style=lambda text, kind: text):
     return lines
 
 
-def record_heading(record, kb):
+def record_heading(record: "Record", kb: "KnowledgeBase") -> str:
     """The advice in words first; when, by which version and on which knowledge base after it."""
     data = record.data
     model = record.result.recommendation

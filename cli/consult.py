@@ -1,5 +1,4 @@
 """sourcing consult: one consultation, interactive or from answers, with its audit record and --explore."""
-import json
 import os
 import shlex
 import sys
@@ -10,7 +9,7 @@ from click.core import ParameterSource
 
 from sourcing.cli import completion
 from sourcing.cli.helptext import exit_codes
-from sourcing.cli.output import output_options
+from sourcing.cli.output import output_options, to_json
 from sourcing.cli.renderers import Consultation
 from sourcing.cli.session import EXIT_INTERRUPTED, styler, tool_version
 from sourcing.expert import SourcingError
@@ -99,7 +98,7 @@ def _write_audit(path, result, kb, force, key):
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created, key)
     try:
-        write_new(path, json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n", force)
+        write_new(path, to_json(record), force)
     except SourcingError:
         click.echo(f"The answers, to run again: {_as_flags(result.answers) or 'none'}", err=True)
         raise

@@ -4,7 +4,8 @@ from typing import Dict, Sequence
 
 from sourcing.expert.graph import Graph
 
-PREAMBLE = ('  rankdir=LR;', '  node [fontname="Helvetica", fontsize=10];', '  edge [fontname="Helvetica", fontsize=9];')
+PREAMBLE = ("  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
+            '  edge [fontname="Helvetica", fontsize=9];')
 FACT_SHAPES = {"answer": "box", "finding": "ellipse", "evidence": "diamond", "score": "octagon"}
 NODE_SHAPES = {"question": "box", "finding": "ellipse", "rule": "component", "evidence": "diamond",
                "conclusion": "note", "recommendation": "doubleoctagon"}

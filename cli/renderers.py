@@ -17,9 +17,11 @@ if TYPE_CHECKING:  # annotations only: importing these costs start-up time
     from sourcing.cli.render import Styler
     from sourcing.cli.session import Session
     from sourcing.expert.audit import Record
-    from sourcing.expert.model import KnowledgeBase, Rule
+    from sourcing.expert.model import KnowledgeBase, RuleSpec
     from sourcing.expert.portfolio import Summary
     from sourcing.expert.replay import Outcome
+    from sourcing.expert.graph import Graph
+    from sourcing.expert.lint import Report as LintReport
     from sourcing.expert.scenarios import ScenarioReport
     from sourcing.expert.whynot import WhyNot
 
@@ -115,7 +117,7 @@ class Assessment:
 class RuleList:
     """Rules chosen from a knowledge base (``sourcing rules list``)."""
 
-    rules: Sequence["Rule"]
+    rules: Sequence["RuleSpec"]
 
 
 @dataclass(frozen=True)
@@ -129,25 +131,25 @@ class Scenarios:
 # -- consultation: consult; explain --format html -----------------------------------------------------
 
 @register("consultation", "text", default=True)
-def consultation_text(view: Consultation, style: "Styler") -> str:
+def _consultation_text(view: Consultation, style: "Styler") -> str:
     from sourcing.cli import render
     return render.text(view.report, view.kb, trace=view.trace, explanation=view.explanation, style=style)
 
 
 @register("consultation", "json")
-def consultation_json(view: Consultation, style: "Styler") -> str:
+def _consultation_json(view: Consultation, style: "Styler") -> str:
     return to_json(view.report)
 
 
 @register("consultation", "markdown")
-def consultation_markdown(view: Consultation, style: "Styler") -> str:
+def _consultation_markdown(view: Consultation, style: "Styler") -> str:
     from sourcing.cli import render
     return render.markdown(view.report, view.kb, trace=view.trace, explanation=view.explanation,
                            title=view.title, date=view.date)
 
 
 @register("consultation", "html")
-def consultation_html(view: Consultation, style: "Styler") -> str:
+def _consultation_html(view: Consultation, style: "Styler") -> str:
     from sourcing.cli.html_report import consult_html
     return consult_html(view.report, view.kb, view.title, view.date, view.kb.fingerprint, view.explained)
 
@@ -155,11 +157,11 @@ def consultation_html(view: Consultation, style: "Styler") -> str:
 # -- explanation: explain ------------------------------------------------------------------------------
 
 @register("explanation", "text", default=True)
-def explanation_text(view: Explanation, style: "Styler") -> str:
+def _explanation_text(view: Explanation, style: "Styler") -> str:
     from sourcing.cli import audit_render
     parts = [audit_render.record_heading(view.record, view.session.kb) + "\n"]
     if view.conclusion == "recommendation" and view.record.fingerprint == view.session.kb.fingerprint:
-        summary = consultation_text(view.consultation(changes=False), style)
+        summary = _consultation_text(view.consultation(changes=False), style)
         parts.append(summary.rsplit("\n\nDetails:", 1)[0] + "\n\n" + style("Explanation", "heading") + "\n")
     parts.append(audit_render.explanation_text(view.record.result, view.record.titles, view.fact_ids, style))
     if view.conclusion == "recommendation":
@@ -168,68 +170,68 @@ def explanation_text(view: Explanation, style: "Styler") -> str:
 
 
 @register("explanation", "json")
-def explanation_json(view: Explanation, style: "Styler") -> str:
+def _explanation_json(view: Explanation, style: "Styler") -> str:
     return to_json(view.to_dict())
 
 
 @register("explanation", "dot")
-def explanation_dot(view: Explanation, style: "Styler") -> str:
+def _explanation_dot(view: Explanation, style: "Styler") -> str:
     from sourcing.cli import dot
     from sourcing.expert import explain
     return dot.explanation(explain.graph(view.record.result, view.record.titles), view.fact_ids)
 
 
 @register("explanation", "html")
-def explanation_html(view: Explanation, style: "Styler") -> str:
-    return consultation_html(view.consultation(changes=True), style)
+def _explanation_html(view: Explanation, style: "Styler") -> str:
+    return _consultation_html(view.consultation(changes=True), style)
 
 
 # -- why-not, replay -----------------------------------------------------------------------------------
 
 @register("why-not", "text", default=True)
-def why_not_text(view: WhyNotAnswer, style: "Styler") -> str:
+def _why_not_text(view: WhyNotAnswer, style: "Styler") -> str:
     from sourcing.cli import audit_render
     return audit_render.why_not_text(view.analysis, view.kb, style)
 
 
 @register("why-not", "json")
-def why_not_json(view: WhyNotAnswer, style: "Styler") -> str:
+def _why_not_json(view: WhyNotAnswer, style: "Styler") -> str:
     from sourcing.expert import whynot
     return to_json(whynot.as_dict(view.analysis, view.kb))
 
 
 @register("replay", "text", default=True)
-def replay_text(view: Replayed, style: "Styler") -> str:
+def _replay_text(view: Replayed, style: "Styler") -> str:
     from sourcing.cli import audit_render
     return audit_render.replay_text(view.outcome, view.record, view.source)
 
 
 @register("replay", "json")
-def replay_json(view: Replayed, style: "Styler") -> str:
+def _replay_json(view: Replayed, style: "Styler") -> str:
     return to_json(view.outcome.to_dict())
 
 
 # -- comparison: compare -------------------------------------------------------------------------------
 
 @register("comparison", "text", default=True)
-def comparison_text(view: Comparison, style: "Styler") -> str:
+def _comparison_text(view: Comparison, style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.comparison(view.data, view.kb, markdown=False, style=style)
 
 
 @register("comparison", "markdown")
-def comparison_markdown(view: Comparison, style: "Styler") -> str:
+def _comparison_markdown(view: Comparison, style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.comparison(view.data, view.kb, markdown=True)
 
 
 @register("comparison", "json")
-def comparison_json(view: Comparison, style: "Styler") -> str:
+def _comparison_json(view: Comparison, style: "Styler") -> str:
     return to_json(view.data)
 
 
 @register("comparison", "html")
-def comparison_html(view: Comparison, style: "Styler") -> str:
+def _comparison_html(view: Comparison, style: "Styler") -> str:
     from sourcing.cli.html_report import compare_html
     return compare_html(view.data, view.kb, view.date)
 
@@ -237,39 +239,39 @@ def comparison_html(view: Comparison, style: "Styler") -> str:
 # -- assessment: assess (csv and jsonl are written chunk by chunk, by the workers) ------------------
 
 @register("assessment", "table", default=True)
-def assessment_table(view: Assessment, style: "Styler") -> str:
+def _assessment_table(view: Assessment, style: "Styler") -> str:
     from sourcing.cli import assess
     return assess.table_text(view.rows, view.kb, "simple") + assess.summary_text(view.summary, view.kb, "simple")
 
 
 @register("assessment", "csv", streamed=True)
-def assessment_csv(rows: list, header: bool = False) -> str:
+def _assessment_csv(rows: list, header: bool = False) -> str:
     from sourcing.cli import assess
     return assess.csv_text(rows, header=header)
 
 
 @register("assessment", "jsonl", streamed=True)
-def assessment_jsonl(rows: list, header: bool = False) -> str:
+def _assessment_jsonl(rows: list, header: bool = False) -> str:
     """One line of JSON per row (no header line)."""
     from sourcing.expert import portfolio
     return "".join(portfolio.to_json(a.to_dict()) + "\n" for a in rows)
 
 
 @register("assessment", "json")
-def assessment_json(view: Assessment, style: "Styler") -> str:
+def _assessment_json(view: Assessment, style: "Styler") -> str:
     return to_json({"rows": [a.to_dict() for a in view.rows],
                     "bad_rows": [{"row": b.number, "error": str(b.error)} for b in view.bad],
                     "summary": view.summary.to_dict(view.kb)})
 
 
 @register("assessment", "markdown")
-def assessment_markdown(view: Assessment, style: "Styler") -> str:
+def _assessment_markdown(view: Assessment, style: "Styler") -> str:
     from sourcing.cli import assess
     return assess.table_text(view.rows, view.kb, "github") + assess.summary_text(view.summary, view.kb, "github")
 
 
 @register("assessment", "html")
-def assessment_html(view: Assessment, style: "Styler") -> str:
+def _assessment_html(view: Assessment, style: "Styler") -> str:
     from sourcing.cli import assess
     from sourcing.cli.html_report import assess_html
     return assess_html([assess.words(a, view.kb) for a in view.rows], assess.TABLE_COLUMNS, view.summary, view.kb)
@@ -278,37 +280,37 @@ def assessment_html(view: Assessment, style: "Styler") -> str:
 # -- the catalogue: questions, rules list, rules show ---------------------------------------------------
 
 @register("questions", "table", default=True)
-def questions_table(kb: "KnowledgeBase", style: "Styler") -> str:
+def _questions_table(kb: "KnowledgeBase", style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.questions(kb)
 
 
 @register("questions", "json")
-def questions_json(kb: "KnowledgeBase", style: "Styler") -> str:
+def _questions_json(kb: "KnowledgeBase", style: "Styler") -> str:
     from sourcing.expert import describe
     return to_json([describe.question_dict(q) for q in kb.questions])
 
 
 @register("rules", "table", default=True)
-def rules_table(view: RuleList, style: "Styler") -> str:
+def _rules_table(view: RuleList, style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.rules(view.rules)
 
 
 @register("rules", "json")
-def rules_json(view: RuleList, style: "Styler") -> str:
+def _rules_json(view: RuleList, style: "Styler") -> str:
     from sourcing.expert import describe
     return to_json([describe.rule_dict(r) for r in view.rules])
 
 
 @register("rule", "text", default=True)
-def rule_text(rule: "Rule", style: "Styler") -> str:
+def _rule_text(rule: "RuleSpec", style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.rule(rule)
 
 
 @register("rule", "json")
-def rule_json(rule: "Rule", style: "Styler") -> str:
+def _rule_json(rule: "RuleSpec", style: "Styler") -> str:
     from sourcing.expert import describe
     return to_json(describe.rule_dict(rule))
 
@@ -316,39 +318,39 @@ def rule_json(rule: "Rule", style: "Styler") -> str:
 # -- the knowledge engineer's checks: kb lint, kb test, kb graph ----------------------------------------
 
 @register("lint", "text", default=True)
-def lint_text(report: Any, style: "Styler") -> str:
+def _lint_text(report: "LintReport", style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.lint(report)
 
 
 @register("lint", "json")
-def lint_json(report: Any, style: "Styler") -> str:
+def _lint_json(report: "LintReport", style: "Styler") -> str:
     return to_json(report.to_dict())
 
 
 @register("scenarios", "text", default=True)
-def scenarios_text(view: Scenarios, style: "Styler") -> str:
+def _scenarios_text(view: Scenarios, style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.scenarios(view.report, view.kb)
 
 
 @register("scenarios", "json")
-def scenarios_json(view: Scenarios, style: "Styler") -> str:
+def _scenarios_json(view: Scenarios, style: "Styler") -> str:
     return to_json(view.report.to_dict())
 
 
 @register("graph", "text", default=True)
-def graph_text(graph: Any, style: "Styler") -> str:
+def _graph_text(graph: "Graph", style: "Styler") -> str:
     from sourcing.cli import text_render
     return text_render.dependencies(graph)
 
 
 @register("graph", "dot")
-def graph_dot(graph: Any, style: "Styler") -> str:
+def _graph_dot(graph: "Graph", style: "Styler") -> str:
     from sourcing.cli import dot
     return dot.dependencies(graph)
 
 
 @register("graph", "json")
-def graph_json(graph: Any, style: "Styler") -> str:
+def _graph_json(graph: "Graph", style: "Styler") -> str:
     return to_json(graph.to_dict())

@@ -1,27 +1,35 @@
 """Text and Markdown of the catalogue, the knowledge engineer's checks, the dependency graph and comparisons."""
+from typing import TYPE_CHECKING, Callable, Sequence
+
 from tabulate import tabulate
 
 from sourcing.cli.render import wrap
 from sourcing.expert import describe
 
+if TYPE_CHECKING:  # annotations only
+    from sourcing.expert.graph import Graph
+    from sourcing.expert.lint import Report as LintReport
+    from sourcing.expert.model import KnowledgeBase, RuleSpec
+    from sourcing.expert.scenarios import ScenarioReport
+
 COMPARED_KINDS = {"veto": "ruled out", "blocked": "not ready", "warning": "warning", "gap": "next step",
                   "pricing": "pricing", "note": "note"}
 
 
-def questions(kb):
+def questions(kb: "KnowledgeBase") -> str:
     """The question catalogue as a table: id, allowed values, prompt."""
     rows = [[q.id, ", ".join(q.choices), q.prompt] for q in kb.questions]
     return tabulate(rows, headers=["id", "values", "prompt"], tablefmt="simple", maxcolwidths=[None, 40, 60]) + "\n"
 
 
-def rules(selected):
+def rules(selected: Sequence["RuleSpec"]) -> str:
     """Rules as a table: id, layer, title, source."""
     rows = [[r.id, r.layer, r.title, r.source] for r in selected]
     return tabulate(rows, headers=["id", "layer", "title", "source"], tablefmt="simple",
                     maxcolwidths=[None, None, 45, 50]) + "\n"
 
 
-def rule(shown):
+def rule(shown: "RuleSpec") -> str:
     """One rule: metadata, rationale, references, and its IF/THEN logic in words."""
     lines = [f"{shown.id}  {shown.title}",
              f"layer: {shown.layer}   status: {shown.status}   defined at: {shown.file}:{shown.line}",
@@ -30,7 +38,7 @@ def rule(shown):
     return "\n".join(lines + ["", *describe.rule_lines(shown)]) + "\n"
 
 
-def lint(report):
+def lint(report: "LintReport") -> str:
     """The kb lint report: the issues as a table, counter-examples as commands, completeness, counts."""
     lines = []
     if report.issues:
@@ -53,7 +61,7 @@ def lint(report):
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def scenarios(report, kb):
+def scenarios(report: "ScenarioReport", kb: "KnowledgeBase") -> str:
     """The kb test report: each scenario's verdict, the counts, the rule coverage per layer."""
     rows = [[r.scenario.id, "pass" if r.passed else "FAIL", f"{r.scenario.file}:{r.scenario.line}",
              "; ".join(r.failures)] for r in report.runs]
@@ -76,7 +84,7 @@ def scenarios(report, kb):
     return "\n".join(lines) + "\n"
 
 
-def dependencies(graph):
+def dependencies(graph: "Graph") -> str:
     """The dependency graph in text: one block per rule, what it reads and tests, what it asserts."""
     incoming, outgoing = {}, {}
     for e in graph.edges:
@@ -94,7 +102,8 @@ def dependencies(graph):
     return "\n".join(lines) + "\n"
 
 
-def comparison(data, kb, markdown, style=lambda text, kind: text):
+def comparison(data: dict, kb: "KnowledgeBase", markdown: bool,
+               style: Callable[[str, str], str] = lambda text, kind: text) -> str:
     """``sourcing compare`` (expert.compare) in text, or with ``markdown`` as Markdown headings."""
     heading = (lambda text: f"## {text}") if markdown else (lambda text: style(text, "heading"))
     out = [f"# Comparing {len(data['cases'])} consultations" if markdown

@@ -6,6 +6,7 @@ from typing import Dict, FrozenSet, List, Sequence, Tuple
 from sourcing.expert import yamlio
 from sourcing.expert.answers import normalise
 from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
+from sourcing.expert.model import KnowledgeBase
 
 SCENARIO_KEYS = {"id", "title", "source", "answers", "expect"}
 EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "no_fires", "strength"}
@@ -153,7 +154,7 @@ class ScenarioReport:
         }
 
 
-def report(kb, runs: Sequence[Run], min_coverage: float = 0) -> ScenarioReport:
+def report(kb: KnowledgeBase, runs: Sequence[Run], min_coverage: float = 0) -> ScenarioReport:
     """The ScenarioReport of ``runs`` on ``kb``: coverage is the share of its rules fired by some run."""
     fired, never = coverage(kb, runs)
     percent = 100.0 * len(fired) / len(kb.rules) if kb.rules else 100.0
