@@ -12,11 +12,14 @@ import importlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional
 
 import click
 
 from sourcing.cli.completion import FileName
+
+if TYPE_CHECKING:  # annotations only: cli.render is imported when a result is shown
+    from sourcing.cli.render import Styler
 
 RENDERERS = "sourcing.cli.renderers"  # the module that registers every renderer, imported on first use
 
@@ -82,13 +85,13 @@ class Output:
         return _renderers(self.result_type)[self.format]
 
     @property
-    def style(self):
+    def style(self) -> "Styler":
         """The Styler for text: colour as the terminal and the options say on stdout, none in a file."""
         from sourcing.cli.render import Styler
         from sourcing.cli.session import styler
         return Styler(False) if self.path else styler()
 
-    def render(self, result: Any, style=None) -> str:
+    def render(self, result: Any, style: Optional["Styler"] = None) -> str:
         """``result`` in the chosen format (``style``: default, this output's)."""
         return self.renderer.function(result, style or self.style)
 
