@@ -1,7 +1,7 @@
 """Text renderings of HOW (explain), WHY-NOT and replay, shared by the commands and --explore."""
 from typing import TYPE_CHECKING, Callable, List, Sequence, Union
 
-from sourcing.expert import explain
+from sourcing.expert import explain, kinds
 from sourcing.expert.result import number
 
 if TYPE_CHECKING:  # annotations only
@@ -68,7 +68,7 @@ def conclusions_index(result):
     lines = ["Conclusions to explain (--conclusion ID, or 'how ID' when exploring):",
              f"  recommendation  {result.recommendation_fact().label()}"]
     for fact in result.facts.values():
-        if fact.kind in explain.CONCLUSION_KINDS:
+        if fact.kind in kinds.BY_NAME:
             text = f": {fact.text}" if fact.text else ""
             lines.append(f"  {fact.id:<14}  {fact.label()}{text} [{fact.rule}]")
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ from html import escape
 from typing import Dict, Iterable, List, Optional
 
 from sourcing.cli.render import advice_sections
-from sourcing.expert import explain
+from sourcing.expert import explain, kinds
 from sourcing.expert.model import KnowledgeBase
 
 DEFAULT_TITLE = "Sourcing recommendation"
@@ -53,8 +53,7 @@ def consult_html(report: dict, kb: KnowledgeBase, title: Optional[str], date: st
     knowledge-base fingerprint."""
     title = title or DEFAULT_TITLE
     if explained is None:
-        conclusions = report["warnings"] + report["readiness_gaps"] + report["notes"]
-        explained = [report["recommendation"]["fact"]] + [c["fact"] for c in conclusions]
+        explained = [report["recommendation"]["fact"], *kinds.explained_facts(report)]
     contributions = _contributions(report, kb)
     headline, *sections = _advice(report, kb)
     body = [f"<h1>{escape(title)}</h1>", f'<p class="date">{escape(date)}</p>', headline,

@@ -4,7 +4,7 @@ import textwrap
 import click
 
 from sourcing.cli.audit_render import tree_lines
-from sourcing.expert import explain
+from sourcing.expert import explain, kinds
 
 COLOURS = {
     "answer": "cyan", "rule": "yellow", "absence": "magenta", "heading": "bright_white",
@@ -67,16 +67,11 @@ def advice_sections(report, kb):
         yield "Questions that would decide it", [
             {"text": f"{q['question']}: {q['prompt']} ({', '.join(q['values'])})", "rules": []}
             for q in advice["deciding_questions"]]
-    if advice["before_you_sign"]:
-        yield "Before you sign", advice["before_you_sign"]
-    if advice["to_confirm"]:
-        yield "To confirm", advice["to_confirm"]
-    if advice["pricing"]:
-        yield "Pricing", advice["pricing"]
-    if any(r["owner"] for r in advice["responsibility"]):
-        yield "Responsibility", advice["responsibility"]
-    if advice["notes"]:
-        yield "Notes", advice["notes"]
+    for section, heading in kinds.sections():  # the conclusions (expert/kinds.py); a matrix only if filled
+        if any(row.get("owner", True) for row in advice[section]):
+            yield heading, advice[section]
+        if section == "before_you_sign" and advice["to_confirm"]:
+            yield "To confirm", advice["to_confirm"]
 
 
 def _reason(item, style):
@@ -112,9 +107,8 @@ def text(report, kb, trace=False, explanation=False, style=None):
 
 
 def _explanation_lines(report, style):
-    conclusions = report["warnings"] + report["readiness_gaps"] + report["notes"]
     trees = [explain.tree(report["justifications"], report["recommendation"]["fact"])]
-    trees += [explain.tree(report["justifications"], c["fact"]) for c in conclusions]
+    trees += [explain.tree(report["justifications"], fact) for fact in kinds.explained_facts(report)]
     lines = []
     for line in tree_lines(trees, style):
         lines += wrap(line.strip(), first=line[:len(line) - len(line.lstrip())] or "", indent=" " * (

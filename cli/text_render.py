@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from tabulate import tabulate
 
 from sourcing.cli.render import wrap
-from sourcing.expert import describe
+from sourcing.expert import describe, kinds
 
 if TYPE_CHECKING:  # annotations only
     from sourcing.expert.graph import Graph
@@ -12,8 +12,7 @@ if TYPE_CHECKING:  # annotations only
     from sourcing.expert.model import KnowledgeBase, RuleSpec
     from sourcing.expert.scenarios import ScenarioReport
 
-COMPARED_KINDS = {"veto": "ruled out", "blocked": "not ready", "warning": "warning", "gap": "next step",
-                  "pricing": "pricing", "note": "note"}
+COMPARED_KINDS = {"veto": "ruled out", "blocked": "not ready", **{kind.name: kind.label for kind in kinds.LISTED}}
 
 
 def questions(kb: "KnowledgeBase") -> str:

@@ -6,6 +6,7 @@ follow them (``sourcing explain``). The engine detail (trace, explanation tree) 
 """
 from typing import Dict, List, Optional
 
+from sourcing.expert import kinds
 from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
 from sourcing.expert.result import Result, number
 
@@ -32,13 +33,24 @@ def build(result: Result, kb: KnowledgeBase, changes: Optional[List[dict]] = Non
         "against": _against(result, kb, model.id),
         "runner_up": _runner_up(result, kb) if model.id not in (fallback, undetermined) else None,
         "changes": changes,
-        "before_you_sign": [_item(f.text, [f.rule]) for f in result.warnings + result.gaps],
         "to_confirm": _to_confirm(result, kb),
         "deciding_questions": [_question(kb, q) for q in result.deciding_questions],
-        "pricing": [_item(f.text, [f.rule]) for f in result.pricing],
-        "responsibility": [{"area": label, "owner": result.responsibility.get(area)} for area, label in kb.areas],
-        "notes": [_item(f.text, [f.rule]) for f in result.notes],
+        **_conclusion_sections(result, kb),
     }
+
+
+def _conclusion_sections(result: Result, kb: KnowledgeBase) -> Dict[str, List[dict]]:
+    """The sections that list conclusions (expert/kinds.py: before_you_sign, pricing, ...): each
+    conclusion's text and rule; a matrix kind (responsibility) as one row per area."""
+    sections = {section: [] for section, _ in kinds.sections()}
+    for kind in kinds.KINDS:
+        if kind.matrix:
+            owners = {f.name: f.value for f in result.of_kind(kind.name)}
+            sections[kind.section] += [{kind.subject: label, kind.detail: owners.get(area)}
+                                       for area, label in kb.areas]
+        else:
+            sections[kind.section] += [_item(f.text, [f.rule]) for f in result.of_kind(kind.name)]
+    return sections
 
 
 def what_would_change(advisor, result: Result, max_changes: int = 2) -> List[dict]:

@@ -117,7 +117,7 @@ class Advisor:
         has_unknown = UNKNOWN in answers.values()
         open_count = len(self.open_questions(answers)) if has_unknown else 0
         unconfirmed = len(self.unconfirmed(answers, model)) if has_unknown else 0
-        warnings = sum(1 for c in outcome.of_kind("warning") if c[1] == model)
+        warnings = sum(1 for c in outcome.of_kind("warning") if c.name == model)
         blockers = self._count_blockers(outcome.fired, model)
         return self.strength(model, outcome.verdict.margin, open_count, unconfirmed, warnings, blockers)
 

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from typing import Dict, List, Set, Tuple
 
+from sourcing.expert.kinds import LISTED
 from sourcing.expert.model import BLOCKED, VETOED, KnowledgeBase
 from sourcing.expert.result import Result, number
 
@@ -23,9 +24,9 @@ def _conclusions(result: Result, kb: KnowledgeBase) -> Dict[Tuple[str, str], str
             for firing in result.justifications(fact.id):
                 kind = "veto" if fact.name == VETOED else "blocked"
                 found[(kind, f"{kb.model(fact.value).label}: {kb.rule(firing.rule).title}")] = firing.rule
-    for kind in ("warning", "gap", "pricing", "note"):
-        for fact in result.of_kind(kind):
-            found[(kind, fact.text)] = fact.rule
+    for kind in LISTED:
+        for fact in result.of_kind(kind.name):
+            found[(kind.name, fact.text)] = fact.rule
     return found
 
 

@@ -9,8 +9,9 @@ generated answers.
 """
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
+from sourcing.expert.kinds import BY_NAME
 from sourcing.expert.model import LAYERS, RECOMMENDED, VETOED
-from sourcing.expert.outcome import Outcome, verdict_from
+from sourcing.expert.outcome import Conclusion, Outcome, verdict_from
 
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.
@@ -30,8 +31,8 @@ class _Compiled:
         self.rule = rule
         self.findings = tuple(_FINDING_OF[a.kind](a) for a in rule.then if a.kind in _FINDING_OF)
         self.evidence = tuple((a.name, a.weight, rule.id) for a in rule.then if a.kind == "evidence")
-        self.conclusions = tuple(dict.fromkeys((a.kind, a.name, a.value, a.text, rule.id) for a in rule.then
-                                               if a.kind not in (*_FINDING_OF, "evidence", "score")))
+        self.conclusions = tuple(dict.fromkeys(Conclusion(a.kind, a.name, a.value, a.text, rule.id) for a in rule.then
+                                               if a.kind in BY_NAME))
         self.scores = any(a.kind == "score" for a in rule.then)
         self.names = tuple({name for name, _ in self.findings})
         self.plain = not (self.evidence or self.conclusions or self.scores)
@@ -62,7 +63,7 @@ class DirectEvaluator:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
         decided = verdict_from(state.findings, state.scores)
-        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c[4]]))
+        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c.rule]))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)
 

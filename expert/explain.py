@@ -6,6 +6,7 @@ fact, each shared sub-chain once: its leaves are answers and absences, and a
 fact already unfolded appears again only as a reference to it. Every walk is
 iterative and bounded (MAX_DEPTH, MAX_NODES), whatever a record holds.
 """
+from sourcing.expert import kinds
 from sourcing.expert.errors import SourcingError
 
 MAX_DEPTH = 100  # steps from a conclusion down to its answers
@@ -92,9 +93,6 @@ def leaves(node):
     return found
 
 
-CONCLUSION_KINDS = ("warning", "gap", "pricing", "responsibility", "note")
-
-
 def select(result, ident):
     """The fact ids that ``ident`` names: 'recommendation', a fact id, a fired rule id, or a fact name/kind.
 
@@ -108,6 +106,6 @@ def select(result, ident):
     by_rule = [i for f in result.firings if f.rule == ident.upper() for i in f.new]
     if by_rule:
         return by_rule
-    kind = ident.rstrip("s") if ident.rstrip("s") in CONCLUSION_KINDS else None
+    named = {kind.name for kind in kinds.named(ident)}
     return [f.id for f in result.facts.values()
-            if f.kind != "answer" and (f.name == ident or f.kind == kind)]
+            if f.kind != "answer" and (f.name == ident or f.kind in named)]

@@ -11,9 +11,10 @@ from sourcing.expert import yamlio
 from sourcing.expert.canonical import canonical, digest
 from sourcing.expert.conditions import MAX_BRANCHES, branch_count
 from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
+from sourcing.expert.kinds import KINDS, in_layer
 from sourcing.expert.model import (
     BLOCKED, CANDIDATE, LAYER_KINDS, LAYERS, QUESTION_KINDS, UNKNOWN,
-    All, Any, Assertion, Atom, KnowledgeBase, Model, Not, Question, RuleSpec, StrengthLevel,
+    All, Any, Assertion, Atom, KnowledgeBase, Model, ModelCatalogue, Not, Question, RuleSpec, StrengthLevel,
 )
 from sourcing.expert.names import did_you_mean, unknown_key, unknown_key_in
 
@@ -27,17 +28,13 @@ EXTENSION_KEYS = {"replaces", "disables"}
 QUESTION_ID = re.compile(r"[A-Za-z0-9_-]+")
 REQUIRED_RULE_KEYS = ("id", "title", "rationale", "source", "layer", "then")
 STATUSES = ("stable", "test", "experimental", "deprecated")
-# For each kind of assertion: the keys it takes besides its own kind key.
+# For each kind of assertion: the keys it takes besides its own kind key (conclusions: expert/kinds.py).
 ASSERTION_KEYS = {
     "finding": ("value",),
     "evidence": ("weight",),
     "recommend": (),
     "veto": (),
-    "warning": ("text",),
-    "gap": ("text",),
-    "pricing": ("text",),
-    "responsibility": ("owner",),
-    "note": ("text",),
+    **{kind.name: (kind.detail,) for kind in KINDS},
     "score": (),
 }
 
@@ -74,13 +71,12 @@ def load(directory=None, extensions=()):
     rules = _RuleBuilder(questions, models, problems).build(shipped, added)
     if problems:
         raise KnowledgeError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
-    scored, fallback, undetermined, areas, owners, strength, weakest = models
     fingerprint = digest({"questions": reader.raw["questions"], "models": reader.raw["models"],
                           "rules": [rule.digest for rule in rules]})
     return KnowledgeBase(
-        questions=tuple(questions.values()), models=scored, fallback=fallback, undetermined=undetermined,
-        areas=areas,
-        owners=owners, strength=strength, weakest=weakest, rules=rules, fingerprint=fingerprint,
+        questions=tuple(questions.values()), models=models.models, fallback=models.fallback,
+        undetermined=models.undetermined, areas=models.areas, owners=models.owners, strength=models.strength,
+        weakest=models.weakest, rules=rules, fingerprint=fingerprint,
         sources=tuple(str(root) for root in (directory, *extensions)),
     )
 
@@ -146,7 +142,8 @@ class _Reader:
             )
         return result
 
-    def models(self, root):
+    def models(self, root: Path) -> ModelCatalogue:
+        """The catalogue of ``root``/models.yaml (an empty one, with the problem noted, if it is bad)."""
         path = root / "models.yaml"
         name = self._name(path, root)
         try:
@@ -156,7 +153,7 @@ class _Reader:
             self.problems.append(Problem(name, error.line, None, error.message))
         except ValueError as error:
             self.problems.append(Problem(name, getattr(error, "line", None), None, str(error)))
-        return (), Model("stabilize_first", "", ""), Model("undetermined", "", ""), (), (), (), "weak"
+        return ModelCatalogue((), Model("stabilize_first", "", ""), Model("undetermined", "", ""), (), (), (), "weak")
 
     def rule_entries(self, root):
         """(file name, raw entry) for every rule of ``root``/rules/*.yaml, in file order."""
@@ -185,8 +182,8 @@ def _model(entry, what):
     return Model(_word(entry["id"], f"{what} id"), entry["label"], entry["summary"])
 
 
-def _models_from(document):
-    """Models, fallback, responsibility areas and owners, strength levels from models.yaml (ValueError if bad)."""
+def _models_from(document) -> ModelCatalogue:
+    """The ModelCatalogue of the parsed models.yaml (ValueError if bad)."""
     document = _mapping(document, ("models", "fallback", "undetermined", "responsibility", "strength"),
                         "models.yaml")
     if not isinstance(document["models"], list) or len(document["models"]) < 2:
@@ -214,9 +211,9 @@ def _models_from(document):
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise ValueError(f"a strength level's {key} must be a whole number")
         levels.append(StrengthLevel(_word(level["name"], "a strength level name"), float(margin), **counts))
-    return (scored, fallback, undetermined, tuple((_word(k, "an area"), v) for k, v in areas.items()),
-            tuple(_word(o, "an owner") for o in owners), tuple(levels),
-            _word(strength["otherwise"], "'strength: otherwise'"))
+    return ModelCatalogue(scored, fallback, undetermined, tuple((_word(k, "an area"), v) for k, v in areas.items()),
+                          tuple(_word(o, "an owner") for o in owners), tuple(levels),
+                          _word(strength["otherwise"], "'strength: otherwise'"))
 
 
 def _question_problem(entry):
@@ -266,11 +263,10 @@ class _RuleBuilder:
 
     def __init__(self, questions, models, problems):
         self.questions = questions
-        scored, fallback, undetermined, areas, owners, _, _ = models
-        self.model_ids = tuple(m.id for m in scored)
-        self.recommendable = self.model_ids + (fallback.id, undetermined.id)
-        self.areas = tuple(a for a, _ in areas)
-        self.owners = owners
+        self.model_ids = tuple(m.id for m in models.models)
+        self.recommendable = self.model_ids + (models.fallback.id, models.undetermined.id)
+        self.areas = tuple(a for a, _ in models.areas)
+        self.owners = models.owners
         self.problems = problems
         self.unchecked = []  # rules refused for other reasons whose conditions are still checked
 
@@ -430,8 +426,8 @@ class _RuleBuilder:
         gaps = self._assertions(entry["then"], layer) if "then" in entry else ()
         if unmet is None or gaps is None:
             return None, None, None, None
-        if any(a.kind != "gap" for a in gaps):
-            self._bad(entry["then"], "a requirements rule's 'then' may only add gaps")
+        if any(a.kind not in in_layer(layer) for a in gaps):
+            self._bad(entry["then"], f"a requirements rule's 'then' may only assert {', '.join(in_layer(layer))}")
             return None, None, None, None
         line = getattr(entry, "line", None) or 0
         when = All((Atom("finding", CANDIDATE, (model,), line), unmet))
@@ -549,18 +545,18 @@ class _RuleBuilder:
             allowed = ", ".join(LAYER_KINDS[layer])
             return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {allowed}")
         name = str(_yaml_word(item[kind]))
+        named = {"model": (self.recommendable, "model"), "area": (self.areas, "responsibility area")}
         checks = {
-            "evidence": (name, self.model_ids, "model"),
-            "veto": (name, self.model_ids, "model"),
-            "recommend": (name, self.recommendable, "model"),
-            "warning": (name, self.recommendable, "model"),
-            "responsibility": (name, self.areas, "responsibility area"),
+            "evidence": (self.model_ids, "model"),
+            "veto": (self.model_ids, "model"),
+            "recommend": (self.recommendable, "model"),
+            **{k.name: named[k.names] for k in KINDS if k.names},
         }
         if kind in checks:
-            value, allowed, what = checks[kind]
-            if value not in allowed:
-                return self._bad(item, f"'{value}' is not a {what}; allowed: {', '.join(allowed)}")
-        if kind == "responsibility" and item["owner"] not in self.owners:
+            allowed, what = checks[kind]
+            if name not in allowed:
+                return self._bad(item, f"'{name}' is not a {what}; allowed: {', '.join(allowed)}")
+        if "owner" in allowed_keys and item["owner"] not in self.owners:
             return self._bad(item, f"owner '{item['owner']}' is not allowed; allowed: {', '.join(self.owners)}")
         weight = item.get("weight")
         if kind == "evidence" and (isinstance(weight, bool) or not isinstance(weight, (int, float))):

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Optional, Tuple, Union
 
+from sourcing.expert.kinds import in_layer
+
 UNKNOWN = "unknown"
 
 # Layers in firing order. Each layer may assert only certain kinds of fact.
 # findings and readiness read the answers; evidence weighs the fit of each model (what responsibility
 # the buyer wants to move); vetoes exclude the models the source calls the wrong fit; scoring ranks the
 # models that are not vetoed; requirements check the readiness the leading candidate needs;
-# recommendation decides; consequences add warnings, gaps, pricing, responsibilities and notes.
+# recommendation decides; consequences add the conclusions (warnings, gaps, ...: see expert/kinds.py).
 LAYERS = ("findings", "readiness", "evidence", "vetoes", "scoring", "requirements", "recommendation",
           "consequences")
 LAYER_KINDS = {
@@ -22,9 +24,9 @@ LAYER_KINDS = {
     "evidence": ("evidence",),
     "vetoes": ("veto",),
     "scoring": ("score",),
-    "requirements": ("finding", "gap"),
+    "requirements": ("finding", *in_layer("requirements")),
     "recommendation": ("recommend",),
-    "consequences": ("warning", "gap", "pricing", "responsibility", "note"),
+    "consequences": in_layer("consequences"),
 }
 # Findings asserted by the built-in actions: `veto`, the scoring action, `requires` and `recommend`.
 VETOED = "vetoed"  # a model the source calls the wrong fit for these answers
@@ -168,6 +170,20 @@ class StrengthLevel:
     max_unconfirmed: int = 0
     max_warnings: int = 0
     min_blockers: int = 1
+
+
+@dataclass(frozen=True)
+class ModelCatalogue:
+    """What models.yaml defines: the scored models, the fallback, the undetermined outcome, the
+    responsibility areas ((id, label) pairs) and owners, the strength levels and the weakest strength."""
+
+    models: Tuple[Model, ...]
+    fallback: Model
+    undetermined: Model
+    areas: Tuple[Tuple[str, str], ...]
+    owners: Tuple[str, ...]
+    strength: Tuple[StrengthLevel, ...]
+    weakest: str
 
 
 @dataclass(frozen=True)

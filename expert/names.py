@@ -7,6 +7,7 @@ import difflib
 from typing import Iterable, Sequence
 
 from sourcing.expert.errors import InputError, shown
+from sourcing.expert.kinds import KINDS
 
 
 def did_you_mean(word: object, allowed: Iterable[object]) -> str:
@@ -69,7 +70,7 @@ def model_id(kb, text: str, source: str = "MODEL") -> str:
 
 
 CONCLUSION_NAMES = ("recommendation", "a fact id", "a fired rule id", "a finding or conclusion name",
-                    "warnings", "gaps", "pricing", "notes", "responsibility")
+                    *(kind.plural for kind in KINDS))
 
 
 def conclusion_facts(result, ident: str, source: str) -> list:

@@ -1,6 +1,6 @@
 """What a consultation concludes, independent of the engine that computed it."""
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
@@ -50,6 +50,18 @@ def verdict_from(findings, scores):
 
 
 @dataclass(frozen=True)
+class Conclusion:
+    """One conclusion a rule asserted: its kind (expert/kinds.py), name (the model, area, structure or
+    topic), value (a responsibility's owner), text, and the rule."""
+
+    kind: str
+    name: str
+    value: Optional[str]
+    text: Optional[str]
+    rule: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The result of the direct evaluator: no trace, just what fired and what follows."""
 
@@ -57,12 +69,13 @@ class Outcome:
     fired: FrozenSet[str]
     findings: FrozenSet[Tuple[str, str]]
     scores: Dict[str, float]
-    conclusions: Tuple[Tuple[str, str, Optional[str], Optional[str], str], ...]  # kind, name, value, text, rule
+    conclusions: Tuple[Conclusion, ...]  # in the order of their rules
 
     @property
-    def model(self):
+    def model(self) -> str:
+        """The recommended model (or the fallback, or the undetermined outcome)."""
         return self.verdict.model
 
-    def of_kind(self, kind):
-        """The conclusions of one kind (warning, gap, pricing, responsibility, note)."""
-        return [c for c in self.conclusions if c[0] == kind]
+    def of_kind(self, kind: str) -> List[Conclusion]:
+        """The conclusions of one kind (see expert/kinds.py)."""
+        return [c for c in self.conclusions if c.kind == kind]

@@ -302,8 +302,8 @@ def assess(advisor, row, engine="direct"):
     outcome = advisor.evaluate(answers, validated=True)
     decided = outcome.verdict
     return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, outcome), decided.runner_up,
-                    decided.margin, tuple((c[4], c[1], c[3]) for c in outcome.of_kind("warning")),
-                    tuple((c[4], c[1], c[3]) for c in outcome.of_kind("gap")), unknowns)
+                    decided.margin, tuple((c.rule, c.name, c.text) for c in outcome.of_kind("warning")),
+                    tuple((c.rule, c.name, c.text) for c in outcome.of_kind("gap")), unknowns)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
 from sourcing.expert import advice, explain
+from sourcing.expert.kinds import KINDS
 from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED
 from sourcing.expert.result import number
 
@@ -23,8 +24,9 @@ def build(result, kb, version, changes=None, tree=False):
 
 
 def conclusions(result, kb):
-    """What the consultation concluded: recommendation, scores, responsibility, pricing, warnings,
-    readiness gaps, notes, and what it could not determine. Each conclusion names its fact id."""
+    """What the consultation concluded: recommendation, fit, vetoes, blocked models, scores, the
+    conclusions of every kind (expert/kinds.py: warnings, readiness gaps, ...), and what it could not
+    determine. Each conclusion names its fact id."""
     model = kb.model(result.recommendation)
     rec_fact = result.recommendation_fact()
     undetermined = model.id == kb.undetermined.id
@@ -51,16 +53,22 @@ def conclusions(result, kb):
         "blocked": [{"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
                     for f in result.findings if f.name == BLOCKED],
         "scores": {m.id: number(result.scores[m.id]) for m in kb.models},
-        "responsibility": {area: result.responsibility.get(area) for area, _ in kb.areas},
-        "pricing": [{"structure": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.pricing],
-        "warnings": [{"about": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.warnings],
-        "readiness_gaps": [{"area": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.gaps],
-        "notes": [{"topic": f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in result.notes],
+        **{kind.key: _listing(result, kind, kb) for kind in KINDS},
         "could_not_determine": {
             "questions": [{"question": q.question, "read_by": list(q.read_by)} for q in result.open_questions],
             "findings": result.undetermined,
         },
     }
+
+
+def _listing(result, kind, kb):
+    """The conclusions of ``kind``: {area: owner} for every area of a matrix, else each one's name (under
+    the kind's subject), text, rule and fact id."""
+    facts = result.of_kind(kind.name)
+    if kind.matrix:
+        owners = {f.name: f.value for f in facts}
+        return {area: owners.get(area) for area, _ in kb.areas}
+    return [{kind.subject: f.name, "text": f.text, "rule": f.rule, "fact": f.id} for f in facts]
 
 
 def _firing(firing, facts, kb):

@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from sourcing.expert.kinds import BY_NAME
+
 
 def number(value):
     """Integral floats print as ints so the JSON reads 3, not 3.0."""
@@ -30,8 +32,8 @@ class FactRecord:
             return f"evidence {number(self.weight):+} for {self.name}"
         if self.kind == "score":
             return f"score {self.name} = {number(self.value)}"
-        if self.kind == "responsibility":
-            return f"responsibility {self.name}: {self.value}"
+        if self.kind in BY_NAME and self.value is not None:  # a responsibility: its area and owner
+            return f"{self.kind} {self.name}: {self.value}"
         return f"{self.kind} {self.name}"
 
     def to_dict(self):
@@ -123,14 +125,6 @@ class Result:
     @property
     def gaps(self):
         return self.of_kind("gap")
-
-    @property
-    def pricing(self):
-        return self.of_kind("pricing")
-
-    @property
-    def notes(self):
-        return self.of_kind("note")
 
     @property
     def responsibility(self):

@@ -2,6 +2,7 @@
 from hypothesis import given, settings
 
 from sourcing.expert import Advisor, load, scenarios
+from sourcing.expert.kinds import LISTED
 from strategies import answer_sets
 from test_engine import SCORE_AND_RECOMMEND
 from test_loader import make_kb
@@ -15,10 +16,10 @@ def assert_agree(advisor, answers):
     assert outcome.scores == result.scores
     assert (outcome.verdict.runner_up, outcome.verdict.margin) == (result.runner_up, result.margin)
     assert outcome.findings == {(f.name, f.value) for f in result.findings}
-    assert [c[:2] + (c[3], c[4]) for c in outcome.conclusions if c[0] != "responsibility"] == \
-        [(f.kind, f.name, f.text, f.rule) for f in result.facts.values()
-         if f.kind in ("warning", "gap", "pricing", "note")]
-    assert {c[1]: c[2] for c in outcome.of_kind("responsibility")} == result.responsibility
+    listed = {kind.name for kind in LISTED}
+    assert [(c.kind, c.name, c.text, c.rule) for c in outcome.conclusions if c.kind in listed] == \
+        [(f.kind, f.name, f.text, f.rule) for f in result.facts.values() if f.kind in listed]
+    assert {c.name: c.value for c in outcome.of_kind("responsibility")} == result.responsibility
 
 
 def test_agrees_on_every_scenario(advisor):
