@@ -1,13 +1,16 @@
 """Audit records: a consultation written down so that it can be checked, explained and replayed.
 
-A record holds the answers, the knowledge-base fingerprint, every fired rule
-(id, content digest, title, content), the full justification graph (facts and
-the firings that asserted them, from which facts) and the conclusions, with an
+A record (schema ``sourcing.audit/2``, defined here: SHAPE) holds the answers, the
+knowledge-base fingerprint, every fired rule (id, content digest, title, content),
+the full justification graph (facts and the firings that asserted them, from
+which facts) and the outcome the facts alone do not say, with an
 integrity checksum (SHA-256: it detects accidental damage, not forgery, since
 anyone can recompute it) and, when a key is given, an HMAC-SHA256 signature
 (which only the key's holders can make). ``read`` refuses a record that is
 malformed, of an unknown schema, altered after writing, wrongly signed, or whose
-justifications do not hold. See docs/audit-record.md.
+justifications do not hold. A ``sourcing.audit/1`` record (which embedded the
+consult JSON of its day) is checked as written, then converted to the /2 form.
+See docs/audit-record.md.
 """
 import hashlib
 import hmac
@@ -16,21 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict
 
-from sourcing.expert import yamlio
+from sourcing.expert import kinds, yamlio
 from sourcing.expert.canonical import canonical, digest
 from sourcing.expert.conditions import evaluate, finding_test
-from sourcing.expert.errors import EngineError, InputError
+from sourcing.expert.errors import EngineError, InputError, shown
+from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, VETOED, KnowledgeBase
 from sourcing.expert.outcome import verdict_from
-from sourcing.expert.report import conclusions
-from sourcing.expert.result import Absence, FactRecord, Firing, OpenQuestion, Result, Unconfirmed
+from sourcing.expert.result import Absence, FactRecord, Firing, OpenQuestion, Result, Unconfirmed, number
 
-SCHEMA = "sourcing.audit/1"
-TOP_KEYS = {
-    "schema": str, "tool": dict, "created": str, "knowledge_base": dict, "answers": dict,
-    "rules": list, "facts": list, "firings": list, "conclusions": dict, "integrity": str,
-}
+SCHEMA = "sourcing.audit/2"  # what build writes
+SCHEMA_V1 = "sourcing.audit/1"  # still read: converted to the /2 form (see _from_v1)
 # Optional fields of a fact, with their types.
 FACT_FIELDS = {"value": (str, int, float), "weight": (int, float), "text": str, "rule": str}
+# Facts that a rule asserts with its own id inside (so the fact names its rule), and every kind of fact.
+RULE_NAMED_KINDS = ("evidence", *kinds.NAMES)
+FACT_KINDS = ("answer", "finding", "score", *RULE_NAMED_KINDS)
 SIGNATURE = "hmac-sha256:"
 NUMBER = (int, float)
 MAYBE = type(None)
@@ -43,34 +46,51 @@ class Each:
         self.shape = shape
 
 
-def _listing(key):
-    return [{"fact": int, key: str, "text": str, "rule": str}]
-
-
-# The shape of every nested field: a type (or tuple of alternatives), [shape] for a list,
-# {key: shape} for a mapping with those keys ('key?' optional), Each(shape).
-SHAPE = {
+# The shape of a record: a type (or tuple of alternatives), [shape] for a list, {key: shape} for a
+# mapping with those keys ('key?' optional), Each(shape). The first keys are those of both versions.
+_COMMON = {
+    "schema": str,
     "tool": {"version?": str},
+    "created": str,
     "knowledge_base": {"fingerprint": str, "questions?": int, "extensions?": [str], "rule_digests": Each(str)},
     "answers": Each(str),
     "rules": [{"id": str, "digest": str, "title": str, "content": dict}],
     "facts": [{"id": int, "kind": str, "name": str, **{f"{k}?": v for k, v in FACT_FIELDS.items()}, "label?": str}],
     "firings": [{"step": int, "rule": str, "matched": [int], "asserted": [int], "new": [int],
                  "absent": [{"kind": str, "name": str, "values?": ([str], MAYBE)}]}],
-    "conclusions": {
-        "recommendation": {"status": str, "model": (str, MAYBE), "strength": (str, MAYBE), "fact": int,
-                           "runner_up": (str, MAYBE), "margin": (int, float, MAYBE),
-                           "to_confirm": [{"rule": str, "title?": str, "questions": [str]}],
-                           "deciding_questions": [str]},
-        "scores": Each(NUMBER), "responsibility": Each((str, MAYBE)),
-        "warnings": _listing("about"), "readiness_gaps": _listing("area"), "pricing": _listing("structure"),
-        "notes": _listing("topic"),
-        "could_not_determine": {"questions": [{"question": str, "read_by": [str]}], "findings?": [str]},
-    },
+}
+_TO_CONFIRM = [{"rule": str, "title?": str, "questions": [str]}]
+_OPEN_QUESTIONS = [{"question": str, "read_by": [str]}]
+SHAPE = {
+    **_COMMON,
+    "outcome": {"model": str, "fact": int, "strength": (str, MAYBE), "runner_up": (str, MAYBE),
+                "margin": (int, float, MAYBE), "to_confirm": _TO_CONFIRM, "open_questions": _OPEN_QUESTIONS,
+                "deciding_questions": [str]},
+    "integrity": str,
     "signature?": str,
 }
-# Facts that a rule asserts with its own id inside (so the fact names its rule).
-RULE_NAMED_KINDS = ("evidence", "warning", "gap", "pricing", "responsibility", "note")
+
+
+def _listing_v1(key):
+    return [{"fact": int, key: str, "text": str, "rule": str}]
+
+
+# sourcing.audit/1 held the consult JSON's conclusions of its day: frozen here, whatever that JSON becomes.
+SHAPE_V1 = {
+    **_COMMON,
+    "conclusions": {
+        "recommendation": {"status": str, "model": (str, MAYBE), "strength": (str, MAYBE), "fact": int,
+                           "runner_up": (str, MAYBE), "margin": (int, float, MAYBE), "to_confirm": _TO_CONFIRM,
+                           "deciding_questions": [str]},
+        "scores": Each(NUMBER), "responsibility": Each((str, MAYBE)),
+        "warnings": _listing_v1("about"), "readiness_gaps": _listing_v1("area"), "pricing": _listing_v1("structure"),
+        "notes": _listing_v1("topic"),
+        "could_not_determine": {"questions": _OPEN_QUESTIONS, "findings?": [str]},
+    },
+    "integrity": str,
+    "signature?": str,
+}
+SHAPES = {SCHEMA: SHAPE, SCHEMA_V1: SHAPE_V1}
 
 
 def build(result, kb, version, created, key=None):
@@ -92,12 +112,25 @@ def build(result, kb, version, created, key=None):
         "rules": [_rule_entry(kb.rule(rule_id)) for rule_id in fired],
         "facts": [dict(f.to_dict(), label=f.label()) for f in result.facts.values()],
         "firings": [_firing(f) for f in result.firings],
-        "conclusions": conclusions(result, kb),
+        "outcome": _outcome(result, kb),
     }
     record["integrity"] = digest(record)
     if key:
         record["signature"] = signature(record, key)
     return record
+
+
+def _outcome(result: Result, kb: KnowledgeBase) -> dict:
+    """What the facts alone do not say: the outcome and the recommended_model fact that holds it, its
+    strength, runner-up and margin, what is left to confirm, the open and the deciding questions."""
+    return {
+        "model": result.recommendation, "fact": result.recommendation_fact().id, "strength": result.strength,
+        "runner_up": result.runner_up, "margin": number(result.margin),
+        "to_confirm": [{"rule": u.rule, "title": kb.rule(u.rule).title, "questions": list(u.questions)}
+                       for u in result.unconfirmed],
+        "open_questions": [{"question": q.question, "read_by": list(q.read_by)} for q in result.open_questions],
+        "deciding_questions": list(result.deciding_questions),
+    }
 
 
 def signature(record, key):
@@ -121,10 +154,11 @@ def _firing(firing):
 class Record:
     """A validated audit record."""
 
-    data: dict
+    data: dict  # in the /2 form (a /1 record converted), without its integrity checksum and signature
     result: Result
     rules: Dict[str, dict]  # rule id -> {"id", "digest", "title", "content"}
     signed: bool = False  # True when a key was given and the signature verified with it
+    written_as: str = SCHEMA  # the schema of the file as written
 
     @property
     def titles(self):
@@ -161,14 +195,13 @@ def _validate(data, kb, sign_key):
     if "schema" not in data:
         raise _Invalid("no 'schema' key, so not a record written by 'sourcing consult --audit' "
                        "(an answers file goes with --answers FILE)")
-    if data["schema"] != SCHEMA:
-        raise _Invalid(f"unknown schema version {data['schema']!r}; this tool reads {SCHEMA}")
-    for key, kind in TOP_KEYS.items():
-        if key not in data:
+    written_as = data["schema"]
+    if not isinstance(written_as, str) or written_as not in SHAPES:
+        raise _Invalid(f"unknown schema version {shown(written_as)!r}; this tool reads {SCHEMA} and {SCHEMA_V1}")
+    for key, shape in SHAPES[written_as].items():
+        if not key.endswith("?") and key not in data:
             raise _Invalid(f"missing key '{key}' (truncated, or not written by sourcing)")
-        if not isinstance(data[key], kind):
-            raise _Invalid(f"key '{key}' must be a {'text' if kind is str else kind.__name__}")
-    _shape(data, SHAPE, "")
+    _shape(data, SHAPES[written_as], "")
     signed = sign_key is not None and "signature" in data
     if signed and not hmac.compare_digest(signature(data, sign_key).encode(), data["signature"].encode("utf-8")):
         raise _Invalid("the signature does not match the key: the record was changed after it was signed, "
@@ -177,22 +210,42 @@ def _validate(data, kb, sign_key):
     if digest(body) != data["integrity"]:
         raise _Invalid("the integrity checksum does not match: the record was changed or damaged after it "
                        "was written")
-    rules = _rules(data["rules"])
-    digests = data["knowledge_base"]["rule_digests"]
-    if data["knowledge_base"]["fingerprint"] == kb.fingerprint and list(digests.items()) != [
+    if written_as == SCHEMA_V1:
+        body = _from_v1(body)
+    rules = _rules(body["rules"])
+    digests = body["knowledge_base"]["rule_digests"]
+    if body["knowledge_base"]["fingerprint"] == kb.fingerprint and list(digests.items()) != [
             (r.id, r.digest) for r in kb.rules]:
         raise _Invalid("knowledge_base: the fingerprint is the current knowledge base's, but the rule digests "
                        "are not: the record is inconsistent")
     for rule_id, entry in rules.items():
         if digests.get(rule_id) != entry["digest"]:
             raise _Invalid(f"rule {rule_id}: its digest differs from the knowledge base's list")
-    facts = _facts(data["facts"])
-    firings = _firings(data["firings"], facts, rules)
-    _check_justifications(data["answers"], facts, firings)
-    _check_logic(kb, rules, facts, firings)
-    result = _result(data, facts, firings)
-    _check_conclusions(data["conclusions"], result)
-    return Record(data=data, result=result, rules=rules, signed=signed)
+    facts = _facts(body["facts"])
+    firings = _firings(body["firings"], facts, rules)
+    _check_justifications(body["answers"], facts, firings)
+    _check_logic(kb, rules, facts, firings, body["knowledge_base"]["fingerprint"] == kb.fingerprint)
+    result = _result(body["outcome"], body["answers"], facts, firings)
+    _check_outcome(body["outcome"], result)
+    if written_as == SCHEMA_V1:
+        _check_v1_conclusions(data["conclusions"], result)
+    return Record(data=body, result=result, rules=rules, signed=signed, written_as=written_as)
+
+
+def _from_v1(body):
+    """The /2 form of a /1 record's ``body`` (its shape checked): its conclusions' recommendation and open
+    questions become the outcome; the rest of them, which the facts hold, is checked by _check_v1_conclusions."""
+    found = body["conclusions"]
+    recommendation = found["recommendation"]
+    model = recommendation["model"]
+    if model is None:  # undetermined: the recommended_model fact names the outcome
+        model = next((str(f.get("value")) for f in body["facts"] if f["id"] == recommendation["fact"]), "")
+    outcome = {key: recommendation[key] for key in ("fact", "strength", "runner_up", "margin", "to_confirm",
+                                                    "deciding_questions")}
+    converted = {k: v for k, v in body.items() if k != "conclusions"}
+    converted.update(schema=SCHEMA, outcome=dict(outcome, model=model,
+                                                  open_questions=found["could_not_determine"]["questions"]))
+    return converted
 
 
 def _shape(value, shape, where):
@@ -245,6 +298,8 @@ def _facts(entries):
         fact_id = entry["id"]
         if fact_id in facts:
             raise _Invalid(f"fact {fact_id} appears twice")
+        if entry["kind"] not in FACT_KINDS:
+            raise _Invalid(f"fact {fact_id}: unknown kind {shown(entry['kind'])!r}; allowed: {', '.join(FACT_KINDS)}")
         known = {k: entry[k] for k in FACT_FIELDS if k in entry}
         facts[fact_id] = FactRecord(id=fact_id, kind=entry["kind"], name=entry["name"], **known)
     return facts
@@ -299,8 +354,9 @@ def _check_justifications(answers, facts, firings):
         raise _Invalid(f"fact {fact.id} ({fact.label()}) has no justification")
 
 
-def _check_logic(kb, rules, facts, firings):
-    """For rules unchanged in ``kb``: each firing's condition held and its assertions match the rule."""
+def _check_logic(kb, rules, facts, firings, own_kb):
+    """For rules unchanged in ``kb``: each firing's condition held and its assertions match the rule.
+    ``own_kb``: ``kb`` is the record's own knowledge base (same fingerprint), so its models are the record's."""
     current = {r.id: r for r in kb.rules}
     for firing in firings:
         rule = current.get(firing.rule)
@@ -312,25 +368,39 @@ def _check_logic(kb, rules, facts, firings):
         if rule.when is not None and not evaluate(rule.when, lambda q: answers.get(q, ""), finding_state):
             raise _Invalid(f"step {firing.step}: rule {rule.id} does not hold on the facts it matched "
                            f"({'; '.join(f.label() for f in matched) or 'none'})")
-        expected = _expected_labels(rule)
+        expected = _expected_facts(rule)
         if expected is None:
-            _check_scores(firing, matched, [facts[i] for i in firing.asserted])
-        elif sorted(facts[i].label() for i in firing.asserted) != expected:
+            _check_scores(firing, matched, [facts[i] for i in firing.asserted], kb if own_kb else None)
+        elif sorted((facts[i].label(), facts[i].text or "") for i in firing.asserted) != expected:
             raise _Invalid(f"step {firing.step}: the facts asserted do not match what rule {rule.id} asserts")
 
 
-def _check_scores(firing, evidence, asserted):
-    """Each score asserted by the scoring action is the sum of the evidence it matched."""
+def _check_scores(firing, matched, asserted, kb):
+    """The scoring action asserts one score per model, the sum of the evidence it matched, and ranking
+    findings; with ``kb`` (the record's own knowledge base), exactly the scores and ranking it gives."""
     totals = {}
-    for fact in evidence:
-        totals[fact.name] = totals.get(fact.name, 0) + (fact.weight or 0)
+    for fact in matched:
+        if fact.kind == "evidence":
+            totals[fact.name] = totals.get(fact.name, 0) + (fact.weight or 0)
+    scored = [fact.name for fact in asserted if fact.kind == "score"]
+    if len(set(scored)) != len(scored):
+        raise _Invalid(f"step {firing.step}: the scoring action scores a model twice")
     for fact in asserted:
         if fact.kind == "score" and fact.value != totals.get(fact.name, 0):
             raise _Invalid(f"step {firing.step}: {fact.label()} is not the sum of the evidence it matched")
+        if fact.kind != "score" and (fact.kind, fact.name) not in {("finding", n) for n in (CANDIDATE, LEADING, FIT)}:
+            raise _Invalid(f"step {firing.step}: the scoring action does not assert {fact.label()}")
+    if kb is not None:
+        totals = {m.id: totals.get(m.id, 0) for m in kb.models}
+        vetoed = {f.value for f in matched if f.kind == "finding" and f.name == VETOED}
+        expected = [FactRecord(0, "score", model, total).label() for model, total in totals.items()]
+        expected += [FactRecord(0, "finding", name, value).label() for name, value in kb.ranked_findings(totals, vetoed)]
+        if sorted(expected) != sorted(fact.label() for fact in asserted):
+            raise _Invalid(f"step {firing.step}: the scores and ranking differ from what the scoring action gives")
 
 
-def _expected_labels(rule):
-    """The labels of the facts ``rule`` asserts (None for the scoring action, checked elsewhere)."""
+def _expected_facts(rule):
+    """(label, text) of each fact ``rule`` asserts, sorted (None for the scoring action, checked elsewhere)."""
     labels = []
     for a in rule.then:
         if a.kind == "score":
@@ -340,36 +410,28 @@ def _expected_labels(rule):
             kind, name, value = "finding", "recommended_model", a.name
         elif kind == "veto":
             kind, name, value = "finding", "vetoed", a.name
-        labels.append(FactRecord(id=0, kind=kind, name=name, value=value, weight=a.weight).label())
+        labels.append((FactRecord(id=0, kind=kind, name=name, value=value, weight=a.weight).label(), a.text or ""))
     return sorted(labels)
 
 
-def _result(data, facts, firings):
-    """The Result a record holds (its shape already checked against SHAPE)."""
-    conclusion = data["conclusions"]["recommendation"]
-    model = conclusion["model"]
-    if model is None:  # undetermined: the recommended_model fact names the outcome
-        model = getattr(facts.get(conclusion["fact"]), "value", None)
+def _result(outcome, answers, facts, firings):
+    """The Result a record holds (its shape already checked)."""
     return Result(
-        answers=dict(data["answers"]), facts=facts, firings=firings,
-        recommendation=model, runner_up=conclusion["runner_up"], margin=conclusion["margin"],
+        answers=dict(answers), facts=facts, firings=firings,
+        recommendation=outcome["model"], runner_up=outcome["runner_up"], margin=outcome["margin"],
         scores={f.name: f.value for f in facts.values() if f.kind == "score"},
-        strength=conclusion["strength"],
-        open_questions=tuple(OpenQuestion(q["question"], tuple(q["read_by"]))
-                             for q in data["conclusions"]["could_not_determine"]["questions"]),
-        unconfirmed=tuple(Unconfirmed(u["rule"], tuple(u["questions"])) for u in conclusion["to_confirm"]),
-        deciding_questions=tuple(conclusion["deciding_questions"]),
+        strength=outcome["strength"],
+        open_questions=tuple(OpenQuestion(q["question"], tuple(q["read_by"])) for q in outcome["open_questions"]),
+        unconfirmed=tuple(Unconfirmed(u["rule"], tuple(u["questions"])) for u in outcome["to_confirm"]),
+        deciding_questions=tuple(outcome["deciding_questions"]),
     )
 
 
-def _check_conclusions(recorded, result):
-    """The conclusions are exactly those the facts support."""
-    facts = result.facts
-    rec_fact = facts.get(recorded["recommendation"]["fact"])
-    if rec_fact is None or rec_fact.name != "recommended_model" or rec_fact.value != result.recommendation:
+def _check_outcome(outcome, result):
+    """The outcome is the one the facts support: its fact, the ranking, the runner-up and margin."""
+    rec_fact = result.facts.get(outcome["fact"])
+    if rec_fact is None or rec_fact.name != RECOMMENDED or rec_fact.value != result.recommendation:
         raise _Invalid("the recommendation does not match the recommended_model fact")
-    if recorded.get("scores") != result.scores:
-        raise _Invalid("the scores do not match the score facts")
     try:
         expected = verdict_from({(f.name, f.value) for f in result.findings}, result.scores)
     except EngineError:
@@ -378,9 +440,18 @@ def _check_conclusions(recorded, result):
         raise _Invalid("the recommendation does not follow from the ranking facts")
     if (result.runner_up, result.margin) != (expected.runner_up, expected.margin):
         raise _Invalid("the runner-up or margin does not follow from the scores")
-    sections = {"warnings": ("warning", "about"), "readiness_gaps": ("gap", "area"),
-                "pricing": ("pricing", "structure"), "notes": ("note", "topic")}
-    for section, (kind, name_key) in sections.items():
+
+
+# The conclusion lists of sourcing.audit/1: (key, kind of fact, the key of its name); frozen with that schema.
+V1_LISTINGS = (("warnings", "warning", "about"), ("readiness_gaps", "gap", "area"),
+               ("pricing", "pricing", "structure"), ("notes", "note", "topic"))
+
+
+def _check_v1_conclusions(recorded, result):
+    """A /1 record's conclusions are exactly those its facts support."""
+    if recorded.get("scores") != result.scores:
+        raise _Invalid("the scores do not match the score facts")
+    for section, kind, name_key in V1_LISTINGS:
         listed = [(c["fact"], c[name_key], c["text"], c["rule"]) for c in recorded[section]]
         actual = [(f.id, f.name, f.text, f.rule) for f in result.of_kind(kind)]
         if listed != actual:

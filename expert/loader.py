@@ -74,9 +74,7 @@ def load(directory=None, extensions=()):
     fingerprint = digest({"questions": reader.raw["questions"], "models": reader.raw["models"],
                           "rules": [rule.digest for rule in rules]})
     return KnowledgeBase(
-        questions=tuple(questions.values()), models=models.models, fallback=models.fallback,
-        undetermined=models.undetermined, areas=models.areas, owners=models.owners, strength=models.strength,
-        weakest=models.weakest, rules=rules, fingerprint=fingerprint,
+        **vars(models), questions=tuple(questions.values()), rules=rules, fingerprint=fingerprint,
         sources=tuple(str(root) for root in (directory, *extensions)),
     )
 

@@ -187,15 +187,10 @@ class ModelCatalogue:
 
 
 @dataclass(frozen=True)
-class KnowledgeBase:
+class KnowledgeBase(ModelCatalogue):
+    """The models.yaml catalogue, the questions and the rules (in firing position order)."""
+
     questions: Tuple[Question, ...]
-    models: Tuple[Model, ...]
-    fallback: Model
-    undetermined: Model
-    areas: Tuple[Tuple[str, str], ...]
-    owners: Tuple[str, ...]
-    strength: Tuple[StrengthLevel, ...]
-    weakest: str
     rules: Tuple[RuleSpec, ...]
     fingerprint: str = ""  # digest of every question, model and rule (see expert.canonical)
     sources: Tuple[str, ...] = ()  # the knowledge directory, then the extension directories

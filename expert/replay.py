@@ -2,7 +2,8 @@
 from dataclasses import dataclass
 from typing import Tuple
 
-from sourcing.expert.report import conclusions
+from sourcing.expert.kinds import KINDS
+from sourcing.expert.result import number
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def replay(record, advisor):
         else:
             dropped.append((f"answer {question}", value, "no longer accepted; taken as unknown"))
     current = advisor.consult(answers)
-    changes = dropped + _compare(_comparable(record.data["conclusions"]), _comparable(conclusions(current, kb)))
+    changes = dropped + _compare(_comparable(record.result), _comparable(current))
     recorded = record.data["knowledge_base"]["rule_digests"]
     unchanged = record.fingerprint == kb.fingerprint and list(recorded.items()) == [(r.id, r.digest) for r in kb.rules]
     return Replay(
@@ -56,22 +57,22 @@ def replay(record, advisor):
     )
 
 
-def _comparable(found):
-    """The conclusions as {what: text}, without fact ids and rule ids (which do not change advice)."""
-    rec = found["recommendation"]
+def _comparable(result):
+    """The conclusions of ``result`` as {what: text}, without fact ids and rule ids (which do not change
+    the advice): the outcome, every score, and every conclusion of every kind (expert/kinds.py)."""
     items = {
-        "recommendation": rec["model"], "strength": rec["strength"], "runner-up": rec["runner_up"],
-        "margin": str(rec["margin"]),
+        "recommendation": result.recommendation, "strength": str(result.strength),
+        "runner-up": str(result.runner_up), "margin": str(number(result.margin)),
     }
-    items.update((f"score {model}", str(score)) for model, score in found["scores"].items())
-    items.update((f"responsibility {area}", str(owner)) for area, owner in found["responsibility"].items())
-    sections = (("warnings", "about", "warning"), ("readiness_gaps", "area", "gap"),
-                ("pricing", "structure", "pricing"), ("notes", "topic", "note"))
-    for section, key, label in sections:
-        for item in found[section]:
-            items[f"{label} {item[key]}: {item['text']}"] = "present"
-    for question in found["could_not_determine"]["questions"]:
-        items[f"open question {question['question']}"] = "present"
+    items.update((f"score {model}", str(number(score))) for model, score in result.scores.items())
+    for kind in KINDS:
+        for fact in result.of_kind(kind.name):
+            if kind.matrix:
+                items[f"{kind.name} {fact.name}"] = str(fact.value)
+            else:
+                items[f"{kind.name} {fact.name}: {fact.text}"] = "present"
+    for question in result.open_questions:
+        items[f"open question {question.question}"] = "present"
     return items
 
 

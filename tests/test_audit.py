@@ -61,7 +61,7 @@ def test_record_holds_what_an_auditor_needs(record, kb):
     assert {r["id"] for r in data["rules"]} == fired
     for entry in data["rules"]:
         assert entry["digest"] == kb.rule(entry["id"]).digest == digest(entry["content"])
-    assert data["conclusions"]["recommendation"]["model"] == "staff_augmentation"
+    assert data["outcome"]["model"] == "staff_augmentation" and "conclusions" not in data
     for firing in data["firings"]:
         assert firing["asserted"] and set(firing["new"]) <= set(firing["asserted"])
 
@@ -74,7 +74,7 @@ def test_an_existing_record_is_kept_without_force(record):
     assert record.read_text() == before
     done = invoke("consult", "--answers", SUPPORT, "--no-input", "--audit", str(record), "--force")
     assert done.exit_code == 0
-    assert json.loads(record.read_text())["conclusions"]["recommendation"]["model"] == "bpo"
+    assert json.loads(record.read_text())["outcome"]["model"] == "bpo"
     assert not [p for p in record.parent.iterdir() if p.name.startswith(".sourcing-")]
 
 
@@ -136,7 +136,14 @@ def _fact_value(name, value):
 
 def _recommend(model):
     def change(data):
-        data["conclusions"]["recommendation"]["model"] = model
+        data["outcome"]["model"] = model
+    return change
+
+
+def _score(model, value):
+    def change(data):
+        fact = next(f for f in data["facts"] if f["kind"] == "score" and f["name"] == model)
+        fact["value"], fact["label"] = value, f"score {model} = {value}"
     return change
 
 
@@ -155,7 +162,8 @@ def _drop_firing(index):
     (_drop_firing(-1), "has no justification"),
     (lambda d: d.update(schema="sourcing.audit/99"), "unknown schema version 'sourcing.audit/99'"),
     (lambda d: d.pop("facts"), "missing key 'facts'"),
-    (lambda d: d["conclusions"]["scores"].update(bpo=100), "the scores do not match"),
+    (_score("bpo", 100), "is not the sum of the evidence it matched"),
+    (lambda d: d["facts"][0].update(kind="hunch"), "unknown kind 'hunch'"),
     (lambda d: d["rules"][0]["content"].update(title="edited"), "does not match its digest"),
 ])
 def test_tampered_records_are_rejected(record, change, message):
@@ -394,9 +402,9 @@ def test_a_damaged_record_is_read_or_refused_never_crashes(tmp_path, advisor, pr
         return
     FIGURES["accepted"] += 1
     assert reseal, "an edit without resealing must break the integrity digest"
-    original = pristine["conclusions"]
-    assert checked.result.recommendation == original["recommendation"]["model"]
-    assert checked.result.scores == original["scores"] and checked.result.answers == pristine["answers"]
+    assert checked.result.recommendation == pristine["outcome"]["model"]
+    assert checked.result.scores == {f["name"]: f["value"] for f in pristine["facts"] if f["kind"] == "score"}
+    assert checked.result.answers == pristine["answers"]
     tree_lines(explain.tree(explain.graph(checked.result, checked.titles), checked.result.recommendation_fact().id))
     replayed = replay.replay(checked, advisor)  # what reading cannot verify (strength, open questions), replay does
     assert all(what == "strength" or what.startswith("open question ") for what, _, _ in replayed.conclusions)
@@ -407,3 +415,71 @@ def test_an_answers_file_given_as_a_record_gets_a_hint():
     assert done.exit_code == 2 and "developer-capacity.yaml: not valid JSON (truncated?)" in done.output
     done = invoke("why-not", "bpo", str(REPO / "examples" / "it-service-desk.json"))
     assert done.exit_code == 2 and "an answers file goes with --answers FILE" in done.output
+
+
+# -- sourcing.audit/1 -----------------------------------------------------------
+
+V1 = REPO / "tests" / "data" / "record-v1.json"  # written by sourcing 0.1.0 (schema /1), signed with V1_KEY
+V1_UNSIGNED = REPO / "tests" / "data" / "record-v1-unsigned.json"  # the same tool: stabilise first, unsigned
+V1_KEY = REPO / "tests" / "data" / "record-v1.key"
+V1_EXPLAINED = REPO / "tests" / "data" / "record-v1-explain.json"  # what that tool's 'explain --format json' gave
+
+
+def test_new_records_are_of_schema_2(record):
+    assert json.loads(record.read_text())["schema"] == audit.SCHEMA == "sourcing.audit/2"
+
+
+@pytest.mark.parametrize("path", [V1, V1_UNSIGNED])
+def test_a_v1_record_is_read_in_the_v2_form(kb, path):
+    checked = audit.read(path, kb, V1_KEY.read_bytes().strip())
+    written = json.loads(path.read_text())
+    assert written["schema"] == checked.written_as == audit.SCHEMA_V1
+    assert checked.signed == ("signature" in written)
+    assert checked.data["schema"] == audit.SCHEMA and set(checked.data) == {
+        key.rstrip("?") for key in audit.SHAPE} - {"integrity", "signature"}
+    recorded = written["conclusions"]["recommendation"]
+    assert checked.data["outcome"]["model"] == checked.result.recommendation == recorded["model"]
+    assert (checked.result.strength, checked.result.runner_up) == (recorded["strength"], recorded["runner_up"])
+    assert [u.rule for u in checked.result.unconfirmed] == [u["rule"] for u in recorded["to_confirm"]]
+    assert [q.question for q in checked.result.open_questions] == [
+        q["question"] for q in written["conclusions"]["could_not_determine"]["questions"]]
+
+
+def test_a_v1_record_is_verified_explained_and_replayed(kb):
+    verified = invoke("explain", str(V1), "--format", "json", "--sign-key", str(V1_KEY))
+    assert verified.exit_code == 0 and "signature verified" in verified.stderr
+    assert json.loads(verified.stdout) == json.loads(V1_EXPLAINED.read_text()), "the /1 tool's explanation"
+    assert "<- WRN-SA-002" in invoke("explain", str(V1), "--conclusion", "warnings").output
+    assert "gap process\n  <- REQ-BPO-001" in invoke("explain", str(V1_UNSIGNED), "--conclusion", "gaps").output
+    for path in (V1, V1_UNSIGNED):
+        same = json.loads(path.read_text())["knowledge_base"]["fingerprint"] == kb.fingerprint
+        replayed = invoke("replay", str(path), "--format", "json")
+        assert json.loads(replayed.output)["fingerprint"]["same"] == same
+        if same:
+            assert replayed.exit_code == 0 and json.loads(replayed.output)["identical"]
+
+
+def test_a_v1_record_keeps_its_checksum_and_signature(tmp_path):
+    copy = tmp_path / "v1.json"
+    copy.write_text(V1.read_text().replace('"need": "service"', '"need": "skills"', 1))
+    assert "integrity checksum does not match" in invoke("replay", str(copy)).output
+    shutil.copy(V1, copy)
+    other = tmp_path / "other.key"
+    other.write_text("not the key it was signed with")
+    done = invoke("explain", str(copy), "--sign-key", str(other))
+    assert done.exit_code == 2 and "the signature does not match the key" in done.output
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["conclusions"]["warnings"][0].update(text="edited"), "the warnings do not match the warning facts"),
+    (lambda d: d["conclusions"]["scores"].update(bpo=100), "the scores do not match"),
+    (lambda d: d["conclusions"]["responsibility"].update(service_design=None), "the responsibility matrix"),
+    (lambda d: d["conclusions"]["recommendation"].update(model="bpo"), "the recommendation does not match"),
+    (lambda d: d["conclusions"].pop("notes"), "conclusions: missing key 'notes'"),
+])
+def test_a_resealed_v1_record_must_still_agree_with_its_facts(tmp_path, change, message):
+    copy = tmp_path / "v1.json"
+    shutil.copy(V1, copy)
+    rewrite(copy, lambda data: (data.pop("signature"), change(data)))  # an unsigned forgery
+    done = invoke("explain", str(copy))
+    assert done.exit_code == 2 and message in done.output and done.output.count("\n") == 1

@@ -8,6 +8,7 @@ jsonschema = pytest.importorskip("jsonschema")
 
 from sourcing.cli.main import cli  # noqa: E402
 from conftest import REPO  # noqa: E402
+from sourcing.expert import audit  # noqa: E402
 from sourcing.expert import report as report_io  # noqa: E402
 from sourcing.expert import scenarios  # noqa: E402
 
@@ -67,9 +68,36 @@ def test_an_audit_record_validates_and_a_broken_one_fails(tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(path.read_text())
     schema.validate(record)
-    record["schema"] = "sourcing.audit/2"
-    record["conclusions"]["recommendation"]["model"] = "foo"
-    assert {e.validator for e in schema.iter_errors(record)} == {"const", "enum"}
+    record["schema"] = "sourcing.audit/1"
+    record["outcome"]["fact"] = "7"
+    assert {e.validator for e in schema.iter_errors(record)} == {"const", "type"}
+
+
+@pytest.mark.parametrize("name", ["record-v1.json", "record-v1-unsigned.json"])
+def test_the_v1_records_validate_against_the_v1_schema_only(name):
+    record = json.loads((REPO / "tests" / "data" / name).read_text())
+    _validator("audit-record-v1.schema.json").validate(record)
+    assert not _validator("audit-record.schema.json").is_valid(record)
+
+
+def _agrees(shape, schema, where="record"):
+    """Every key the reader's shape requires, the schema requires; every key it knows, the schema describes."""
+    if isinstance(shape, dict):
+        described, required = schema.get("properties", {}), set(schema.get("required", ()))
+        for key, inner in shape.items():
+            name = key.rstrip("?")
+            assert name in described, f"{where}.{name} is not in the schema"
+            assert key.endswith("?") or name in required, f"{where}.{name} is required by the reader only"
+            _agrees(inner, described[name], f"{where}.{name}")
+    elif isinstance(shape, list):
+        assert schema.get("type") == "array", where
+        _agrees(shape[0], schema["items"], f"{where}[]")
+
+
+@pytest.mark.parametrize("shape, name", [(audit.SHAPE, "audit-record.schema.json"),
+                                         (audit.SHAPE_V1, "audit-record-v1.schema.json")])
+def test_the_published_schemas_describe_what_the_reader_checks(shape, name):
+    _agrees(shape, json.loads((REPO / "docs" / "schemas" / name).read_text()))
 
 
 def test_a_signed_record_validates(tmp_path):
