@@ -149,7 +149,7 @@ def replay_text(outcome, record, source):
         out.append("Conclusions: identical.")
     else:
         out.append(f"Conclusions: {len(outcome.conclusions)} changed.")
-        out += [f"  {what}: {before} -> {after}" for what, before, after in outcome.conclusions]
+        out += [f"  {c.what}: {c.recorded} -> {c.current}" for c in outcome.conclusions]
     if outcome.rules:
         out.append("Rules along the chain:")
         for change in outcome.rules:

@@ -17,7 +17,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional, Union
 
 from sourcing.expert import kinds, yamlio
 from sourcing.expert.canonical import canonical, digest
@@ -93,7 +93,7 @@ SHAPE_V1 = {
 SHAPES = {SCHEMA: SHAPE, SCHEMA_V1: SHAPE_V1}
 
 
-def build(result, kb, version, created, key=None):
+def build(result: Result, kb: KnowledgeBase, version: str, created: str, key: Optional[bytes] = None) -> dict:
     """The audit record of ``result`` as a JSON-ready dict; ``created`` is an ISO 8601 UTC time.
 
     With ``key`` (bytes), the record is also signed (HMAC-SHA256).
@@ -133,7 +133,7 @@ def _outcome(result: Result, kb: KnowledgeBase) -> dict:
     }
 
 
-def signature(record, key):
+def signature(record: dict, key: bytes) -> str:
     """``hmac-sha256:<hex>`` of the canonical form of ``record`` without its signature, keyed by ``key``."""
     body = canonical({k: v for k, v in record.items() if k != "signature"}).encode("utf-8")
     return SIGNATURE + hmac.new(key, body, hashlib.sha256).hexdigest()
@@ -173,7 +173,7 @@ class _Invalid(Exception):
     """A validation failure; ``read`` turns it into an InputError naming the file."""
 
 
-def read(path, kb, key=None):
+def read(path: Union[str, Path], kb: KnowledgeBase, key: Optional[bytes] = None) -> Record:
     """Read and validate the audit record at ``path``; InputError (exit 2) if it cannot be trusted.
 
     ``kb`` is the current knowledge base: rules whose content is unchanged in it
@@ -394,7 +394,8 @@ def _check_scores(firing, matched, asserted, kb):
         totals = {m.id: totals.get(m.id, 0) for m in kb.models}
         vetoed = {f.value for f in matched if f.kind == "finding" and f.name == VETOED}
         expected = [FactRecord(0, "score", model, total).label() for model, total in totals.items()]
-        expected += [FactRecord(0, "finding", name, value).label() for name, value in kb.ranked_findings(totals, vetoed)]
+        expected += [FactRecord(0, "finding", name, value).label()
+                     for name, value in kb.ranked_findings(totals, vetoed)]
         if sorted(expected) != sorted(fact.label() for fact in asserted):
             raise _Invalid(f"step {firing.step}: the scores and ranking differ from what the scoring action gives")
 

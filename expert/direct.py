@@ -7,6 +7,8 @@ provenance, so it is fast enough for searches and portfolios that run the rules
 thousands of times. Tests prove the two agree on every scenario and on
 generated answers.
 """
+from typing import Dict
+
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
 from sourcing.expert.kinds import BY_NAME
@@ -59,7 +61,7 @@ class DirectEvaluator:
             layers.append((_feeds_itself(rules), entries))
         self.layers = codegen.boolean_layers(layers)
 
-    def run(self, answers):
+    def run(self, answers: Dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
         decided = verdict_from(state.findings, state.scores)

@@ -6,7 +6,7 @@ assertion keys a rule may use, what their name must be), the engines, the consul
 renderers. Adding a kind is one entry here, plus the rules that assert it.
 """
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, List, Tuple
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def sections() -> List[Tuple[str, str]]:
     return list(dict.fromkeys((kind.section, kind.heading) for kind in KINDS))
 
 
-def named(word: str) -> Iterable[ConclusionKind]:
+def named(word: str) -> List[ConclusionKind]:
     """The kinds ``word`` names: a kind's name or its plural (``gap``, ``gaps``)."""
     return [kind for kind in KINDS if word in (kind.name, kind.plural)]
 

@@ -1,9 +1,13 @@
 """Replay: run a record's answers against the current knowledge base and say what changed."""
 from dataclasses import dataclass
-from typing import Tuple
+from typing import TYPE_CHECKING, Tuple
 
 from sourcing.expert.kinds import KINDS
 from sourcing.expert.result import number
+
+if TYPE_CHECKING:
+    from sourcing.expert.advisor import Advisor
+    from sourcing.expert.audit import Record
 
 
 @dataclass(frozen=True)
@@ -15,30 +19,40 @@ class RuleChange:
 
 
 @dataclass(frozen=True)
+class ConclusionChange:
+    """One conclusion that differs: what it is, as recorded and as now ('absent' when there is none)."""
+
+    what: str
+    recorded: str
+    current: str
+
+
+@dataclass(frozen=True)
 class Replay:
     fingerprint_before: str
     fingerprint_now: str
     kb_unchanged: bool  # computed: same fingerprint and the same rule digests, never taken from the record
-    conclusions: Tuple[Tuple[str, str, str], ...]  # (what, before, after); empty when identical
+    conclusions: Tuple[ConclusionChange, ...]  # empty when identical
     rules: Tuple[RuleChange, ...]  # along the chain: fired then or now
 
     @property
-    def identical(self):
+    def identical(self) -> bool:
+        """True when every conclusion compared is the same."""
         return not self.conclusions
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         """JSON form (keys documented in docs/audit-record.md)."""
         return {
             "identical": self.identical,
             "fingerprint": {"recorded": self.fingerprint_before, "current": self.fingerprint_now,
                             "same": self.kb_unchanged},
-            "conclusions": [{"what": w, "recorded": b, "current": a} for w, b, a in self.conclusions],
+            "conclusions": [{"what": c.what, "recorded": c.recorded, "current": c.current} for c in self.conclusions],
             "rules": [{"rule": c.rule, "change": c.change, "recorded": c.before or None, "current": c.after or None}
                       for c in self.rules],
         }
 
 
-def replay(record, advisor):
+def replay(record: "Record", advisor: "Advisor") -> Replay:
     """Re-run ``record``'s answers with ``advisor``'s knowledge base; compare conclusions and chains."""
     kb = advisor.kb
     answers, dropped = {}, []
@@ -46,7 +60,7 @@ def replay(record, advisor):
         if question in kb.question_map and value in kb.question(question).choices:
             answers[question] = value
         else:
-            dropped.append((f"answer {question}", value, "no longer accepted; taken as unknown"))
+            dropped.append(ConclusionChange(f"answer {question}", value, "no longer accepted; taken as unknown"))
     current = advisor.consult(answers)
     changes = dropped + _compare(_comparable(record.result), _comparable(current))
     recorded = record.data["knowledge_base"]["rule_digests"]
@@ -81,7 +95,7 @@ def _compare(before, after):
     for what in list(before) + [w for w in after if w not in before]:
         old, new = before.get(what, "absent"), after.get(what, "absent")
         if old != new:
-            changes.append((what, old, new))
+            changes.append(ConclusionChange(what, old, new))
     return changes
 
 

@@ -1,11 +1,14 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
+from typing import Dict, List, Optional
+
 from sourcing.expert import advice, explain
 from sourcing.expert.kinds import KINDS
-from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED
-from sourcing.expert.result import number
+from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
+from sourcing.expert.result import Result, number
 
 
-def build(result, kb, version, changes=None, tree=False):
+def build(result: Result, kb: KnowledgeBase, version: str, changes: Optional[List[dict]] = None,
+          tree: bool = False) -> Dict[str, object]:
     """Everything a renderer or another tool needs, in a stable order: the contract's keys, the advice
     (``changes``: the answer changes that would change it, if searched), the justification graph and,
     with ``tree``, the explanation tree of the recommendation unfolded from it."""
@@ -23,7 +26,7 @@ def build(result, kb, version, changes=None, tree=False):
     }
 
 
-def conclusions(result, kb):
+def conclusions(result: Result, kb: KnowledgeBase) -> Dict[str, object]:
     """What the consultation concluded: recommendation, fit, vetoes, blocked models, scores, the
     conclusions of every kind (expert/kinds.py: warnings, readiness gaps, ...), and what it could not
     determine. Each conclusion names its fact id."""

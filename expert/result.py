@@ -22,7 +22,7 @@ class FactRecord:
     text: Optional[str] = None
     rule: Optional[str] = None
 
-    def label(self):
+    def label(self) -> str:
         """A short human reading of the fact."""
         if self.kind == "answer":
             return f"answer {self.name} = {self.value}"
@@ -114,7 +114,7 @@ class Result:
     unconfirmed: Tuple[Unconfirmed, ...] = field(default=())
     deciding_questions: Tuple[str, ...] = field(default=())
 
-    def of_kind(self, kind):
+    def of_kind(self, kind: str) -> List[FactRecord]:
         """The facts of one kind, in the order they were asserted."""
         return [f for f in self.facts.values() if f.kind == kind]
 

@@ -407,7 +407,7 @@ def test_a_damaged_record_is_read_or_refused_never_crashes(tmp_path, advisor, pr
     assert checked.result.answers == pristine["answers"]
     tree_lines(explain.tree(explain.graph(checked.result, checked.titles), checked.result.recommendation_fact().id))
     replayed = replay.replay(checked, advisor)  # what reading cannot verify (strength, open questions), replay does
-    assert all(what == "strength" or what.startswith("open question ") for what, _, _ in replayed.conclusions)
+    assert all(c.what == "strength" or c.what.startswith("open question ") for c in replayed.conclusions)
 
 
 def test_an_answers_file_given_as_a_record_gets_a_hint():
