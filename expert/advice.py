@@ -4,7 +4,7 @@ words, why not the runner-up, what would change it, what to do before signing, w
 Every item names the rules behind it, so a renderer can show them in a quiet form and an auditor can
 follow them (``sourcing explain``). The engine detail (trace, explanation tree) stays out of here.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from sourcing.expert import kinds
 from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
@@ -14,7 +14,7 @@ MOST_REASONS = 5
 MOST_CHANGES = 3
 
 
-def build(result: Result, kb: KnowledgeBase, changes: Optional[List[dict]] = None) -> Dict[str, object]:
+def build(result: Result, kb: KnowledgeBase, changes: Optional[Sequence[dict]] = None) -> Dict[str, object]:
     """The advice-first sections of ``result``; ``changes`` are the smallest answer changes that would
     change the advice (see ``what_would_change``), None when they were not searched."""
     model = kb.model(result.recommendation)
@@ -42,7 +42,7 @@ def build(result: Result, kb: KnowledgeBase, changes: Optional[List[dict]] = Non
 def _conclusion_sections(result: Result, kb: KnowledgeBase) -> Dict[str, List[dict]]:
     """The sections that list conclusions (expert/kinds.py: before_you_sign, pricing, ...): each
     conclusion's text and rule; a matrix kind (responsibility) as one row per area."""
-    sections = {section: [] for section, _ in kinds.sections()}
+    sections: Dict[str, List[dict]] = {section: [] for section, _ in kinds.sections()}
     for kind in kinds.KINDS:
         if kind.matrix:
             owners = {f.name: f.value for f in result.of_kind(kind.name)}

@@ -24,9 +24,9 @@ def _conclusions(result: Result, kb: KnowledgeBase) -> Dict[Tuple[str, str], str
             for firing in result.justifications(fact.id):
                 kind = "veto" if fact.name == VETOED else "blocked"
                 found[(kind, f"{kb.model(fact.value).label}: {kb.rule(firing.rule).title}")] = firing.rule
-    for kind in LISTED:
-        for fact in result.of_kind(kind.name):
-            found[(kind.name, fact.text)] = fact.rule
+    for listed in LISTED:
+        for fact in result.of_kind(listed.name):
+            found[(listed.name, fact.text or "")] = fact.rule or ""
     return found
 
 

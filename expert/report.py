@@ -1,5 +1,5 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
-from typing import Dict, List, Optional
+from typing import Dict, Optional, Sequence
 
 from sourcing.expert import advice, explain
 from sourcing.expert.kinds import KINDS
@@ -7,7 +7,7 @@ from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
 from sourcing.expert.result import Result, number
 
 
-def build(result: Result, kb: KnowledgeBase, version: str, changes: Optional[List[dict]] = None,
+def build(result: Result, kb: KnowledgeBase, version: str, changes: Optional[Sequence[dict]] = None,
           tree: bool = False) -> Dict[str, object]:
     """Everything a renderer or another tool needs, in a stable order: the contract's keys, the advice
     (``changes``: the answer changes that would change it, if searched), the justification graph and,
