@@ -26,7 +26,8 @@ def tree_lines(trees: Union[dict, Sequence[dict]],
     A fact explained once is shown again as ``(see #ID above)``, and its first
     line is marked ``#ID``.
     """
-    lines, first = [], {}
+    lines: list = []
+    first: dict = {}
     pending = [(root, 0) for root in reversed([trees] if isinstance(trees, dict) else trees)]
     while pending:
         item, depth = pending.pop()

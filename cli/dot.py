@@ -25,7 +25,9 @@ def explanation(nodes: Dict[str, dict], fact_ids: Sequence[int]) -> str:
     are dashed.
     """
     lines = ["digraph explanation {", *PREAMBLE]
-    seen, edges, absences = set(), [], {}
+    seen: set = set()
+    edges: list = []
+    absences: dict = {}
     pending = deque(str(i) for i in fact_ids)
     while pending:
         fact_id = pending.popleft()

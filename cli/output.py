@@ -109,7 +109,10 @@ class Output:
         """A function writing text to stdout, or to FILE through cli.files.atomic_writer: FILE is put in
         place only when the block ends without an error, and only over a regular file (else exit 2)."""
         if self.path is None:
-            yield lambda text: text and click.echo(text, nl=False, color=color)
+            def echo(text: str) -> None:
+                if text:
+                    click.echo(text, nl=False, color=color)
+            yield echo
             return
         from sourcing.cli.files import atomic_writer  # only then: it brings the YAML writer
         with atomic_writer(self.path) as stream:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # annotations only: importing these costs start-up time
     from sourcing.expert.audit import Record
     from sourcing.expert.model import KnowledgeBase, RuleSpec
     from sourcing.expert.portfolio import Summary
-    from sourcing.expert.replay import Outcome
+    from sourcing.expert.replay import Replay
     from sourcing.expert.graph import Graph
     from sourcing.expert.lint import Report as LintReport
     from sourcing.expert.scenarios import ScenarioReport
@@ -89,7 +89,7 @@ class WhyNotAnswer:
 class Replayed:
     """A replay outcome with the record it replayed and that record's path."""
 
-    outcome: "Outcome"
+    outcome: "Replay"
     record: "Record"
     source: str
 

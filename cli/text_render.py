@@ -68,7 +68,7 @@ def scenarios(report: "ScenarioReport", kb: "KnowledgeBase") -> str:
                       maxcolwidths=[None, None, None, 60])]
     failed = sum(not r.passed for r in report.runs)
     lines.append(f"\n{len(report.runs) - failed} passed, {failed} failed.")
-    layers = {}
+    layers: dict = {}
     for each in kb.rules:
         total, hit = layers.get(each.layer, (0, 0))
         layers[each.layer] = (total + 1, hit + (each.id in report.fired))
@@ -85,7 +85,8 @@ def scenarios(report: "ScenarioReport", kb: "KnowledgeBase") -> str:
 
 def dependencies(graph: "Graph") -> str:
     """The dependency graph in text: one block per rule, what it reads and tests, what it asserts."""
-    incoming, outgoing = {}, {}
+    incoming: dict = {}
+    outgoing: dict = {}
     for e in graph.edges:
         incoming.setdefault(e.target, []).append(e)
         outgoing.setdefault(e.source, []).append(e)
