@@ -1,23 +1,22 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
-from sourcing.expert.model import All, Atom, Not
+from sourcing.expert.conditions import Algebra, conjuncts, fold
 from sourcing.expert.result import FactRecord
+
+
+def _compound(parts, joiner):
+    return joiner.join(text if not nested else f"({text})" for text, nested in parts), True
+
+
+# Each reading is (text, whether it needs parentheses inside another condition).
+_TEXT = Algebra(atom=lambda a: (atom(a), False), all=lambda parts: _compound(parts, " and "),
+                any=lambda parts: _compound(parts, " or "),
+                not_=lambda part: ("not " + (f"({part[0]})" if part[1] else part[0]), False),
+                always=("always", False))
 
 
 def condition(cond):
     """One line reading of a condition tree, e.g. 'need is capacity or skills and not ...'."""
-    if cond is None:
-        return "always"
-    return _text(cond, top=True)
-
-
-def _text(cond, top=False):
-    if isinstance(cond, Atom):
-        return atom(cond)
-    if isinstance(cond, Not):
-        return "not " + _text(cond.item)
-    joiner = " and " if isinstance(cond, All) else " or "
-    text = joiner.join(_text(item) for item in cond.items)
-    return text if top else f"({text})"
+    return fold(cond, _TEXT)[0]
 
 
 def atom(a):
@@ -45,11 +44,7 @@ def assertion(a):
 
 def clauses(cond):
     """The top-level clauses of a condition, one per line in an IF block."""
-    if cond is None:
-        return ["always"]
-    if isinstance(cond, All):
-        return [_text(item, top=True) for item in cond.items]
-    return [_text(cond, top=True)]
+    return [condition(clause) for clause in conjuncts(cond)] or ["always"]
 
 
 def rule_lines(rule):
