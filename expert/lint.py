@@ -13,7 +13,7 @@ from itertools import product
 from math import prod
 from typing import Dict, Optional, Tuple
 
-from sourcing.expert.conditions import atoms, branches
+from sourcing.expert.conditions import ConditionError, atoms, branches, check
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.invariants import CODES as INVARIANT_CODES, Invariants
 from sourcing.expert.partial import Foresight
@@ -28,6 +28,7 @@ CHECKS = {
     "KB105": ("error", "rules with the same conditions recommend different models"),
     "KB106": ("error", "a rule fires for no answers at all (whole answer space run)"),
     "KB107": ("error", "the rules fail on some answers"),
+    "KB108": ("error", "a condition no evaluator can read"),
     "KB201": ("warning", "a question no rule reads"),
     "KB202": ("warning", "a finding no rule uses"),
     "KB203": ("warning", "rules with the same conditions assert different values of one finding"),
@@ -102,7 +103,13 @@ def lint(kb, samples=20000, seed=0, exhaustive_limit=100000, invariant_samples=2
     """Run every check on ``kb``; the answer space is enumerated when no larger than ``exhaustive_limit``.
 
     The invariants of sound advice (sourcing.expert.invariants) run on ``invariant_samples`` seeded answer sets.
+    A condition no evaluator can read (KB108, only in a knowledge base built without the loader) is the
+    only issue reported: nothing else can run.
     """
+    unreadable = _unreadable(kb)
+    if unreadable:
+        return Report(issues=tuple(unreadable), space=prod(len(q.choices) for q in kb.questions), exhaustive=False,
+                      runs=0, seed=None, rules=len(kb.rules))
     issues = []
     issues += _never_fire(kb)
     issues += _cycles(kb)
@@ -131,6 +138,19 @@ def _position(kb, rule_id):
 def _where(item):
     """FILE:LINE of a rule or question."""
     return f"{item.file}:{item.line}"
+
+
+def _unreadable(kb):
+    """KB108: conditions that would crash an evaluator (an unknown node, an empty all/any, a malformed test)."""
+    issues = []
+    for rule in kb.rules:
+        for condition in (rule.when, rule.unmet):
+            try:
+                check(condition, kb.question_map)
+            except ConditionError as error:
+                issues.append(Issue("KB108", _where(rule), rule.id, f"a condition no evaluator can read: {error}"))
+                break
+    return issues
 
 
 def _literal_key(branch):

@@ -198,3 +198,31 @@ def test_an_algebra_must_say_what_every_node_means():
     counted = fold(All((Atom("answer", "q", ("x",)), Not(Atom("finding", "f", None)))),
                    Algebra(atom=lambda a: 1, all=sum, any=max, not_=lambda n: n + 10, always=0))
     assert counted == 12
+
+
+@pytest.mark.parametrize("broken", [All(()), Not(Any(())), _AtLeast(), Atom("answer", "no_such_question", ("x",)),
+                                    Atom("answer", "need", None), Atom("finding", "f", ())])
+def test_lint_reports_a_condition_no_evaluator_can_read_instead_of_crashing(kb, broken):
+    """A knowledge base built in Python can hold what the loader refuses: lint names it (KB108)."""
+    from dataclasses import replace
+    from sourcing.expert.lint import lint
+    rules = tuple(replace(rule, when=broken) if rule.id == kb.rules[3].id else rule for rule in kb.rules)
+    report = lint(replace(kb, rules=rules))
+    assert [(i.code, i.rule) for i in report.issues] == [("KB108", kb.rules[3].id)] and report.failed
+
+
+def test_each_evidence_rule_counts_once_however_many_ways_it_holds(tmp_path):
+    """Two branches that both hold, and the same weight written twice, add the weight once in every engine."""
+    from sourcing.expert import load
+    from test_engine import SCORE_AND_RECOMMEND
+    from test_loader import make_kb
+    rules = """rules:
+  - {id: E-1, title: twice, layer: evidence, rationale: r, source: "x > y",
+     when: {any: [{answer: need, is: process}, {not: {answer: need, is: capacity}}]},
+     then: [{evidence: bpo, weight: 2}, {evidence: bpo, weight: 2}, {evidence: bpo, weight: 0.5}]}
+""" + SCORE_AND_RECOMMEND
+    advisor = Advisor(load(make_kb(tmp_path, rules)))
+    assert len(branches(advisor.kb.rule("E-1").when, advisor.kb.question_map)) == 2
+    answers = advisor.complete({"need": "process"})
+    assert advisor.consult(answers).scores["bpo"] == advisor.evaluate(answers).scores["bpo"] == 2.5
+    assert advisor.foresight.outlook(answers).certain >= {("leading_model", "bpo")}
