@@ -400,6 +400,9 @@ class _RuleBuilder:
             ok = ok and unmet is not None
         else:
             when = self._condition(entry["when"]) if entry.get("when") is not None else None
+            if layer == "scoring" and entry.get("when") is not None:  # the foresight counts on it firing
+                self._bad(entry, "the scoring layer always ranks the models: no 'when'")
+                ok = False
             then = self._assertions(entry.get("then"), layer)
             requires = unmet = None
         if not ok or then is None or (entry.get("when") is not None and when is None):

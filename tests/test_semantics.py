@@ -226,3 +226,13 @@ def test_each_evidence_rule_counts_once_however_many_ways_it_holds(tmp_path):
     answers = advisor.complete({"need": "process"})
     assert advisor.consult(answers).scores["bpo"] == advisor.evaluate(answers).scores["bpo"] == 2.5
     assert advisor.foresight.outlook(answers).certain >= {("leading_model", "bpo")}
+
+
+def test_a_scoring_rule_with_a_condition_is_refused(tmp_path):
+    """The foresight bounds the ranking as if every scoring rule fires: the loader makes sure they do."""
+    from test_loader import problems
+    rules = "rules:\n" + """
+  - {id: S-1, title: score, layer: scoring, rationale: r, source: "x > y", when: {answer: need, is: process},
+     then: [{score: evidence}]}
+"""
+    assert any("S-1: the scoring layer always ranks the models: no 'when'" in p for p in problems(tmp_path, rules))
