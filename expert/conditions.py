@@ -200,6 +200,12 @@ def atoms(condition: Optional[Condition]) -> List[Atom]:
     return list(fold(condition, _ATOMS))
 
 
+def map_atoms(condition: Optional[Condition], change: Callable[[Atom], Atom]) -> Optional[Condition]:
+    """``condition`` with every atom replaced by ``change(atom)``, the rest of the tree kept."""
+    return fold(condition, Algebra(atom=change, all=lambda parts: All(tuple(parts)), any=lambda parts: Any(tuple(parts)),
+                                   not_=Not, always=None))
+
+
 def conjuncts(condition: Optional[Condition]) -> Tuple[Condition, ...]:
     """The top-level clauses of ``condition``: the items of an ``all``, else the condition alone
     (none for "always")."""

@@ -1,5 +1,8 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
+from typing import List, Optional
+
 from sourcing.expert.conditions import Algebra, conjuncts, fold
+from sourcing.expert.model import Condition
 from sourcing.expert.result import FactRecord
 
 
@@ -14,7 +17,7 @@ _TEXT = Algebra(atom=lambda a: (atom(a), False), all=lambda parts: _compound(par
                 always=("always", False))
 
 
-def condition(cond):
+def condition(cond: Optional[Condition]) -> str:
     """One line reading of a condition tree, e.g. 'need is capacity or skills and not ...'."""
     return fold(cond, _TEXT)[0]
 
@@ -42,7 +45,7 @@ def assertion(a):
     return FactRecord(id=0, kind=a.kind, name=a.name, value=a.value, weight=a.weight).label()
 
 
-def clauses(cond):
+def clauses(cond: Optional[Condition]) -> List[str]:
     """The top-level clauses of a condition, one per line in an IF block."""
     return [condition(clause) for clause in conjuncts(cond)] or ["always"]
 

@@ -5,11 +5,13 @@ Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
+from typing import Optional
+
 from sourcing.expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, Rule, Strategy
 from sourcing.expert.conditions import branches
 from sourcing.expert.errors import EngineError
-from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED
-from sourcing.expert.plan import plan
+from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED, KnowledgeBase
+from sourcing.expert.plan import Plan, plan
 from sourcing.expert.result import Absence, FactRecord, Firing
 
 
@@ -196,7 +198,7 @@ def _action_signature():
 _ACTION_SIGNATURE = _action_signature()
 
 
-def compile_rules(kb, rule_plan=None):
+def compile_rules(kb: KnowledgeBase, rule_plan: Optional[Plan] = None) -> type:
     """Build the experta engine class for ``kb``: one Rule per DNF branch of each rule, layer by layer
     as ``rule_plan`` (default: ``plan(kb)``) orders them."""
     namespace = {}

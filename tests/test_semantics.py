@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from sourcing.expert import Advisor, codegen, describe
 from sourcing.expert.conditions import (
-    MAX_BRANCHES, Algebra, ConditionError, atoms, branch_count, branches, evaluate, finding_test, fold,
+    MAX_BRANCHES, Algebra, ConditionError, atoms, branch_count, branches, evaluate, finding_test, fold, map_atoms,
 )
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import All, Any, Atom, Not
@@ -162,6 +162,7 @@ def test_every_reading_of_a_condition_agrees(data):
 
     text = describe.condition(condition)
     assert all(describe.atom(a) in text for a in atoms(condition))
+    assert map_atoms(condition, lambda a: a) == condition
 
 
 def test_a_not_over_an_any_of_answer_tests_is_pushed_down_to_the_other_values():
