@@ -11,7 +11,7 @@ from sourcing.expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, 
 from sourcing.expert.conditions import branches
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED, KnowledgeBase
-from sourcing.expert.plan import Plan, plan
+from sourcing.expert.plan import Plan, cycles, plan
 from sourcing.expert.result import Absence, FactRecord, Firing
 
 
@@ -242,7 +242,6 @@ class Consultant:
 
     def _runaway(self, engine):
         """The message for a run stopped at the step limit: the cycles lint finds, else the last rules fired."""
-        from sourcing.expert.lint import cycles
         found = cycles(self.kb)
         if found:
             named = "; ".join(" -> ".join(members + [members[0]]) for members in found)

@@ -17,6 +17,7 @@ from sourcing.expert.conditions import ConditionError, atoms, branches, check
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.invariants import CODES as INVARIANT_CODES, Invariants
 from sourcing.expert.partial import Foresight
+from sourcing.expert.plan import cycles
 from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
 # code: (severity, what it means)
@@ -222,63 +223,6 @@ def _cycles(kb):
         issues.append(Issue("KB102", _where(first), first.id,
                             f"cycle through findings: {' -> '.join(members + [members[0]])}"))
     return issues
-
-
-def cycles(kb):
-    """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
-    each in knowledge-base order."""
-    asserted_by = {}
-    for rule in kb.rules:
-        for pair in _asserts(rule, kb):
-            asserted_by.setdefault(pair, set()).add(rule.id)
-    edges = {rule.id: set() for rule in kb.rules}
-    for rule in kb.rules:
-        for a in atoms(rule.when):
-            if a.kind != "finding":
-                continue
-            for (name, value), sources in asserted_by.items():
-                if name == a.name and (a.values is None or value in a.values):
-                    for source in sources:
-                        edges[source].add(rule.id)
-    return [sorted(component, key=lambda r: kb.rule(r).position)
-            for component in _strongly_connected(edges, [r.id for r in kb.rules])
-            if len(component) > 1 or component[0] in edges[component[0]]]
-
-
-def _strongly_connected(edges, order):
-    """Tarjan's algorithm, iterative; components in a deterministic order."""
-    index, low, on_stack, stack, found = {}, {}, set(), [], []
-    for start in order:
-        if start in index:
-            continue
-        work = [(start, iter(sorted(edges[start])))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    component = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    found.append(component)
-            elif child not in index:
-                index[child] = low[child] = len(index)
-                stack.append(child)
-                on_stack.add(child)
-                work.append((child, iter(sorted(edges[child]))))
-            elif child in on_stack:
-                low[node] = min(low[node], index[child])
-    return found
 
 
 def _same_conditions(kb):

@@ -6,6 +6,8 @@ layer asserts, so the layer repeats to its fixed point). And what is counted
 once: each evidence rule adds each of its distinct weights once, however many
 ways its condition holds; ``Plan.totals`` is the one sum of the fit scores and
 ``Plan.score`` the one scoring action (the totals, then the ranking findings).
+And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
+engine's message when a run keeps firing).
 """
 from dataclasses import dataclass, field
 from typing import Callable, Container, Dict, List, Optional, Tuple
@@ -67,3 +69,61 @@ def plan(kb: KnowledgeBase) -> Plan:
                      for pieces in [tuple(dict.fromkeys((a.name, a.weight) for a in rule.then if a.kind == "evidence"))]
                      if pieces)
     return Plan(layers=tuple(layers), models=model_ids, evidence=evidence, kb=kb)
+
+
+def cycles(kb: KnowledgeBase) -> List[List[str]]:
+    """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
+    each in knowledge-base order."""
+    model_ids = [m.id for m in kb.models]
+    asserted_by = {}
+    for rule in kb.rules:
+        for pair in rule.asserted_findings(model_ids):
+            asserted_by.setdefault(pair, set()).add(rule.id)
+    edges = {rule.id: set() for rule in kb.rules}
+    for rule in kb.rules:
+        for a in atoms(rule.when):
+            if a.kind != "finding":
+                continue
+            for (name, value), sources in asserted_by.items():
+                if name == a.name and (a.values is None or value in a.values):
+                    for source in sources:
+                        edges[source].add(rule.id)
+    return [sorted(component, key=lambda r: kb.rule(r).position)
+            for component in _strongly_connected(edges, [r.id for r in kb.rules])
+            if len(component) > 1 or component[0] in edges[component[0]]]
+
+
+def _strongly_connected(edges, order):
+    """Tarjan's algorithm, iterative; components in a deterministic order."""
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+    for start in order:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    found.append(component)
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(edges[child]))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return found
