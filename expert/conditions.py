@@ -50,10 +50,16 @@ class Algebra(Generic[T]):
     always: T
 
 
+def _part(node, algebra):
+    if node is None:
+        raise ConditionError("'always' (None) is a whole condition, never a part of one")
+    return fold(node, algebra)
+
+
 def _fold_items(node, algebra, combine):
     if not node.items:
         raise ConditionError(f"an {type(node).__name__.lower()} needs at least one condition")
-    return combine(algebra)(tuple(fold(item, algebra) for item in node.items))
+    return combine(algebra)(tuple(_part(item, algebra) for item in node.items))
 
 
 # The one table of node types: how the fold reads each. A new operator is one entry here (and one field
@@ -62,14 +68,14 @@ _NODES = {
     Atom: lambda node, algebra: algebra.atom(node),
     All: lambda node, algebra: _fold_items(node, algebra, lambda a: a.all),
     Any: lambda node, algebra: _fold_items(node, algebra, lambda a: a.any),
-    Not: lambda node, algebra: algebra.not_(fold(node.item, algebra)),
+    Not: lambda node, algebra: algebra.not_(_part(node.item, algebra)),
 }
 
 
 def fold(condition: Optional[Condition], algebra: Algebra[T]) -> T:
     """Read ``condition`` bottom-up with ``algebra``; None reads as ``algebra.always``.
 
-    ConditionError for a node that is not a condition, or an all/any with no item."""
+    ConditionError for a node that is not a condition, an all/any with no item, or None inside a tree."""
     if condition is None:
         return algebra.always
     reader = _NODES.get(type(condition))
@@ -93,9 +99,9 @@ def negation_normal(atom: Callable[[Atom, bool], U], all_: Callable[[Sequence[U]
 
 
 def normal_fold(condition: Optional[Condition], atom: Callable[[Atom, bool], U], all_: Callable[[Sequence[U]], U],
-                any_: Callable[[Sequence[U]], U], always: U, positive: bool = True) -> U:
+                any_: Callable[[Sequence[U]], U], always: U) -> U:
     """Fold ``condition`` with its negations pushed down to the atoms (see ``negation_normal``)."""
-    return fold(condition, negation_normal(atom, all_, any_, always))(positive)
+    return fold(condition, negation_normal(atom, all_, any_, always))(True)
 
 
 # -- the DNF the experta compilation needs --------------------------------------------------------

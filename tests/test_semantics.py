@@ -181,8 +181,8 @@ class _AtLeast:
     items = ()
 
 
-@pytest.mark.parametrize("node", [_AtLeast(), All(()), Any(()), Not(All(()))])
-def test_an_unknown_node_or_an_empty_all_any_is_an_error_never_a_default(node):
+@pytest.mark.parametrize("node", [_AtLeast(), All(()), Any(()), Not(All(())), Not(None), All((None,))])
+def test_an_unknown_node_an_empty_all_any_or_a_none_inside_is_an_error_never_a_default(node):
     for read in (atoms, branch_count, describe.condition,
                  lambda c: evaluate(c, {}.get, lambda a: None)):
         with pytest.raises(ConditionError):
