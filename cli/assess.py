@@ -7,17 +7,20 @@ output need every row and are written at the end.
 import csv
 import io
 import itertools
-import json
 import os
 import sys
 from contextlib import contextmanager
+from typing import List
 
 import click
 
 from sourcing.cli.completion import FileName
 from sourcing.cli.helptext import exit_codes
+from sourcing.cli.output import output_options
+from sourcing.cli.renderers import Assessment
 from sourcing.expert import portfolio
 from sourcing.expert.errors import InputError, shown
+from sourcing.expert.model import KnowledgeBase
 from sourcing.expert.result import number
 
 EXIT_BAD_ROWS = 1
@@ -38,10 +41,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read 
 @click.argument("file", type=FileName())
 @click.option("--input-format", type=click.Choice(portfolio.FORMATS),
               help="Input format (default: from the suffix; for '-', from the content).")
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl", "json", "markdown", "html"]),
-              default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", metavar="FILE", type=FileName(),
-              help="Write the result to FILE (atomically) instead of stdout.")
+@output_options("assessment")
 @click.option("--jobs", default=None, metavar="N",
               help="Worker processes, at most one per CPU and one per chunk of "
                    f"{CHUNK} rows [default: one per CPU from {PARALLEL_FROM:,} rows, else 1]; "
@@ -51,7 +51,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read 
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [default: on a terminal, for long runs].")
 @click.pass_context
-def assess(ctx, file, input_format, output_format, output, jobs, engine, progress):
+def assess(ctx, file, input_format, output, jobs, engine, progress):
     """Assess a portfolio: FILE is CSV (a header of question ids, optional id or name
     column), JSON Lines, YAML or JSON (a list of answer mappings); '-' reads stdin.
 
@@ -63,13 +63,11 @@ def assess(ctx, file, input_format, output_format, output, jobs, engine, progres
     advisor = ctx.obj.advisor
     reader = portfolio.Input(advisor.kb, file, input_format)
     try:
-        summary, kept, bad = _run(advisor, reader, output_format, output, jobs, engine, progress, cpus)
+        summary, bad = _run(advisor, reader, output, jobs, engine, progress, cpus)
     finally:
         reader.close()
-    if output_format in ("csv", "jsonl"):
-        click.echo(summary_text(summary, advisor.kb, "simple"), err=not output, nl=False)
-    elif output_format not in ("json", "html"):  # both carry the summary themselves
-        click.echo(summary_text(summary, advisor.kb, "github" if output_format == "markdown" else "simple"), nl=False)
+    if output.renderer.streamed:  # the other formats carry the summary themselves
+        click.echo(summary_text(summary, advisor.kb, "simple"), err=not output.path, nl=False)
     for note in reader.notes:
         click.echo(f"warning: {note}", err=True)
     if reader.noted > len(reader.notes):
@@ -82,20 +80,21 @@ def assess(ctx, file, input_format, output_format, output, jobs, engine, progres
         ctx.exit(EXIT_BAD_ROWS)
 
 
-def _run(advisor, reader, output_format, output, jobs, engine, progress, cpus):
-    """Judge every row and write the output; return (summary, the Assessed rows kept, the bad rows kept)."""
+def _run(advisor, reader, output, jobs, engine, progress, cpus):
+    """Judge every row and write the output (streamed formats chunk by chunk, the others at the end);
+    return (the summary, the bad rows kept)."""
     chunks = portfolio.batches(reader.records, CHUNK)
     wanted = max(min(jobs or 1, cpus), PARALLEL_FROM // CHUNK)  # chunks to read before choosing the workers
     ahead = list(itertools.islice(chunks, wanted + 1))
     workers = _workers(jobs, cpus, ahead, ended=len(ahead) <= wanted)
-    render = {"csv": csv_text, "jsonl": jsonl_text}.get(output_format)
+    render = output.renderer.function if output.renderer.streamed else None
     results = portfolio.judge_stream(advisor, itertools.chain(ahead, chunks), reader.source, engine, workers, render)
     summary, kept, bad = portfolio.Summary(), [], []
-    with _destination(output) as write, _bar(reader, progress) as advance:
-        header = csv_text([], header=True) if output_format == "csv" else ""  # written with the first rows
+    with output.writer() as write, _bar(reader, progress) as advance:
+        header = render([], header=True) if render else ""  # written with the first rows
         for chunk in results:
             summary.merge(chunk.summary)
-            bad += chunk.bad[:max(0, SHOWN_BAD_ROWS - len(bad))] if output_format != "json" else chunk.bad
+            bad += chunk.bad[:max(0, SHOWN_BAD_ROWS - len(bad))] if output.format != "json" else chunk.bad
             if chunk.kept is None:
                 write(header + chunk.text)
                 header = ""
@@ -104,10 +103,10 @@ def _run(advisor, reader, output_format, output, jobs, engine, progress, cpus):
             advance()
         write(header)
         if render is None:
-            write(_whole(output_format, kept, bad, summary, advisor.kb))
-    if output:
-        click.echo(f"{summary.rows} row(s) written to {output}.", err=True)
-    return summary, kept, bad
+            write(output.render(Assessment(kept, bad, summary, advisor.kb)))
+    if output.path:
+        click.echo(f"{summary.rows} row(s) written to {output.path}.", err=True)
+    return summary, bad
 
 
 def _job_count(text, most):
@@ -124,18 +123,6 @@ def _workers(jobs, cpus, ahead, ended):
     if jobs is None:
         jobs = 1 if ended and rows < PARALLEL_FROM else cpus
     return max(1, min(jobs, cpus, len(ahead) if ended else jobs))
-
-
-@contextmanager
-def _destination(path):
-    """A function writing text to ``path`` (None: stdout), through cli.files.atomic_writer: the file is
-    put in place only when everything was written, and only over a regular file of ours."""
-    if path is None:
-        yield lambda text: text and click.echo(text, nl=False)
-        return
-    from sourcing.cli.files import atomic_writer
-    with atomic_writer(path) as stream:
-        yield lambda text: stream.write(text.encode("utf-8", "backslashreplace"))
 
 
 @contextmanager
@@ -167,7 +154,7 @@ def _cells(verdict):
             " ".join(rule for rule, _, _ in verdict.gaps), " | ".join(text for _, _, text in verdict.gaps)]
 
 
-def _words(verdict, kb):
+def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
     """The table cells in words: labels, the strength, and each warning and gap as a sentence."""
     labels = {m.id: m.label for m in kb.all_models}
     margin = "" if verdict.margin is None else number(verdict.margin)
@@ -189,24 +176,11 @@ def csv_text(assessed, header=False):
     return "".join(lines)
 
 
-def jsonl_text(assessed):
-    """One line of JSON per row of ``assessed``."""
-    return "".join(portfolio.to_json(a.to_dict()) + "\n" for a in assessed)
-
-
-def _whole(output_format, assessed, bad, summary, kb):
-    """The output that needs every row: JSON (with the summary), or a table (Markdown or plain)."""
-    if output_format == "json":
-        return json.dumps({"rows": [a.to_dict() for a in assessed],
-                           "bad_rows": [{"row": b.number, "error": str(b.error)} for b in bad],
-                           "summary": summary.to_dict(kb)}, indent=2, ensure_ascii=False) + "\n"
-    if output_format == "html":
-        from sourcing.cli.html_report import assess_html
-        return assess_html([_words(a, kb) for a in assessed], TABLE_COLUMNS, summary, kb)
+def table_text(assessed: List[portfolio.Assessed], kb: KnowledgeBase, style: str) -> str:
+    """Every row in words as a table: ``style`` 'simple' (plain text) or 'github' (Markdown, one line a row)."""
     from tabulate import tabulate
-    style = "github" if output_format == "markdown" else "simple"
-    rows = [_words(a, kb) for a in assessed]
-    if style == "github":  # one line a row in Markdown
+    rows = [words(a, kb) for a in assessed]
+    if style == "github":
         rows = [row[:-1] + [row[-1].replace("\n", "<br>")] for row in rows]
     return tabulate(rows, headers=TABLE_COLUMNS, tablefmt=style, maxcolwidths=[None] * 6 + [60]) + "\n\n"
 

@@ -1,6 +1,12 @@
 """Text renderings of HOW (explain), WHY-NOT and replay, shared by the commands and --explore."""
+from typing import TYPE_CHECKING, Callable, List, Sequence, Union
+
 from sourcing.expert import explain
 from sourcing.expert.result import number
+
+if TYPE_CHECKING:  # annotations only
+    from sourcing.expert.audit import Record
+    from sourcing.expert.model import KnowledgeBase
 
 
 def _short(digest):
@@ -10,7 +16,51 @@ def _short(digest):
 def explanation_text(result, titles, fact_ids, style):
     """The indented explanation tree of each fact in ``fact_ids``."""
     nodes = explain.graph(result, titles)
-    return "\n".join(explain.render(explain.trees(nodes, fact_ids), style)) + "\n"
+    return "\n".join(tree_lines(explain.trees(nodes, fact_ids), style)) + "\n"
+
+
+def tree_lines(trees: Union[dict, Sequence[dict]],
+               style: Callable[[str, str], str] = lambda text, kind: text) -> List[str]:
+    """Indented text lines for one or more explanation trees (expert.explain.tree).
+
+    A fact explained once is shown again as ``(see #ID above)``, and its first
+    line is marked ``#ID``.
+    """
+    lines, first = [], {}
+    pending = [(root, 0) for root in reversed([trees] if isinstance(trees, dict) else trees)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            lines.append(item)
+            continue
+        pad = "  " * depth
+        fact_id = item["fact"]["id"]
+        if "see" in item or (item["because"] and fact_id in first):
+            lines.append(f"{pad}{style(item['label'], item['fact']['kind'])}  (see #{fact_id} above)")
+            if fact_id in first and not lines[first[fact_id]].endswith(f"  #{fact_id}"):
+                lines[first[fact_id]] += f"  #{fact_id}"
+            continue
+        if item["because"]:
+            first[fact_id] = len(lines)
+        lines.append(pad + style(item["label"], item["fact"]["kind"]))
+        below = []
+        for justification in item["because"]:
+            below.append((f"{pad}  <- {style(justification['rule'], 'rule')} {justification['title']}", 0))
+            below += [(child, depth + 2) for child in justification["from"]]
+            below += [(f"{pad}    {style(label, 'absence')}", 0) for label in justification["absent"]]
+        pending.extend(reversed(below))
+    return lines
+
+
+def record_heading(record: "Record", kb: "KnowledgeBase") -> str:
+    """The advice in words first; when, by which version and on which knowledge base after it."""
+    data = record.data
+    model = record.result.recommendation
+    labels = {m.id: m.label for m in kb.all_models}
+    advice = labels.get(model, model) if model else "No recommendation"
+    digest = record.fingerprint.split(":")[-1]
+    return (f"{advice} ({record.result.strength}), consulted {data['created']} with sourcing "
+            f"{data['tool'].get('version', '?')}, knowledge base {digest[:12]}\n")
 
 
 def conclusions_index(result):

@@ -1,5 +1,4 @@
 """sourcing consult: one consultation, interactive or from answers, with its audit record and --explore."""
-import json
 import os
 import shlex
 import sys
@@ -8,9 +7,10 @@ from datetime import datetime, timezone
 import click
 from click.core import ParameterSource
 
-from sourcing.cli import completion, render
+from sourcing.cli import completion
 from sourcing.cli.helptext import exit_codes
-from sourcing.cli.output import emit, output_option
+from sourcing.cli.output import output_options, to_json
+from sourcing.cli.renderers import Consultation
 from sourcing.cli.session import EXIT_INTERRUPTED, styler, tool_version
 from sourcing.expert import SourcingError
 from sourcing.expert.errors import InputError
@@ -25,13 +25,11 @@ from sourcing.expert import report as report_io
 @click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True, shell_complete=completion.settings,
               help="Answer one question (repeatable; overrides the file).")
 @click.option("--no-input", is_flag=True, help="Never prompt; unanswered questions are unknown.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
-              show_default=True, help="Output format.")
+@output_options("consultation")
 @click.option("--trace", "show_trace", is_flag=True, help="Add the reasoning trace: every rule firing, in order.")
 @click.option("--explain", "show_explanation", is_flag=True,
               help="Add the explanation chain down to the answers (in JSON: the unfolded 'explanation' tree).")
 @click.option("--title", help="A title for the markdown or HTML report.")
-@output_option
 @click.option("--no-trace", is_flag=True, hidden=True, help="Accepted for older scripts: the trace is off by default.")
 @click.option("--save-answers", "save_answers_path", metavar="FILE", type=completion.FileName(),
               help="Save the answers (after every answer when interactive).")
@@ -46,8 +44,8 @@ from sourcing.expert import report as report_io
               help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
                    "save every answer back to FILE (a new FILE starts a new consultation).")
 @click.pass_obj
-def consult(session, answers_file, settings, no_input, output_format, show_trace, show_explanation, title, output_path,
-            no_trace, save_answers_path, audit_path, force, sign_key, explore, resume_path):
+def consult(session, answers_file, settings, no_input, output, show_trace, show_explanation, title, no_trace,
+            save_answers_path, audit_path, force, sign_key, explore, resume_path):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
@@ -83,17 +81,8 @@ def consult(session, answers_file, settings, no_input, output_format, show_trace
         _write_audit(audit_path, result, advisor.kb, force, key)
     changes = advice.what_would_change(advisor, result)
     report = report_io.build(result, advisor.kb, tool_version(), changes, tree=show_explanation)
-    detail = {"trace": show_trace and not no_trace, "explanation": show_explanation}
-    style = styler() if output_format == "text" and not output_path else None
-    if output_format == "json":
-        emit(render.as_json(report) + "\n", output_path)
-    elif output_format == "markdown":
-        emit(render.markdown(report, advisor.kb, title=title, date=_today(), **detail), output_path)
-    elif output_format == "html":
-        from sourcing.cli.html_report import consult_html
-        emit(consult_html(report, advisor.kb, title, _today(), advisor.kb.fingerprint), output_path)
-    else:
-        emit(render.text(report, advisor.kb, style=style, **detail), output_path, color=style and style.enabled)
+    output.show(Consultation(report, advisor.kb, trace=show_trace and not no_trace, explanation=show_explanation,
+                             title=title, date=_today()))
     if explore:
         from sourcing.cli.explore import Explorer  # only then: it brings the audit and why-not machinery
         Explorer(advisor, result, styler(sys.stderr)).run()
@@ -109,7 +98,7 @@ def _write_audit(path, result, kb, force, key):
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created, key)
     try:
-        write_new(path, json.dumps(record, indent=2, ensure_ascii=False, allow_nan=False) + "\n", force)
+        write_new(path, to_json(record), force)
     except SourcingError:
         click.echo(f"The answers, to run again: {_as_flags(result.answers) or 'none'}", err=True)
         raise

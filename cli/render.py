@@ -1,9 +1,9 @@
 """Render a consultation report (see expert.report) as text or Markdown."""
-import json
 import textwrap
 
 import click
 
+from sourcing.cli.audit_render import tree_lines
 from sourcing.expert import explain
 
 COLOURS = {
@@ -22,11 +22,6 @@ class Styler:
         if not self.enabled or kind not in COLOURS:
             return text
         return click.style(text, fg=COLOURS[kind], bold=kind == "heading")
-
-
-def as_json(report):
-    """The report as indented JSON."""
-    return json.dumps(report, indent=2, ensure_ascii=False)
 
 
 WIDTH = 100
@@ -121,7 +116,7 @@ def _explanation_lines(report, style):
     trees = [explain.tree(report["justifications"], report["recommendation"]["fact"])]
     trees += [explain.tree(report["justifications"], c["fact"]) for c in conclusions]
     lines = []
-    for line in explain.render(trees, style):
+    for line in tree_lines(trees, style):
         lines += wrap(line.strip(), first=line[:len(line) - len(line.lstrip())] or "", indent=" " * (
             len(line) - len(line.lstrip()) + 4))
     return lines

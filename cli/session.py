@@ -5,8 +5,6 @@ from typing import List
 
 import click
 
-import click
-
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

@@ -1,6 +1,6 @@
 """What-if comparison: two or more consultations side by side, and what changes between them."""
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 from sourcing.expert.model import BLOCKED, VETOED, KnowledgeBase
 from sourcing.expert.result import Result, number
@@ -35,18 +35,19 @@ def compare(cases: List[Case], kb: KnowledgeBase) -> Dict[str, object]:
     first = cases[0]
     differing = [q.id for q in kb.questions if len({c.result.answers[q.id] for c in cases}) > 1]
     base = _conclusions(first.result, kb)
-    base_rules = {f.rule for f in first.result.firings}
+    base_rules: Set[str] = {f.rule for f in first.result.firings}
     changes = []
     for case in cases[1:]:
         now = _conclusions(case.result, kb)
-        rules = {f.rule for f in case.result.firings}
+        rules: Set[str] = {f.rule for f in case.result.firings}
         order = {r.id: r.position for r in kb.rules}
+        only_in_from, only_in_to = (sorted(ids, key=order.__getitem__) for ids in (base_rules - rules, rules - base_rules))
         changes.append({
             "from": first.name, "to": case.name,
             "appear": [{"kind": k, "text": t, "rule": now[(k, t)]} for k, t in now if (k, t) not in base],
             "disappear": [{"kind": k, "text": t, "rule": base[(k, t)]} for k, t in base if (k, t) not in now],
-            "rules_only_in_from": sorted(base_rules - rules, key=order.get),
-            "rules_only_in_to": sorted(rules - base_rules, key=order.get),
+            "rules_only_in_from": only_in_from,
+            "rules_only_in_to": only_in_to,
         })
     return {
         "cases": [{"name": c.name, "origin": c.origin, "model": c.result.recommendation,

@@ -12,7 +12,7 @@ import collections.abc
 import logging
 
 if "Mapping" not in vars(collections):
-    collections.Mapping = collections.abc.Mapping
+    setattr(collections, "Mapping", collections.abc.Mapping)  # noqa: B010 (not an attribute mypy knows)
 
 _root_handlers = list(logging.getLogger().handlers)
 

@@ -197,18 +197,20 @@ def finding_test(findings):
 
 # -- structure ---------------------------------------------------------------------------------------
 
-_ATOMS = Algebra(atom=lambda a: (a,), all=lambda parts: sum(parts, ()), any=lambda parts: sum(parts, ()),
+_ATOMS: Algebra[Tuple[Atom, ...]] = Algebra(atom=lambda a: (a,), all=lambda parts: sum(parts, ()), any=lambda parts: sum(parts, ()),
                  not_=lambda part: part, always=())
 
 
 def atoms(condition: Optional[Condition]) -> List[Atom]:
     """Every atom in ``condition``, in order."""
-    return list(fold(condition, _ATOMS))
+    found = fold(condition, _ATOMS)
+    return list(found)
 
 
 def map_atoms(condition: Optional[Condition], change: Callable[[Atom], Atom]) -> Optional[Condition]:
     """``condition`` with every atom replaced by ``change(atom)``, the rest of the tree kept."""
-    return fold(condition, Algebra(atom=change, all=lambda parts: All(tuple(parts)), any=lambda parts: Any(tuple(parts)),
+    return fold(condition, Algebra(atom=change, all=lambda parts: All(tuple(parts)),
+                                   any=lambda parts: Any(tuple(parts)),
                                    not_=Not, always=None))
 
 
@@ -226,7 +228,8 @@ def values_read(condition: Optional[Condition], question: Question) -> frozenset
     def atom(a, positive):
         if a.kind != "answer" or a.name != question.id:
             return frozenset()
-        return frozenset(a.values) if positive else frozenset(question.choices).difference(a.values)
+        values = a.values or ()  # an answer test always names its values
+        return frozenset(values) if positive else frozenset(question.choices).difference(values)
 
     def union(parts):
         return frozenset().union(*parts)
@@ -245,7 +248,8 @@ def check(condition: Optional[Condition], questions: Mapping[str, Question]) -> 
             if a.name not in questions:
                 raise ConditionError(f"a test of '{a.name}', which is not a question")
             if not a.values or not set(a.values) <= set(questions[a.name].choices):
-                raise ConditionError(f"the test of '{a.name}' needs values among {', '.join(questions[a.name].choices)}")
+                allowed = ", ".join(questions[a.name].choices)
+                raise ConditionError(f"the test of '{a.name}' needs values among {allowed}")
         elif a.kind == "finding":
             if a.values is not None and (not a.values or not all(type(v) is str for v in a.values)):
                 raise ConditionError(f"the test of finding '{a.name}' needs no values or some")

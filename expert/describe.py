@@ -2,7 +2,7 @@
 from typing import List, Optional
 
 from sourcing.expert.conditions import Algebra, conjuncts, fold
-from sourcing.expert.model import Condition
+from sourcing.expert.model import Condition, Question, RuleSpec
 from sourcing.expert.result import FactRecord
 
 
@@ -58,3 +58,18 @@ def rule_lines(rule):
     for index, a in enumerate(rule.then):
         lines.append(("THEN " if index == 0 else "     ") + assertion(a))
     return lines
+
+
+def question_dict(question: Question) -> dict:
+    """JSON form of a catalogue question: id, prompt, each value with its help, and the 'unknown' also allowed."""
+    return {"id": question.id, "prompt": question.prompt, "values": dict(question.help), "also": "unknown"}
+
+
+def rule_dict(rule: RuleSpec) -> dict:
+    """JSON form of a rule: its metadata, and its condition and assertions in words."""
+    return {
+        "id": rule.id, "title": rule.title, "layer": rule.layer, "status": rule.status,
+        "source": rule.source, "rationale": rule.rationale, "when": condition(rule.when),
+        "then": [assertion(a) for a in rule.then], "references": list(rule.references),
+        "file": rule.file, "line": rule.line,
+    }

@@ -6,8 +6,6 @@ fact, each shared sub-chain once: its leaves are answers and absences, and a
 fact already unfolded appears again only as a reference to it. Every walk is
 iterative and bounded (MAX_DEPTH, MAX_NODES), whatever a record holds.
 """
-from collections import deque
-
 from sourcing.expert.errors import SourcingError
 
 MAX_DEPTH = 100  # steps from a conclusion down to its answers
@@ -92,81 +90,6 @@ def leaves(node):
             found.extend(("absence", label) for label in justification["absent"])
             pending.extend(reversed(justification["from"]))
     return found
-
-
-def render(trees, style=lambda text, kind: text):
-    """Indented text lines for one or more trees.
-
-    A fact explained once is shown again as ``(see #ID above)``, and its first
-    line is marked ``#ID``.
-    """
-    lines, first = [], {}
-    pending = [(root, 0) for root in reversed([trees] if isinstance(trees, dict) else trees)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            lines.append(item)
-            continue
-        pad = "  " * depth
-        fact_id = item["fact"]["id"]
-        if "see" in item or (item["because"] and fact_id in first):
-            lines.append(f"{pad}{style(item['label'], item['fact']['kind'])}  (see #{fact_id} above)")
-            if fact_id in first and not lines[first[fact_id]].endswith(f"  #{fact_id}"):
-                lines[first[fact_id]] += f"  #{fact_id}"
-            continue
-        if item["because"]:
-            first[fact_id] = len(lines)
-        lines.append(pad + style(item["label"], item["fact"]["kind"]))
-        below = []
-        for justification in item["because"]:
-            below.append((f"{pad}  <- {style(justification['rule'], 'rule')} {justification['title']}", 0))
-            below += [(child, depth + 2) for child in justification["from"]]
-            below += [(f"{pad}    {style(label, 'absence')}", 0) for label in justification["absent"]]
-        pending.extend(reversed(below))
-    return lines
-
-
-SHAPES = {"answer": "box", "finding": "ellipse", "evidence": "diamond", "score": "octagon"}
-
-
-def dot(nodes, fact_ids):
-    """Graphviz DOT of the explanation of ``fact_ids``: one node per fact, edges labelled with rules.
-
-    Answers are boxes, findings ellipses, evidence diamonds, scores octagons,
-    conclusions notes, the recommendation a double octagon; absences relied on
-    are dashed.
-    """
-    lines = ["digraph explanation {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
-             '  edge [fontname="Helvetica", fontsize=9];']
-    seen, edges, absences = set(), [], {}
-    pending = deque(str(i) for i in fact_ids)
-    while pending:
-        fact_id = pending.popleft()
-        if fact_id in seen:
-            continue
-        seen.add(fact_id)
-        for justification in nodes[fact_id]["because"]:
-            for premise in justification["from"]:
-                edges.append((f"f{premise}", f"f{fact_id}", justification["rule"]))
-                pending.append(premise)
-            for label in justification["absent"]:
-                name = absences.setdefault(label, f"a{len(absences) + 1}")
-                edges.append((name, f"f{fact_id}", justification["rule"]))
-    for fact_id in sorted(seen, key=int):
-        node = nodes[fact_id]
-        fact = node["fact"]
-        shape = "doubleoctagon" if fact["name"] == "recommended_model" else SHAPES.get(fact["kind"], "note")
-        lines.append(f"  f{fact_id} [shape={shape}, label={quote_dot(node['label'])}];")
-    for label, name in absences.items():
-        lines.append(f"  {name} [shape=box, style=dashed, label={quote_dot(label)}];")
-    for source, target, rule in dict.fromkeys(edges):
-        lines.append(f"  {source} -> {target} [label={quote_dot(rule)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def quote_dot(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 CONCLUSION_KINDS = ("warning", "gap", "pricing", "responsibility", "note")

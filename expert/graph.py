@@ -3,11 +3,7 @@ from dataclasses import dataclass
 from typing import Tuple
 
 from sourcing.expert.conditions import branches
-from sourcing.expert.explain import quote_dot
 from sourcing.expert.model import RECOMMENDED
-
-SHAPES = {"question": "box", "finding": "ellipse", "rule": "component", "evidence": "diamond",
-          "conclusion": "note", "recommendation": "doubleoctagon"}
 
 
 @dataclass(frozen=True)
@@ -64,35 +60,3 @@ def _assertion_edge(rule_node, a, node):
     if a.kind == "score":
         return Edge(rule_node, node("finding", "leading_model"), "ranks")
     return Edge(rule_node, node("conclusion", f"{a.kind}:{a.name}", f"{a.kind} {a.name}"), a.value or "")
-
-
-def to_dot(graph):
-    """Graphviz DOT: one shape per kind of node; negated tests dashed."""
-    lines = ["digraph knowledge {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
-             '  edge [fontname="Helvetica", fontsize=9];']
-    ids = {node_id: f"n{i}" for i, (node_id, _, _) in enumerate(graph.nodes)}
-    for node_id, kind, label in graph.nodes:
-        lines.append(f"  {ids[node_id]} [shape={SHAPES[kind]}, label={quote_dot(label)}];")
-    for e in graph.edges:
-        style = ", style=dashed" if e.negated else ""
-        lines.append(f"  {ids[e.source]} -> {ids[e.target]} [label={quote_dot(e.label)}{style}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def to_text(graph):
-    """One block per rule: what it reads and tests, what it asserts."""
-    incoming, outgoing = {}, {}
-    for e in graph.edges:
-        incoming.setdefault(e.target, []).append(e)
-        outgoing.setdefault(e.source, []).append(e)
-    lines = []
-    for node_id, kind, label in graph.nodes:
-        if kind != "rule":
-            continue
-        inputs = [("not " if e.negated else "") + e.source for e in incoming.get(node_id, [])]
-        outputs = [e.target + (f" = {e.label}" if e.label else "") for e in outgoing.get(node_id, [])]
-        lines.append(f"{node_id.split(':', 1)[1]}")
-        lines.append(f"  <- {', '.join(inputs) or 'always'}")
-        lines.append(f"  -> {', '.join(outputs)}")
-    return "\n".join(lines) + "\n"

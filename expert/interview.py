@@ -42,7 +42,7 @@ class Interview:
         known = {q: v for q, v in self.answers.items() if v != UNKNOWN}
         view = self.foresight.outlook(known)
         relevant = self.foresight.deciding(view)
-        passed = []
+        passed: List[str] = []
         for question in self.kb.questions:
             if question.id in self.answers:
                 continue
@@ -122,7 +122,7 @@ def in_words(assertion: Assertion, labels: Mapping[str, str]) -> str:
     if kind == "finding":
         return f"concludes that {name.replace('_', ' ')} is {str(assertion.value).replace('_', ' ')}"
     if kind == "evidence":
-        weight = assertion.weight
+        weight = assertion.weight or 0
         amount = f"{abs(weight):g} point{'s' if abs(weight) != 1 else ''}"
         return f"counts {amount} {'for' if weight >= 0 else 'against'} {labels.get(name, name)}"
     if kind == "recommend":

@@ -52,7 +52,7 @@ def model_id(kb, text: str, source: str = "MODEL") -> str:
     Accepted: the id or the label (``stabilize_first``, ``Stabilise first``), in
     any case, with '-' or spaces for '_', or a prefix of them that names one model.
     """
-    names = {}  # every accepted spelling -> model id
+    names: dict[str, str] = {}  # every accepted spelling -> model id
     for model in kb.all_models:
         names.setdefault(_word(model.id), model.id)
         names.setdefault(_word(model.label), model.id)

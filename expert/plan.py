@@ -10,7 +10,7 @@ And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
 engine's message when a run keeps firing).
 """
 from dataclasses import dataclass, field
-from typing import Callable, Container, Dict, List, Optional, Tuple
+from typing import Callable, Container, Dict, List, Optional, Set, Tuple, cast
 
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
@@ -39,7 +39,7 @@ class Plan:
         distinct weight once per rule, summed in the order of the knowledge files (never in firing or
         hash order, so every engine gets the same number). ``part`` maps each weight first (the
         foresight's bounds count only its negative or positive part)."""
-        totals = dict.fromkeys(self.models, 0)
+        totals: Dict[str, float] = dict.fromkeys(self.models, 0)
         for rule_id, pieces in self.evidence:
             if rule_id in counted:
                 for model, weight in pieces:
@@ -65,21 +65,23 @@ def plan(kb: KnowledgeBase) -> Plan:
     for name in LAYERS:
         rules = tuple(rule for rule in kb.rules if rule.layer == name)  # kb.rules is in position order
         layers.append(LayerPlan(name=name, rules=rules, repeats=_repeats(rules, model_ids)))
-    evidence = tuple((rule.id, pieces) for rule in kb.rules
-                     for pieces in [tuple(dict.fromkeys((a.name, a.weight) for a in rule.then if a.kind == "evidence"))]
-                     if pieces)
-    return Plan(layers=tuple(layers), models=model_ids, evidence=evidence, kb=kb)
+    evidence = []
+    for rule in kb.rules:  # an evidence assertion always has a weight (the loader sees to it)
+        pieces = tuple(dict.fromkeys((a.name, cast(float, a.weight)) for a in rule.then if a.kind == "evidence"))
+        if pieces:
+            evidence.append((rule.id, pieces))
+    return Plan(layers=tuple(layers), models=model_ids, evidence=tuple(evidence), kb=kb)
 
 
 def cycles(kb: KnowledgeBase) -> List[List[str]]:
     """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
     each in knowledge-base order."""
     model_ids = [m.id for m in kb.models]
-    asserted_by = {}
+    asserted_by: Dict[Tuple[str, Optional[str]], Set[str]] = {}
     for rule in kb.rules:
         for pair in rule.asserted_findings(model_ids):
             asserted_by.setdefault(pair, set()).add(rule.id)
-    edges = {rule.id: set() for rule in kb.rules}
+    edges: Dict[str, Set[str]] = {rule.id: set() for rule in kb.rules}
     for rule in kb.rules:
         for a in atoms(rule.when):
             if a.kind != "finding":

@@ -14,7 +14,7 @@ import sys
 from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from sourcing.expert import answers as answers_io
 from sourcing.expert import yamlio
@@ -78,7 +78,9 @@ def detect_format(path, text):
     if start == "{":
         return "jsonl"
     first = text.lstrip().split("\n", 1)[0]
-    return "csv" if "," in first and ":" not in first else "yaml"
+    # A YAML portfolio is a list of mappings: its first line starts one ('-', '---'), is a comment or a
+    # directive, or holds a key. A header line with none of these is CSV, a single column included.
+    return "yaml" if first.startswith(("-", "#", "%")) or ":" in first else "csv"
 
 
 class Input:
@@ -393,7 +395,7 @@ def judge_chunk(advisor, records, source, engine="direct", render=None):
 
 
 # The advisor of a worker process: inherited when processes fork, loaded once otherwise.
-_WORKER = {}
+_WORKER: Dict[str, Any] = {}
 
 
 def _start_worker(sources):
@@ -453,7 +455,7 @@ def judge_stream(advisor, chunks: Iterable[list], source: str, engine: str = "di
             interrupted()
             return pending.get()
 
-        waiting = deque()
+        waiting: deque = deque()
         for records in chunks:
             waiting.append(pool.apply_async(_judge_task, ((records, source, engine, render),)))
             if len(waiting) >= 2 * jobs:

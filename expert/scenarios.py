@@ -1,11 +1,12 @@
 """Scenario cases kept beside the rules: answers, the expected model, warnings that must (not) appear."""
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Tuple
+from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 from sourcing.expert import yamlio
 from sourcing.expert.answers import normalise
 from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
+from sourcing.expert.model import KnowledgeBase
 
 SCENARIO_KEYS = {"id", "title", "source", "answers", "expect"}
 EXPECT_KEYS = {"model", "warnings", "no_warnings", "fires", "no_fires", "strength"}
@@ -121,6 +122,43 @@ def coverage(kb, runs):
     """(rule ids fired by at least one run, rule ids fired by none), each in knowledge-base order."""
     fired = set().union(*(r.fired for r in runs)) if runs else set()
     return [r.id for r in kb.rules if r.id in fired], [r.id for r in kb.rules if r.id not in fired]
+
+
+@dataclass(frozen=True)
+class ScenarioReport:
+    """What ``kb test`` found: every run, the rules fired and never fired, the coverage and its minimum."""
+
+    runs: Tuple[Run, ...]
+    fired: List[str]
+    never_fired: List[str]
+    percent: float
+    min_coverage: float
+
+    @property
+    def below_minimum(self) -> bool:
+        """Whether fewer rules fired than the minimum coverage asks."""
+        return self.percent < self.min_coverage
+
+    @property
+    def failed(self) -> bool:
+        """Whether a scenario failed or the coverage is below the minimum."""
+        return self.below_minimum or any(not r.passed for r in self.runs)
+
+    def to_dict(self) -> dict:
+        """JSON form: each scenario's verdict, then the coverage."""
+        return {
+            "scenarios": [{"id": r.scenario.id, "file": r.scenario.file, "line": r.scenario.line,
+                           "passed": r.passed, "failures": list(r.failures)} for r in self.runs],
+            "coverage": {"percent": round(self.percent, 1), "fired": self.fired, "never_fired": self.never_fired,
+                         "min_coverage": self.min_coverage},
+        }
+
+
+def report(kb: KnowledgeBase, runs: Sequence[Run], min_coverage: float = 0) -> ScenarioReport:
+    """The ScenarioReport of ``runs`` on ``kb``: coverage is the share of its rules fired by some run."""
+    fired, never = coverage(kb, runs)
+    percent = 100.0 * len(fired) / len(kb.rules) if kb.rules else 100.0
+    return ScenarioReport(tuple(runs), fired, never, percent, min_coverage)
 
 
 def _failures(scenario, result, fired):

@@ -7,6 +7,7 @@ import stat
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -26,7 +27,10 @@ class LineDict(dict):
     line = None
 
 
-class _SafeLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when it is there
+
+
+class _SafeLineLoader(_BaseLoader):
     """Safe loader (libyaml when available) that records mapping lines and refuses duplicate keys."""
 
 

@@ -15,13 +15,25 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
-from hypothesis import assume, strategies as st
+from hypothesis import assume
+from hypothesis import strategies as st
 
 from sourcing import knowledge
 from sourcing.expert import load
 from sourcing.expert.conditions import MAX_BRANCHES, branch_count
 from sourcing.expert.model import (
-    BLOCKED, CANDIDATE, FIT, FIT_STATUSES, LEADING, RECOMMENDED, VETOED, All, Any, Atom, Not, Question,
+    BLOCKED,
+    CANDIDATE,
+    FIT,
+    FIT_STATUSES,
+    LEADING,
+    RECOMMENDED,
+    VETOED,
+    All,
+    Any,
+    Atom,
+    Not,
+    Question,
 )
 
 MODELS = ("staff_augmentation", "managed_services", "bpo")  # the shipped models.yaml is reused
@@ -190,10 +202,10 @@ def _recommendations(draw, questions, earlier):
     tests = [draw(conditions(questions, earlier, depth=1)) for _ in range(draw(st.integers(1, 3)))]
     models = [draw(st.sampled_from(RECOMMENDABLE)) for _ in range(len(tests) + 1)]
     if draw(st.integers(0, 9)) == 0:  # not a decision list: none or several may hold
-        return list(zip(models, tests))
+        return list(zip(models, tests, strict=False))  # one model more than tests: the last is unused
     found = [(models[0], tests[0])]
     found += [(model, All((test,) + tuple(Not(t) for t in tests[:i]))) for i, (model, test)
-              in enumerate(zip(models[1:], tests[1:]), start=1)]
+              in enumerate(zip(models[1:], tests[1:], strict=False), start=1)]
     found.append((models[-1], Not(Any(tuple(tests)))))
     return [(model, _bounded(condition)) for model, condition in found]
 

@@ -270,3 +270,17 @@ def test_a_carriage_return_in_a_cell_is_quoted_in_csv_output(portfolio_file):
     assert done.exit_code == 0
     assert [row[1] for row in csv.reader(io.StringIO(done.stdout, newline=""))][1:] == ["a\rb", "'\r"]
     assert done.stdout.count("\n") == 3
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("need\nprocess\n", "csv"), ("id,need\na,process\n", "csv"), ("- need: process\n", "yaml"),
+    ("---\n- need: process\n", "yaml"), ("# portfolio\n- need: process\n", "yaml"),
+    ('[{"need": "process"}]', "json"), ('{"need": "process"}\n', "jsonl")])
+def test_standard_input_format_is_detected_from_the_first_line(text, expected):
+    assert portfolio.detect_format("-", text) == expected
+
+
+def test_a_single_column_csv_on_standard_input_is_assessed():
+    done = CliRunner().invoke(cli, ["assess", "-", "--format", "csv"], input="need\nprocess\n")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[0].startswith("row,")

@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from sourcing.cli.audit_render import tree_lines
 from sourcing.cli.main import cli
 from sourcing import knowledge
 from sourcing.expert import audit, explain, load, replay
@@ -396,7 +397,7 @@ def test_a_damaged_record_is_read_or_refused_never_crashes(tmp_path, advisor, pr
     original = pristine["conclusions"]
     assert checked.result.recommendation == original["recommendation"]["model"]
     assert checked.result.scores == original["scores"] and checked.result.answers == pristine["answers"]
-    explain.render(explain.tree(explain.graph(checked.result, checked.titles), checked.result.recommendation_fact().id))
+    tree_lines(explain.tree(explain.graph(checked.result, checked.titles), checked.result.recommendation_fact().id))
     replayed = replay.replay(checked, advisor)  # what reading cannot verify (strength, open questions), replay does
     assert all(what == "strength" or what.startswith("open question ") for what, _, _ in replayed.conclusions)
 

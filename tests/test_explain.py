@@ -1,6 +1,7 @@
 """Explanation chains: every leaf is an answer or an absence; nothing is unexplained."""
 from hypothesis import given, settings
 
+from sourcing.cli.audit_render import tree_lines
 from sourcing.expert import explain, scenarios
 from strategies import answer_sets
 
@@ -43,7 +44,7 @@ def test_the_recommendation_tree_names_its_answers(advisor):
 
 def test_rendered_tree_marks_repeats(advisor):
     result = advisor.consult({"need": "capacity", "daily_control": "tight", "supervision_capacity": "high"})
-    lines = explain.render(explain.tree(explain.graph(result, advisor.kb.titles), result.recommendation_fact().id))
+    lines = tree_lines(explain.tree(explain.graph(result, advisor.kb.titles), result.recommendation_fact().id))
     assert lines[0] == "finding recommended_model = staff_augmentation"
     assert any(line.strip().startswith("<- REC-002") for line in lines)
     assert any(line.endswith(" above)") and "(see #" in line for line in lines)

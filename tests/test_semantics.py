@@ -8,18 +8,34 @@ a completion could overturn, and that the DNF the experta rules are built from h
 the tree does.
 """
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from kb_strategies import (
+    FINDING_VALUES,
+    complete_answers,
+    completions,
+    conditions,
+    finding_states,
+    knowledge_bases,
+    partial_answers,
+    question_sets,
+)
 
 from sourcing.expert import Advisor, codegen, describe
 from sourcing.expert.conditions import (
-    MAX_BRANCHES, Algebra, ConditionError, atoms, branch_count, branches, evaluate, finding_test, fold, map_atoms,
+    MAX_BRANCHES,
+    Algebra,
+    ConditionError,
+    atoms,
+    branch_count,
+    branches,
+    evaluate,
+    finding_test,
+    fold,
+    map_atoms,
 )
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import All, Any, Atom, Not
-from kb_strategies import (
-    FINDING_VALUES, completions, complete_answers, conditions, finding_states, knowledge_bases, partial_answers,
-    question_sets,
-)
 
 CONCLUSION_KINDS = ("warning", "gap", "pricing", "responsibility", "note")
 
@@ -206,6 +222,7 @@ def test_an_algebra_must_say_what_every_node_means():
 def test_lint_reports_a_condition_no_evaluator_can_read_instead_of_crashing(kb, broken):
     """A knowledge base built in Python can hold what the loader refuses: lint names it (KB108)."""
     from dataclasses import replace
+
     from sourcing.expert.lint import lint
     rules = tuple(replace(rule, when=broken) if rule.id == kb.rules[3].id else rule for rule in kb.rules)
     report = lint(replace(kb, rules=rules))
@@ -214,9 +231,10 @@ def test_lint_reports_a_condition_no_evaluator_can_read_instead_of_crashing(kb, 
 
 def test_each_evidence_rule_counts_once_however_many_ways_it_holds(tmp_path):
     """Two branches that both hold, and the same weight written twice, add the weight once in every engine."""
-    from sourcing.expert import load
     from test_engine import SCORE_AND_RECOMMEND
     from test_loader import make_kb
+
+    from sourcing.expert import load
     rules = """rules:
   - {id: E-1, title: twice, layer: evidence, rationale: r, source: "x > y",
      when: {any: [{answer: need, is: process}, {not: {answer: need, is: capacity}}]},
