@@ -31,7 +31,7 @@ from tabulate import tabulate
 from sourcing.expert import codegen, load
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.engine import Consultant
-from sourcing.expert.model import Atom, Not
+from sourcing.expert.conditions import map_atoms
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCING = str(Path(sys.executable).with_name("sourcing"))
@@ -181,11 +181,7 @@ def flat_function(kb):
 
 
 def _rename(condition, copy):
-    if isinstance(condition, Atom):
-        return replace(condition, name=f"{condition.name}~{copy}") if condition.kind == "finding" else condition
-    if isinstance(condition, Not):
-        return Not(_rename(condition.item, copy))
-    return type(condition)(tuple(_rename(item, copy) for item in condition.items))
+    return map_atoms(condition, lambda a: replace(a, name=f"{a.name}~{copy}") if a.kind == "finding" else a)
 
 
 def extended(kb, extra):
@@ -195,7 +191,7 @@ def extended(kb, extra):
     copies = []
     for n in range(extra):
         rule, copy = originals[n % len(originals)], 1 + n // len(originals)
-        when = _rename(rule.when, copy) if rule.when is not None else None
+        when = _rename(rule.when, copy)
         then = tuple(replace(a, name=f"{a.name}~{copy}") if a.kind == "finding" else a for a in rule.then)
         copies.append(replace(rule, id=f"{rule.id}~{copy}", when=when, then=then))
     rules = tuple(replace(rule, position=n) for n, rule in enumerate(list(kb.rules) + copies))

@@ -16,7 +16,7 @@ Two flavours:
   foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
   (and names) certain to be established and ``p``/``pn`` those that may be.
 """
-from sourcing.expert.model import All, Atom, Not
+from sourcing.expert.conditions import Algebra, fold
 
 FALSE, OPEN, TRUE = 0, 1, 2
 
@@ -48,34 +48,36 @@ class _Constants:
 
 
 def _boolean(condition, const):
-    if isinstance(condition, Atom):
-        if condition.kind == "answer":
-            return f"(a[{const(condition.name)}] in {const(frozenset(condition.values))})"
-        if condition.values is None:
-            return f"({const(condition.name)} in n)"
-        return f"(not {const(frozenset((condition.name, v) for v in condition.values))}.isdisjoint(f))"
-    if isinstance(condition, Not):
-        return f"(not {_boolean(condition.item, const)})"
-    joiner = " and " if isinstance(condition, All) else " or "
-    return "(" + joiner.join(_boolean(item, const) for item in condition.items) + ")"
+    """The two-valued Python expression of ``condition`` (None: always)."""
+    def atom(a):
+        if a.kind == "answer":
+            return f"(a[{const(a.name)}] in {const(frozenset(a.values))})"
+        if a.values is None:
+            return f"({const(a.name)} in n)"
+        return f"(not {const(frozenset((a.name, v) for v in a.values))}.isdisjoint(f))"
+
+    return fold(condition, Algebra(atom=atom, all=lambda parts: "(" + " and ".join(parts) + ")",
+                                   any=lambda parts: "(" + " or ".join(parts) + ")",
+                                   not_=lambda part: f"(not {part})", always="True"))
 
 
 def _kleene(condition, const):
-    if isinstance(condition, Atom):
-        if condition.kind == "answer":
-            question, values = const(condition.name), const(frozenset(condition.values))
+    """The three-valued Python expression of ``condition`` (None: always), FALSE/OPEN/TRUE."""
+    def atom(a):
+        if a.kind == "answer":
+            question, values = const(a.name), const(frozenset(a.values))
             return f"({OPEN} if a[{question}] is None else {TRUE} if a[{question}] in {values} else {FALSE})"
-        if condition.values is None:
-            name = const(condition.name)
+        if a.values is None:
+            name = const(a.name)
             return f"({TRUE} if {name} in cn else {OPEN} if {name} in pn else {FALSE})"
-        pairs = const(frozenset((condition.name, v) for v in condition.values))
+        pairs = const(frozenset((a.name, v) for v in a.values))
         return f"({TRUE} if not {pairs}.isdisjoint(c) else {OPEN} if not {pairs}.isdisjoint(p) else {FALSE})"
-    if isinstance(condition, Not):
-        return f"({TRUE} - {_kleene(condition.item, const)})"
-    parts = [_kleene(item, const) for item in condition.items]
-    if len(parts) == 1:
-        return parts[0]  # min(x) of one value would iterate over it
-    return f"{'min' if isinstance(condition, All) else 'max'}(" + ", ".join(parts) + ")"
+
+    def extreme(function):  # min(x) of one value would iterate over it
+        return lambda parts: parts[0] if len(parts) == 1 else f"{function}(" + ", ".join(parts) + ")"
+
+    return fold(condition, Algebra(atom=atom, all=extreme("min"), any=extreme("max"),
+                                   not_=lambda part: f"({TRUE} - {part})", always=str(TRUE)))
 
 
 def _layer(index, parameters, body, growth):
@@ -110,7 +112,7 @@ def kleene_layers(layers):
     for index, (repeat, rules) in enumerate(layers):
         body = []
         for rule_id, condition, findings, names in rules:
-            body.append(f"s = {TRUE if condition is None else _kleene(condition, const)}")
+            body.append(f"s = {_kleene(condition, const)}")
             body.append(f"status[{const(rule_id)}] = {statuses}[s]")
             if findings:
                 pairs, named = const(frozenset(findings)), const(frozenset(names))
@@ -134,7 +136,7 @@ def boolean_layers(layers):
     for index, (repeat, rules) in enumerate(layers):
         body = []
         for rule_id, condition, findings, names, payload in rules:
-            body.append(f"if {'True' if condition is None else _boolean(condition, const)}:")
+            body.append(f"if {_boolean(condition, const)}:")
             if payload is None:
                 body.append(f"    fired.add({const(rule_id)}); f.update({const(findings)}); n.update({const(names)})")
             else:

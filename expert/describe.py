@@ -1,23 +1,25 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
-from sourcing.expert.model import All, Atom, Not, Question, RuleSpec
+from typing import List, Optional
+
+from sourcing.expert.conditions import Algebra, conjuncts, fold
+from sourcing.expert.model import Condition, Question, RuleSpec
 from sourcing.expert.result import FactRecord
 
 
-def condition(cond):
+def _compound(parts, joiner):
+    return joiner.join(text if not nested else f"({text})" for text, nested in parts), True
+
+
+# Each reading is (text, whether it needs parentheses inside another condition).
+_TEXT = Algebra(atom=lambda a: (atom(a), False), all=lambda parts: _compound(parts, " and "),
+                any=lambda parts: _compound(parts, " or "),
+                not_=lambda part: ("not " + (f"({part[0]})" if part[1] else part[0]), False),
+                always=("always", False))
+
+
+def condition(cond: Optional[Condition]) -> str:
     """One line reading of a condition tree, e.g. 'need is capacity or skills and not ...'."""
-    if cond is None:
-        return "always"
-    return _text(cond, top=True)
-
-
-def _text(cond, top=False):
-    if isinstance(cond, Atom):
-        return atom(cond)
-    if isinstance(cond, Not):
-        return "not " + _text(cond.item)
-    joiner = " and " if isinstance(cond, All) else " or "
-    text = joiner.join(_text(item) for item in cond.items)
-    return text if top else f"({text})"
+    return fold(cond, _TEXT)[0]
 
 
 def atom(a):
@@ -43,13 +45,9 @@ def assertion(a):
     return FactRecord(id=0, kind=a.kind, name=a.name, value=a.value, weight=a.weight).label()
 
 
-def clauses(cond):
+def clauses(cond: Optional[Condition]) -> List[str]:
     """The top-level clauses of a condition, one per line in an IF block."""
-    if cond is None:
-        return ["always"]
-    if isinstance(cond, All):
-        return [_text(item, top=True) for item in cond.items]
-    return [_text(cond, top=True)]
+    return [condition(clause) for clause in conjuncts(cond)] or ["always"]
 
 
 def rule_lines(rule):

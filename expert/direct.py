@@ -10,10 +10,10 @@ generated answers.
 from typing import Dict
 
 from sourcing.expert import codegen
-from sourcing.expert.conditions import atoms
 from sourcing.expert.kinds import BY_NAME
-from sourcing.expert.model import LAYERS, RECOMMENDED, VETOED
+from sourcing.expert.model import RECOMMENDED, VETOED
 from sourcing.expert.outcome import Conclusion, Outcome, verdict_from
+from sourcing.expert.plan import plan
 
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.
@@ -27,24 +27,16 @@ _FINDING_OF = {
 class _Compiled:
     """One rule ready to run: what it asserts, sorted by kind."""
 
-    __slots__ = ("rule", "findings", "names", "evidence", "conclusions", "scores", "plain")
+    __slots__ = ("rule", "findings", "names", "conclusions", "scores", "plain")
 
     def __init__(self, rule):
         self.rule = rule
         self.findings = tuple(_FINDING_OF[a.kind](a) for a in rule.then if a.kind in _FINDING_OF)
-        self.evidence = tuple((a.name, a.weight, rule.id) for a in rule.then if a.kind == "evidence")
         self.conclusions = tuple(dict.fromkeys(Conclusion(a.kind, a.name, a.value, a.text, rule.id) for a in rule.then
                                                if a.kind in BY_NAME))
         self.scores = any(a.kind == "score" for a in rule.then)
         self.names = tuple({name for name, _ in self.findings})
-        self.plain = not (self.evidence or self.conclusions or self.scores)
-
-
-def _feeds_itself(rules):
-    """True when a rule of this layer tests a finding another rule of the same layer asserts."""
-    asserted = {name for compiled in rules for name, _ in compiled.findings}
-    return any(a.kind == "finding" and a.name in asserted
-               for compiled in rules for a in atoms(compiled.rule.when))
+        self.plain = not (self.conclusions or self.scores)  # evidence counts through the rules fired
 
 
 class DirectEvaluator:
@@ -53,12 +45,13 @@ class DirectEvaluator:
     def __init__(self, kb):
         self.kb = kb
         self.positions = {rule.id: rule.position for rule in kb.rules}
+        self.plan = plan(kb)
         layers = []
-        for layer in LAYERS:
-            rules = [_Compiled(rule) for rule in kb.rules if rule.layer == layer]
+        for layer in self.plan.layers:
+            rules = [_Compiled(rule) for rule in layer.rules]
             entries = [(c.rule.id, c.rule.when, frozenset(c.findings), frozenset(c.names), None if c.plain else c)
                        for c in rules]
-            layers.append((_feeds_itself(rules), entries))
+            layers.append((layer.repeats, entries))
         self.layers = codegen.boolean_layers(layers)
 
     def run(self, answers: Dict[str, str]) -> Outcome:
@@ -76,7 +69,7 @@ class DirectEvaluator:
 
     def fire(self, answers):
         """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
-        state = _State(self.kb)
+        state = _State(self.plan)
         for run_layer in self.layers:
             run_layer(answers, state.findings, state.names, state.fired, state.fire)
         return state
@@ -85,10 +78,10 @@ class DirectEvaluator:
 class _State:
     """The facts established so far in one run."""
 
-    def __init__(self, kb):
-        self.kb = kb
+    def __init__(self, rule_plan):
+        self.plan = rule_plan
         self.findings, self.names, self.fired = set(), set(), set()
-        self.evidence, self.conclusions, self.scores = set(), [], {}
+        self.conclusions, self.scores = [], {}
 
     def add(self, name, value):
         self.findings.add((name, value))
@@ -99,17 +92,14 @@ class _State:
         self.fired.add(compiled.rule.id)
         for name, value in compiled.findings:
             self.add(name, value)
-        self.evidence.update(compiled.evidence)
         for conclusion in compiled.conclusions:
             if conclusion not in self.conclusions:
                 self.conclusions.append(conclusion)
         if compiled.scores:
-            self._score(self.kb)
+            self._score()
 
-    def _score(self, kb):
-        self.scores = dict.fromkeys((m.id for m in kb.models), 0)
-        for model, weight, _ in self.evidence:
-            self.scores[model] += weight
-        vetoed = {v for n, v in self.findings if n == VETOED}
-        for name, value in kb.ranked_findings(self.scores, vetoed):
+    def _score(self):
+        """The scoring action (sourcing.expert.plan): the evidence rules fired so far count once each."""
+        self.scores, ranked = self.plan.score(self.fired, {v for n, v in self.findings if n == VETOED})
+        for name, value in ranked:
             self.add(name, value)

@@ -5,10 +5,13 @@ Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
+from typing import Optional
+
 from sourcing.expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, Rule, Strategy
 from sourcing.expert.conditions import branches
 from sourcing.expert.errors import EngineError
-from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED
+from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED, KnowledgeBase
+from sourcing.expert.plan import Plan, cycles, plan
 from sourcing.expert.result import Absence, FactRecord, Firing
 
 
@@ -92,8 +95,9 @@ class _Engine(KnowledgeEngine):
 
     provenance = True  # False only to measure what recording provenance costs (benchmarks/)
 
-    def start(self, kb, answers):
+    def start(self, kb, plan, answers):
         self.kb = kb
+        self.plan = plan
         self.steps = 0
         self.firings = []
         self.known = {}  # content key -> fact id, to find the fact a duplicate assertion meant
@@ -168,13 +172,10 @@ class _Engine(KnowledgeEngine):
         return Conclusion(**fields)
 
     def _score_facts(self, evidence, vetoed):
-        order = [m.id for m in self.kb.models]
-        totals = {m: 0 for m in order}
-        for fact in evidence:
-            totals[fact["name"]] += fact["weight"]
-        facts = [Score(name=m, value=totals[m]) for m in order]
-        facts += [Finding(name=name, value=value) for name, value in self.kb.ranked_findings(totals, vetoed)]
-        return facts
+        """The scoring action's facts: each model's Score, then the ranking findings (sourcing.expert.plan)."""
+        totals, ranked = self.plan.score({fact["rule"] for fact in evidence}, vetoed)
+        return [Score(name=m, value=totals[m]) for m in self.plan.models] + \
+            [Finding(name=name, value=value) for name, value in ranked]
 
 
 def _rhs(rule, branch, positives, negatives):
@@ -197,19 +198,21 @@ def _action_signature():
 _ACTION_SIGNATURE = _action_signature()
 
 
-def compile_rules(kb):
-    """Build the experta engine class for ``kb``: one Rule per DNF branch of each rule."""
+def compile_rules(kb: KnowledgeBase, rule_plan: Optional[Plan] = None) -> type:
+    """Build the experta engine class for ``kb``: one Rule per DNF branch of each rule, layer by layer
+    as ``rule_plan`` (default: ``plan(kb)``) orders them."""
     namespace = {}
-    for rule in kb.rules:
-        for index, branch in enumerate(branches(rule.when, kb.question_map)):
-            positives = [atom for atom, positive in branch if positive]
-            negatives = [atom for atom, positive in branch if not positive]
-            patterns = [getattr(AS, f"p{i}") << _pattern(atom) for i, atom in enumerate(positives)]
-            patterns += [NOT(_pattern(atom)) for atom in negatives]
-            if not patterns:
-                patterns = [InitialFact()]
-            action = _rhs(rule, index, positives, negatives)
-            namespace[f"rule_{rule.position:04d}_{index}"] = Rule(*patterns, salience=rule.salience)(action)
+    for layer in (rule_plan or plan(kb)).layers:
+        for rule in layer.rules:
+            for index, branch in enumerate(branches(rule.when, kb.question_map)):
+                positives = [atom for atom, positive in branch if positive]
+                negatives = [atom for atom, positive in branch if not positive]
+                patterns = [getattr(AS, f"p{i}") << _pattern(atom) for i, atom in enumerate(positives)]
+                patterns += [NOT(_pattern(atom)) for atom in negatives]
+                if not patterns:
+                    patterns = [InitialFact()]
+                action = _rhs(rule, index, positives, negatives)
+                namespace[f"rule_{rule.position:04d}_{index}"] = Rule(*patterns, salience=rule.salience)(action)
     return type("CompiledKnowledge", (_Engine,), namespace)
 
 
@@ -218,14 +221,15 @@ class Consultant:
 
     def __init__(self, kb, provenance=True):
         self.kb = kb
-        self._engine = compile_rules(kb)()
+        self.plan = plan(kb)
+        self._engine = compile_rules(kb, self.plan)()
         self._engine.provenance = provenance
         self.step_limit = STEPS_PER_RULE * len(kb.rules) + STEPS_BASE
 
     def run(self, answers):
         """Run the rules on ``answers``; return (facts by id, firings)."""
         engine = self._engine
-        engine.start(self.kb, answers)
+        engine.start(self.kb, self.plan, answers)
         engine.run(steps=self.step_limit + 1)
         if engine.steps > self.step_limit:
             raise EngineError(self._runaway(engine))
@@ -238,7 +242,6 @@ class Consultant:
 
     def _runaway(self, engine):
         """The message for a run stopped at the step limit: the cycles lint finds, else the last rules fired."""
-        from sourcing.expert.lint import cycles
         found = cycles(self.kb)
         if found:
             named = "; ".join(" -> ".join(members + [members[0]]) for members in found)

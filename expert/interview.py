@@ -8,8 +8,8 @@ passes over is, by the same computation, never one that could change the advice.
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from sourcing.expert.conditions import atoms
-from sourcing.expert.model import All, Any, Assertion, Atom, Not, Question, RuleSpec, UNKNOWN
+from sourcing.expert.conditions import atoms, values_read
+from sourcing.expert.model import Assertion, Question, RuleSpec, UNKNOWN
 from sourcing.expert.names import unique_prefix
 
 
@@ -102,7 +102,7 @@ class Interview:
         deciding = [r for r in self.kb.rules if r.id in relevant]
         labels = {m.id: m.label for m in self.kb.all_models}
         return tuple(
-            Reason(rule, tuple(v for v in question.values if v in _values_read(rule.when, question)),
+            Reason(rule, tuple(v for v in question.values if v in values_read(rule.when, question)),
                    tuple(in_words(a, labels) for a in dict.fromkeys(rule.then)),
                    tuple(r for r in deciding if r != rule and _tests_a_finding_of(r, rule)))
             for rule in self.foresight.deciding_rules(known, question.id, view, relevant)
@@ -114,22 +114,6 @@ def _tests_a_finding_of(rule: RuleSpec, source: RuleSpec) -> bool:
     findings = {(a.name, a.value) for a in source.then if a.kind == "finding"}
     return any(atom.kind == "finding" and (atom.name, value) in findings
                for atom in atoms(rule.when) for value in (atom.values or {v for n, v in findings if n == atom.name}))
-
-
-def _values_read(condition, question: Question, negated: bool = False) -> frozenset:
-    """The values of ``question`` under which the tests of it in ``condition`` hold."""
-    if condition is None:
-        return frozenset()
-    if isinstance(condition, Atom):
-        if condition.kind != "answer" or condition.name != question.id:
-            return frozenset()
-        values = condition.values or ()  # an answer test always names its values
-        return frozenset(question.choices).difference(values) if negated else frozenset(values)
-    if isinstance(condition, Not):
-        return _values_read(condition.item, question, not negated)
-    if isinstance(condition, (All, Any)):
-        return frozenset().union(*(_values_read(item, question, negated) for item in condition.items))
-    raise TypeError(f"unknown condition node {type(condition).__name__}")
 
 
 def in_words(assertion: Assertion, labels: Mapping[str, str]) -> str:

@@ -13,10 +13,11 @@ from itertools import product
 from math import prod
 from typing import Dict, Optional, Tuple
 
-from sourcing.expert.conditions import atoms, branches
+from sourcing.expert.conditions import ConditionError, atoms, branches, check
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.invariants import CODES as INVARIANT_CODES, Invariants
 from sourcing.expert.partial import Foresight
+from sourcing.expert.plan import cycles
 from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
 # code: (severity, what it means)
@@ -28,6 +29,7 @@ CHECKS = {
     "KB105": ("error", "rules with the same conditions recommend different models"),
     "KB106": ("error", "a rule fires for no answers at all (whole answer space run)"),
     "KB107": ("error", "the rules fail on some answers"),
+    "KB108": ("error", "a condition no evaluator can read"),
     "KB201": ("warning", "a question no rule reads"),
     "KB202": ("warning", "a finding no rule uses"),
     "KB203": ("warning", "rules with the same conditions assert different values of one finding"),
@@ -102,7 +104,13 @@ def lint(kb, samples=20000, seed=0, exhaustive_limit=100000, invariant_samples=2
     """Run every check on ``kb``; the answer space is enumerated when no larger than ``exhaustive_limit``.
 
     The invariants of sound advice (sourcing.expert.invariants) run on ``invariant_samples`` seeded answer sets.
+    A condition no evaluator can read (KB108, only in a knowledge base built without the loader) is the
+    only issue reported: nothing else can run.
     """
+    unreadable = _unreadable(kb)
+    if unreadable:
+        return Report(issues=tuple(unreadable), space=prod(len(q.choices) for q in kb.questions), exhaustive=False,
+                      runs=0, seed=None, rules=len(kb.rules))
     issues = []
     issues += _never_fire(kb)
     issues += _cycles(kb)
@@ -131,6 +139,19 @@ def _position(kb, rule_id):
 def _where(item):
     """FILE:LINE of a rule or question."""
     return f"{item.file}:{item.line}"
+
+
+def _unreadable(kb):
+    """KB108: conditions that would crash an evaluator (an unknown node, an empty all/any, a malformed test)."""
+    issues = []
+    for rule in kb.rules:
+        for condition in (rule.when, rule.unmet):
+            try:
+                check(condition, kb.question_map)
+            except ConditionError as error:
+                issues.append(Issue("KB108", _where(rule), rule.id, f"a condition no evaluator can read: {error}"))
+                break
+    return issues
 
 
 def _literal_key(branch):
@@ -202,63 +223,6 @@ def _cycles(kb):
         issues.append(Issue("KB102", _where(first), first.id,
                             f"cycle through findings: {' -> '.join(members + [members[0]])}"))
     return issues
-
-
-def cycles(kb):
-    """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
-    each in knowledge-base order."""
-    asserted_by = {}
-    for rule in kb.rules:
-        for pair in _asserts(rule, kb):
-            asserted_by.setdefault(pair, set()).add(rule.id)
-    edges = {rule.id: set() for rule in kb.rules}
-    for rule in kb.rules:
-        for a in atoms(rule.when):
-            if a.kind != "finding":
-                continue
-            for (name, value), sources in asserted_by.items():
-                if name == a.name and (a.values is None or value in a.values):
-                    for source in sources:
-                        edges[source].add(rule.id)
-    return [sorted(component, key=lambda r: kb.rule(r).position)
-            for component in _strongly_connected(edges, [r.id for r in kb.rules])
-            if len(component) > 1 or component[0] in edges[component[0]]]
-
-
-def _strongly_connected(edges, order):
-    """Tarjan's algorithm, iterative; components in a deterministic order."""
-    index, low, on_stack, stack, found = {}, {}, set(), [], []
-    for start in order:
-        if start in index:
-            continue
-        work = [(start, iter(sorted(edges[start])))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    component = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    found.append(component)
-            elif child not in index:
-                index[child] = low[child] = len(index)
-                stack.append(child)
-                on_stack.add(child)
-                work.append((child, iter(sorted(edges[child]))))
-            elif child in on_stack:
-                low[node] = min(low[node], index[child])
-    return found
 
 
 def _same_conditions(kb):

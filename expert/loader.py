@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sourcing.expert import yamlio
 from sourcing.expert.canonical import canonical, digest
-from sourcing.expert.conditions import MAX_BRANCHES, branch_count
+from sourcing.expert.conditions import MAX_BRANCHES, branch_count, normal_fold
 from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
 from sourcing.expert.kinds import KINDS, in_layer
 from sourcing.expert.model import (
@@ -285,7 +285,7 @@ class _RuleBuilder:
         asserted = self._asserted_findings(parsed)
         for rule in parsed + self.unchecked:
             if rule.when is not None:
-                self._check_condition(rule, rule.when, asserted, negated=False)
+                self._check_condition(rule, rule.when, asserted)
                 if branch_count(rule.when) > MAX_BRANCHES:
                     self._note(rule.file, rule, rule.id, f"the condition expands to {branch_count(rule.when):,} "
                                                          f"alternatives; at most {MAX_BRANCHES} are allowed")
@@ -394,6 +394,9 @@ class _RuleBuilder:
             ok = ok and unmet is not None
         else:
             when = self._condition(entry["when"]) if entry.get("when") is not None else None
+            if layer == "scoring" and entry.get("when") is not None:  # the foresight counts on it firing
+                self._bad(entry, "the scoring layer always ranks the models: no 'when'")
+                ok = False
             then = self._assertions(entry.get("then"), layer)
             requires = unmet = None
         if not ok or then is None or (entry.get("when") is not None and when is None):
@@ -477,14 +480,13 @@ class _RuleBuilder:
             return self._bad(node, "an answer test needs 'is' or 'in'")
         return Atom(kind, str(node[kind]), values, line=getattr(node, "line", None) or 0)
 
-    def _check_condition(self, rule, condition, asserted, negated):
-        if isinstance(condition, (All, Any)):
-            for item in condition.items:
-                self._check_condition(rule, item, asserted, negated)
-        elif isinstance(condition, Not):
-            self._check_condition(rule, condition.item, asserted, not negated)
-        else:
-            self._check_atom(rule, condition, asserted, negated)
+    def _check_condition(self, rule, condition, asserted):
+        """Note every test of ``condition`` that the catalogue or the layers do not allow."""
+        def ignore(parts):
+            return None
+
+        normal_fold(condition, lambda atom, positive: self._check_atom(rule, atom, asserted, not positive),
+                    ignore, ignore, None)
 
     def _check_atom(self, rule, atom, asserted, negated):
         def note(message):

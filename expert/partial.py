@@ -14,7 +14,8 @@ from typing import Dict, FrozenSet
 
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms, evaluate
-from sourcing.expert.model import CANDIDATE, FIT, LAYERS, LEADING, RECOMMENDED, UNKNOWN, VETOED
+from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
+from sourcing.expert.plan import plan
 
 SCORE_FINDINGS = (CANDIDATE, LEADING, FIT)
 
@@ -45,35 +46,31 @@ def outlook(kb, known):
     return Foresight(kb).outlook(known)
 
 
-def _compiled_layers(kb):
-    """Per layer: (its name, the ids of its rules, the compiled function that evaluates them).
+def _compiled_layers(rule_plan):
+    """Per layer of ``rule_plan``: (its name, the ids of its rules, the compiled function that evaluates them).
 
     The scoring layer has no function: its action is bounded by _add_score_findings.
     """
-    model_ids = [m.id for m in kb.models]
     described = []
-    for layer in LAYERS:
-        rules = [rule for rule in kb.rules if rule.layer == layer]
+    for layer in rule_plan.layers:
         entries = []
-        for rule in rules:
-            findings = tuple(rule.asserted_findings(model_ids))
+        for rule in layer.rules:
+            findings = tuple(rule.asserted_findings(rule_plan.models))
             entries.append((rule.id, rule.when, findings, tuple({n for n, _ in findings})))
-        asserted = {name for *_, names in entries for name in names}
-        repeat = any(a.kind == "finding" and a.name in asserted for rule in rules for a in atoms(rule.when))
-        described.append((layer, repeat, entries))
+        described.append((layer.name, layer.repeats, entries))
     functions = codegen.kleene_layers([(repeat, entries) for _, repeat, entries in described])
     return [(layer, tuple(e[0] for e in entries), function if layer != "scoring" else None)
             for (layer, _, entries), function in zip(described, functions)]
 
 
-def _run_outlook(kb, layers, evidence, known):
+def _run_outlook(kb, rule_plan, layers, known):
     answers = {q.id: known.get(q.id) for q in kb.questions}
     certain, possible, certain_names, possible_names = set(), set(), set(), set()
     status = {}
     for index, (layer, rule_ids, evaluate_layer) in enumerate(layers):
         if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
             status.update(dict.fromkeys(rule_ids, True))
-            _add_score_findings(kb, status, certain, possible, evidence)
+            _add_score_findings(kb, rule_plan, status, certain, possible)
             view = _finish(layers[index + 1:], answers, certain, possible, status)
             if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
                 return view
@@ -122,33 +119,30 @@ def _merge(views):
                    possible=frozenset.union(*(v.possible for v in views)))
 
 
-def _add_score_findings(kb, status, certain, possible, evidence):
+def _add_score_findings(kb, rule_plan, status, certain, possible):
     """Bound each model's fit score, then add the candidate, leading and fit findings still possible.
 
-    ``evidence`` lists (rule id, model, weight) for every evidence assertion. A model may be vetoed
-    for sure, possibly, or not at all. When nothing the ranking reads is undecided, the scoring
-    action's own findings are certain; otherwise the bounds below over-approximate what is possible
-    and under-approximate what is certain, which keeps the foresight safe.
+    The bounds are ``rule_plan.totals`` (the one sum of the evidence) of the evidence rules that will
+    fire, plus the negative (low) or positive (high) part of the weights of those still undecided. A
+    model may be vetoed for sure, possibly, or not at all. When nothing the ranking reads is undecided,
+    the scoring action's own findings are certain (``Plan.score``'s ranking of the exact totals);
+    otherwise the interval reasoning below, a different computation from the scoring action,
+    over-approximates what is possible and under-approximates what is certain, which keeps the
+    foresight safe.
     """
-    order = [m.id for m in kb.models]
-    low = dict.fromkeys(order, 0)
-    high = dict.fromkeys(order, 0)
-    decided = True
-    for rule_id, model, weight in evidence:
-        state = status.get(rule_id)
-        if state is True:
-            low[model] += weight
-            high[model] += weight
-        elif state is None:
-            decided = False
-            low[model] += min(0, weight)
-            high[model] += max(0, weight)
+    order = list(rule_plan.models)
+    sure = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is True}
+    undecided = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is None}
+    exact = rule_plan.totals(sure)
+    low = _plus(exact, rule_plan.totals(undecided, lambda weight: min(0, weight)))
+    high = _plus(exact, rule_plan.totals(undecided, lambda weight: max(0, weight)))
+    decided = not undecided
     surely_vetoed = {m for m in order if (VETOED, m) in certain}
     maybe_vetoed = {m for m in order if (VETOED, m) in possible}
     if decided and surely_vetoed == maybe_vetoed:
-        exact = kb.ranked_findings(low, surely_vetoed)
-        certain.update(exact)
-        possible.update(exact)
+        ranked = kb.ranked_findings(exact, surely_vetoed)
+        certain.update(ranked)
+        possible.update(ranked)
         return
     never_vetoed = [m for m in order if m not in maybe_vetoed]
     maybe_candidates = [m for m in order if m not in surely_vetoed
@@ -170,14 +164,17 @@ def _add_score_findings(kb, status, certain, possible, evidence):
             certain.add((FIT, "all_vetoed"))
 
 
+def _plus(first, second):
+    return {model: first[model] + second[model] for model in first}
+
+
 class Foresight:
     """Answers 'what could still change?' for one knowledge base."""
 
     def __init__(self, kb):
         self.kb = kb
-        self.layers = _compiled_layers(kb)
-        self.evidence = [(r.id, a.name, a.weight) for r in kb.rules for a in dict.fromkeys(r.then)
-                         if a.kind == "evidence"]
+        self.plan = plan(kb)
+        self.layers = _compiled_layers(self.plan)
         self.reads = {r.id: frozenset(a.name for a in atoms(r.when) if a.kind == "answer") for r in kb.rules}
         self.tests = {r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding"))
                       for r in kb.rules}
@@ -191,7 +188,7 @@ class Foresight:
 
     def outlook(self, known):
         """Evaluate every rule with ``known`` answers (questions not in ``known`` are open)."""
-        return _run_outlook(self.kb, self.layers, self.evidence, known)
+        return _run_outlook(self.kb, self.plan, self.layers, known)
 
     def waiting_rules(self, known, question, view=None):
         """Rules still undecided that read ``question``: what answering it could trigger."""

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from itertools import combinations, product
 from typing import Optional, Tuple
 
-from sourcing.expert.conditions import atoms, evaluate, finding_test
+from sourcing.expert.conditions import atoms, conjuncts, evaluate, finding_test
 from sourcing.expert.errors import EngineError
-from sourcing.expert.model import All
 from sourcing.expert.result import number
 
 
@@ -180,7 +179,7 @@ def _clauses(rule, result):
     finding_state = finding_test((f.name, f.value) for f in result.findings)
 
     from sourcing.expert.describe import clauses as clause_texts  # only for a why-not, not for a consultation's search
-    parts = rule.when.items if isinstance(rule.when, All) else (rule.when,) if rule.when else ()
+    parts = conjuncts(rule.when)
     found = []
     for part, text in zip(parts, clause_texts(rule.when)):
         actual = []

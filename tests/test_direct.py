@@ -1,4 +1,5 @@
 """The direct evaluator agrees with experta, the engine of record, rule for rule."""
+import pytest
 from hypothesis import given, settings
 
 from sourcing.expert import Advisor, load, scenarios
@@ -56,7 +57,15 @@ def test_a_layer_that_feeds_itself_runs_to_its_fixed_point(tmp_path):
     assert advisor.foresight.outlook({}).status["L-2"] is None
 
 
-def test_a_single_item_all_or_any_works_in_every_evaluator(tmp_path):
+ONE_TEST = {
+    "all of one any of one": "      all:\n        - any:\n            - answer: need\n              is: process\n",
+    "all of one": "      all:\n        - answer: need\n          is: process\n",
+}
+
+
+@pytest.mark.parametrize("condition", sorted(ONE_TEST))
+def test_a_single_item_all_or_any_works_in_consult_assess_and_kb_test(tmp_path, condition):
+    """Regression: the foresight's generated code once wrote min(x) for an all of one test, a TypeError."""
     from click.testing import CliRunner
     from sourcing.cli.main import cli
     ext = tmp_path / "one"
@@ -64,10 +73,11 @@ def test_a_single_item_all_or_any_works_in_every_evaluator(tmp_path):
     (ext / "rules" / "50-one.yaml").write_text(
         "rules:\n  - id: EXT-ONE-001\n    title: One test in an all\n    layer: consequences\n"
         "    rationale: A test.\n    source: \"A test > of one item\"\n"
-        "    when:\n      all:\n        - any:\n            - answer: need\n              is: process\n"
-        "    then:\n      - note: one\n        text: A note.\n")
-    for args in (["consult", "--no-input", "--set", "need=process", "--format", "json"], ["kb", "test"]):
+        "    when:\n" + ONE_TEST[condition] + "    then:\n      - note: one\n        text: A note.\n")
+    (tmp_path / "rows.csv").write_text("need\nprocess\ncapacity\n")
+    consult = ["consult", "--no-input", "--set", "need=process", "--format", "json"]
+    for args in (consult, ["kb", "test"], ["kb", "lint"], ["assess", str(tmp_path / "rows.csv"), "--format", "jsonl"],
+                 ["assess", str(tmp_path / "rows.csv"), "--engine", "experta", "--format", "jsonl"]):
         done = CliRunner().invoke(cli, ["--kb", str(ext), *args])
-        assert done.exit_code == 0 and "Traceback" not in done.output, done.output
-    assert "EXT-ONE-001" in CliRunner().invoke(cli, ["--kb", str(ext), "consult", "--no-input", "--set",
-                                                     "need=process", "--format", "json"]).output
+        assert done.exit_code == 0 and "Traceback" not in done.output, (args, done.output)
+    assert "EXT-ONE-001" in CliRunner().invoke(cli, ["--kb", str(ext), *consult]).output

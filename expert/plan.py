@@ -1,0 +1,131 @@
+"""One plan of how the rules run, shared by the experta engine, the direct evaluator and the foresight.
+
+Per layer, in firing order: which rules it has (in the order of the knowledge
+files) and whether it feeds itself (a rule tests a finding a rule of the same
+layer asserts, so the layer repeats to its fixed point). And what is counted
+once: each evidence rule adds each of its distinct weights once, however many
+ways its condition holds; ``Plan.totals`` is the one sum of the fit scores and
+``Plan.score`` the one scoring action (the totals, then the ranking findings).
+And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
+engine's message when a run keeps firing).
+"""
+from dataclasses import dataclass, field
+from typing import Callable, Container, Dict, List, Optional, Set, Tuple, cast
+
+from sourcing.expert.conditions import atoms
+from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One layer: its rules in firing order, and whether it repeats until nothing more is established."""
+
+    name: str
+    rules: Tuple[RuleSpec, ...]
+    repeats: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The layers of a knowledge base in firing order, and the evidence each rule counts once."""
+
+    layers: Tuple[LayerPlan, ...]
+    models: Tuple[str, ...]  # the scored models, in catalogue order
+    evidence: Tuple[Tuple[str, Tuple[Tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
+    kb: KnowledgeBase = field(compare=False, repr=False)
+
+    def totals(self, counted: Container[str], part: Optional[Callable[[float], float]] = None) -> Dict[str, float]:
+        """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
+        distinct weight once per rule, summed in the order of the knowledge files (never in firing or
+        hash order, so every engine gets the same number). ``part`` maps each weight first (the
+        foresight's bounds count only its negative or positive part)."""
+        totals: Dict[str, float] = dict.fromkeys(self.models, 0)
+        for rule_id, pieces in self.evidence:
+            if rule_id in counted:
+                for model, weight in pieces:
+                    totals[model] += weight if part is None else part(weight)
+        return totals
+
+    def score(self, counted: Container[str], vetoed: Container[str]) -> Tuple[Dict[str, float], List[tuple]]:
+        """The scoring action: the fit totals of the evidence rules in ``counted``, and the (finding,
+        value) pairs of the ranking among the models not ``vetoed`` (KnowledgeBase.ranked_findings)."""
+        totals = self.totals(counted)
+        return totals, self.kb.ranked_findings(totals, vetoed)
+
+
+def _repeats(rules, model_ids):
+    asserted = {name for rule in rules for name, _ in rule.asserted_findings(model_ids)}
+    return any(a.kind == "finding" and a.name in asserted for rule in rules for a in atoms(rule.when))
+
+
+def plan(kb: KnowledgeBase) -> Plan:
+    """The plan of ``kb``: every layer of LAYERS in order (empty ones too), and the evidence rules."""
+    model_ids = tuple(m.id for m in kb.models)
+    layers = []
+    for name in LAYERS:
+        rules = tuple(rule for rule in kb.rules if rule.layer == name)  # kb.rules is in position order
+        layers.append(LayerPlan(name=name, rules=rules, repeats=_repeats(rules, model_ids)))
+    evidence = []
+    for rule in kb.rules:  # an evidence assertion always has a weight (the loader sees to it)
+        pieces = tuple(dict.fromkeys((a.name, cast(float, a.weight)) for a in rule.then if a.kind == "evidence"))
+        if pieces:
+            evidence.append((rule.id, pieces))
+    return Plan(layers=tuple(layers), models=model_ids, evidence=tuple(evidence), kb=kb)
+
+
+def cycles(kb: KnowledgeBase) -> List[List[str]]:
+    """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
+    each in knowledge-base order."""
+    model_ids = [m.id for m in kb.models]
+    asserted_by: Dict[Tuple[str, Optional[str]], Set[str]] = {}
+    for rule in kb.rules:
+        for pair in rule.asserted_findings(model_ids):
+            asserted_by.setdefault(pair, set()).add(rule.id)
+    edges: Dict[str, Set[str]] = {rule.id: set() for rule in kb.rules}
+    for rule in kb.rules:
+        for a in atoms(rule.when):
+            if a.kind != "finding":
+                continue
+            for (name, value), sources in asserted_by.items():
+                if name == a.name and (a.values is None or value in a.values):
+                    for source in sources:
+                        edges[source].add(rule.id)
+    return [sorted(component, key=lambda r: kb.rule(r).position)
+            for component in _strongly_connected(edges, [r.id for r in kb.rules])
+            if len(component) > 1 or component[0] in edges[component[0]]]
+
+
+def _strongly_connected(edges, order):
+    """Tarjan's algorithm, iterative; components in a deterministic order."""
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+    for start in order:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    found.append(component)
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(edges[child]))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return found
