@@ -35,9 +35,10 @@ from sourcing.expert.conditions import (
     map_atoms,
 )
 from sourcing.expert.errors import EngineError
+from sourcing.expert.kinds import BY_NAME
 from sourcing.expert.model import All, Any, Atom, Not
+from sourcing.expert.outcome import Conclusion
 
-CONCLUSION_KINDS = ("warning", "gap", "pricing", "responsibility", "note")
 
 
 def _engine_run(advisor, answers):
@@ -45,7 +46,7 @@ def _engine_run(advisor, answers):
     facts, firings = advisor.consultant.run(answers)
     return ({f.rule for f in firings}, {(f.name, f.value) for f in facts.values() if f.kind == "finding"},
             {f.name: f.value for f in facts.values() if f.kind == "score"},
-            {(f.kind, f.name, f.value, f.text, f.rule) for f in facts.values() if f.kind in CONCLUSION_KINDS})
+            {Conclusion(f.kind, f.name, f.value, f.text, f.rule) for f in facts.values() if f.kind in BY_NAME})
 
 
 def _verdict(run, answers):
