@@ -58,6 +58,11 @@ class DirectEvaluator:
             layers.append((_feeds_itself(rules), entries))
         self.layers = codegen.boolean_layers(layers)
 
+    def verdict(self, answers):
+        """The Verdict of ``run(answers)`` alone (searches need no more)."""
+        state = self.fire(answers)
+        return verdict_from(state.findings, state.scores)
+
     def run(self, answers):
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
