@@ -24,7 +24,7 @@ _FINDING_OF = {
 class _Compiled:
     """One rule ready to run: what it asserts, sorted by kind."""
 
-    __slots__ = ("rule", "findings", "names", "evidence", "conclusions", "scores", "plain")
+    __slots__ = ("rule", "findings", "names", "evidence", "conclusions", "scores")
 
     def __init__(self, rule):
         self.rule = rule
@@ -34,7 +34,6 @@ class _Compiled:
                                                if a.kind not in (*_FINDING_OF, "evidence", "score")))
         self.scores = any(a.kind == "score" for a in rule.then)
         self.names = tuple({name for name, _ in self.findings})
-        self.plain = not (self.evidence or self.conclusions or self.scores)
 
 
 def _feeds_itself(rules):
@@ -49,12 +48,14 @@ class DirectEvaluator:
 
     def __init__(self, kb):
         self.kb = kb
-        self.positions = {rule.id: rule.position for rule in kb.rules}
+        self.order = {}  # conclusion -> (its rule's position, its place among the rule's conclusions)
         layers = []
         for layer in LAYERS:
             rules = [_Compiled(rule) for rule in kb.rules if rule.layer == layer]
-            entries = [(c.rule.id, c.rule.when, frozenset(c.findings), frozenset(c.names), None if c.plain else c)
-                       for c in rules]
+            for compiled in rules:
+                self.order.update((c, (compiled.rule.position, i)) for i, c in enumerate(compiled.conclusions))
+            entries = [(c.rule.id, c.rule.when, c.findings, c.names, c.evidence, c.conclusions,
+                        c if c.scores else None) for c in rules]
             layers.append((_feeds_itself(rules), entries))
         self.layers = codegen.boolean_layers(layers)
 
@@ -67,7 +68,7 @@ class DirectEvaluator:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
         decided = verdict_from(state.findings, state.scores)
-        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c[4]]))
+        conclusions = tuple(sorted(state.conclusions, key=self.order.__getitem__))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)
 
@@ -80,7 +81,8 @@ class DirectEvaluator:
         """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
         state = _State(self.kb)
         for run_layer in self.layers:
-            run_layer(answers, state.findings, state.names, state.fired, state.fire)
+            run_layer(answers, state.findings, state.names, state.fired, state.evidence, state.conclusions,
+                      state.fire)
         return state
 
 
@@ -90,23 +92,15 @@ class _State:
     def __init__(self, kb):
         self.kb = kb
         self.findings, self.names, self.fired = set(), set(), set()
-        self.evidence, self.conclusions, self.scores = set(), [], {}
+        self.evidence, self.conclusions, self.scores = set(), set(), {}
 
     def add(self, name, value):
         self.findings.add((name, value))
         self.names.add(name)
 
     def fire(self, compiled):
-        """Apply the assertions of a rule that does more than assert findings."""
-        self.fired.add(compiled.rule.id)
-        for name, value in compiled.findings:
-            self.add(name, value)
-        self.evidence.update(compiled.evidence)
-        for conclusion in compiled.conclusions:
-            if conclusion not in self.conclusions:
-                self.conclusions.append(conclusion)
-        if compiled.scores:
-            self._score(self.kb)
+        """The scoring action of ``compiled`` (its other assertions are added by the layer's code)."""
+        self._score(self.kb)
 
     def _score(self, kb):
         self.scores = dict.fromkeys((m.id for m in kb.models), 0)
