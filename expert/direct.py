@@ -9,7 +9,7 @@ generated answers.
 """
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
-from sourcing.expert.model import LAYERS, RECOMMENDED, VETOED
+from sourcing.expert.model import CANDIDATE, LAYERS, RECOMMENDED, VETOED
 from sourcing.expert.outcome import Outcome, verdict_from
 
 
@@ -19,6 +19,8 @@ _FINDING_OF = {
     "recommend": lambda a: (RECOMMENDED, a.name),
     "veto": lambda a: (VETOED, a.name),
 }
+
+_VERDICT_FINDINGS = frozenset((RECOMMENDED, VETOED, CANDIDATE))  # what a Verdict is made of, with the scores
 
 
 class _Compiled:
@@ -43,25 +45,42 @@ def _feeds_itself(rules):
                for compiled in rules for a in atoms(compiled.rule.when))
 
 
+def _answer_classes(kb, rules):
+    """{question: {value: class}}: two values share a class when every answer test of ``rules`` holds for
+    both or for neither, so the verdict of those rules cannot tell them apart."""
+    tests = {q.id: [] for q in kb.questions}
+    for rule in rules:
+        for atom in atoms(rule.when):
+            if atom.kind == "answer" and atom.name in tests:
+                tests[atom.name].append(frozenset(atom.values))
+    return {q.id: {v: tuple(v in values for values in tests[q.id]) for v in q.choices} for q in kb.questions}
+
+
 class DirectEvaluator:
     """Runs a knowledge base's rules on complete answers; ``run`` returns an Outcome."""
 
     def __init__(self, kb):
         self.kb = kb
         self.order = {}  # conclusion -> (its rule's position, its place among the rule's conclusions)
-        layers = []
-        for layer in LAYERS:
+        layers, last, per_layer = [], -1, []
+        for index, layer in enumerate(LAYERS):
             rules = [_Compiled(rule) for rule in kb.rules if rule.layer == layer]
+            per_layer.append(rules)
+            if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
+                last = index
             for compiled in rules:
                 self.order.update((c, (compiled.rule.position, i)) for i, c in enumerate(compiled.conclusions))
             entries = [(c.rule.id, c.rule.when, c.findings, c.names, c.evidence, c.conclusions,
                         c if c.scores else None) for c in rules]
             layers.append((_feeds_itself(rules), entries))
         self.layers = codegen.boolean_layers(layers)
+        self.verdict_layers = self.layers[:last + 1]  # the later ones cannot change the verdict
+        self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[:last + 1] for c in rules])
 
     def verdict(self, answers):
-        """The Verdict of ``run(answers)`` alone (searches need no more)."""
-        state = self.fire(answers)
+        """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
+        that scores or establishes a recommended, vetoed or candidate model are not run."""
+        state = self.fire(answers, self.verdict_layers)
         return verdict_from(state.findings, state.scores)
 
     def run(self, answers):
@@ -77,10 +96,11 @@ class DirectEvaluator:
         """The recommended models a run established (exactly one in a complete knowledge base)."""
         return sorted(v for n, v in state.findings if n == RECOMMENDED)
 
-    def fire(self, answers):
-        """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
+    def fire(self, answers, layers=None):
+        """Run the rules (of ``layers``, default all) to their fixed point; return the raw state (findings,
+        fired rules, scores...)."""
         state = _State(self.kb)
-        for run_layer in self.layers:
+        for run_layer in self.layers if layers is None else layers:
             run_layer(answers, state.findings, state.names, state.fired, state.evidence, state.conclusions,
                       state.fire)
         return state
