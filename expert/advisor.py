@@ -95,8 +95,14 @@ class Advisor:
             return
         model = self.direct.verdict(answers).model if model is None else model
         for q, rules in candidates:
-            if any(self._model_with(answers, q, v) != model for v in self.kb.question(q).values):
-                yield OpenQuestion(q, rules)
+            classes = self.direct.verdict_classes[q]
+            models = {classes[answers[q]]: model}  # values the verdict cannot tell apart give one model
+            for value in self.kb.question(q).values:
+                if classes[value] not in models:
+                    models[classes[value]] = self._model_with(answers, q, value)
+                if models[classes[value]] != model:
+                    yield OpenQuestion(q, rules)
+                    break
 
     def _model_with(self, answers, question, value):
         try:
