@@ -98,9 +98,10 @@ def _adding(target, items, const):
 
 def _define(sources, const):
     """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
-    compiled together (one compile call is far cheaper than many)."""
+    compiled together (one compile call is far cheaper than many), or their code from the cache."""
+    from sourcing.expert.cache import compiled
     namespace = dict(const.values)
-    exec(compile("".join(sources), "<knowledge>", "exec"), namespace)  # noqa: S102 (generated names only)
+    exec(compiled("".join(sources), "<knowledge>"), namespace)  # noqa: S102 (generated names only)
     return [namespace[f"layer{index}"] for index in range(len(sources))]
 
 
