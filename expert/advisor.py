@@ -23,9 +23,10 @@ class Advisor:
         self.foresight = Foresight(self.kb)
         self._consultant = None
         self._direct = None
-        self._roles = {rule.id: (rule.requires, rule.unmet, rule.vetoes, rule.when) for rule in kb.rules
+        self._roles = {rule.id: (rule.requires, rule.vetoes) for rule in kb.rules
                        if rule.requires or rule.vetoes}  # the rules that can block or veto a model
         self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
+        self._reads = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
 
     @property
     def consultant(self):
@@ -133,8 +134,8 @@ class Advisor:
         """The strength ``consult`` gives for a direct evaluator's ``outcome`` of ``answers``.
 
         More open questions or unconfirmed items can only weaken a strength, so the foresight runs
-        only when the answers leave something unknown and the strength without them is not already
-        the weakest; open questions are counted only as far as the strength levels look."""
+        only when the strength with none of them differs from the strength with the most the unknown
+        answers allow; open questions are counted only as far as the strength levels look."""
         model = outcome.model
         if model == self.kb.undetermined.id:
             return None
@@ -143,7 +144,12 @@ class Advisor:
         margin = outcome.verdict.margin
         best = self.strength(model, margin, 0, 0, warnings, blockers)
         answers = self.complete(answers)
-        if best == self.kb.weakest or UNKNOWN not in answers.values():
+        unknown = [q for q, v in answers.items() if v == UNKNOWN]
+        if best == self.kb.weakest or not unknown:
+            return best
+        worst = self.strength(model, margin, len(unknown), self.foresight.most_unconfirmed(model, unknown),
+                              warnings, blockers)  # every unknown question open, every check unconfirmed
+        if worst == best:
             return best
         view = self.foresight.advice_outlook(answers)
         unconfirmed = len(self.foresight.unconfirmed(answers, model, view))
@@ -179,18 +185,27 @@ class Advisor:
         if model != self.kb.fallback.id:
             return 0
         reasons = {}
-        for requires, unmet, vetoes, when in (self._roles[rule_id] for rule_id in fired if rule_id in self._roles):
+        for rule_id in fired:
+            requires, vetoes = self._roles.get(rule_id, (None, ()))
             if requires:
-                reasons.setdefault(("blocked", requires), []).append(unmet)
+                reasons.setdefault(("blocked", requires), []).append(self._behind(rule_id, "unmet"))
             for name in vetoes:
-                reasons.setdefault(("vetoed", name), []).append(when)
-        blocked = [conditions for (kind, _), conditions in reasons.items() if kind == "blocked"]
-        counted = blocked or [conditions for (kind, _), conditions in reasons.items() if kind == "vetoed"]
-        return min((self._independent(conditions) for conditions in counted), default=0)
+                reasons.setdefault(("vetoed", name), []).append(self._behind(rule_id, "when"))
+        blocked = [reads for (kind, _), reads in reasons.items() if kind == "blocked"]
+        counted = blocked or [reads for (kind, _), reads in reasons.items() if kind == "vetoed"]
+        return min((self._independent(reads) for reads in counted), default=0)
 
-    def _independent(self, conditions):
-        """How many of ``conditions`` rest on answers of their own: those whose questions are not all
-        read by another (one unwritten process that blocks twice is one reason, not two)."""
-        reads = [frozenset(self.foresight.questions_behind(c)) for c in conditions]
+    @staticmethod
+    def _independent(reads):
+        """How many of the conditions that read ``reads`` (the questions behind each) rest on answers of
+        their own: those whose questions are not all read by another (one unwritten process that
+        blocks twice is one reason, not two)."""
         return sum(1 for i, r in enumerate(reads)
                    if not any(r < other or (r == other and j < i) for j, other in enumerate(reads)))
+
+    def _behind(self, rule_id, part):
+        """The questions behind the ``part`` ("unmet" or "when") of rule ``rule_id``, kept once found."""
+        key = (rule_id, part)
+        if key not in self._reads:
+            self._reads[key] = frozenset(self.foresight.questions_behind(getattr(self.kb.rule(rule_id), part)))
+        return self._reads[key]

@@ -301,6 +301,14 @@ class Foresight:
         return tuple((rule_id, tuple(q for q in unknown if q in reads)) for rule_id, condition, reads in checks
                      if evaluate(condition, known.get, finding_state) is None)
 
+    def most_unconfirmed(self, model, unknown):
+        """The most items ``unconfirmed`` can list for ``model`` while the questions ``unknown`` are unknown:
+        the checks behind which one of them lies (a condition on known answers alone is decided)."""
+        checks = self._confirm.get(model)
+        if checks is None:
+            checks = self._confirm[model] = self._confirm_checks(model)
+        return sum(1 for _, _, reads in checks if not reads.isdisjoint(unknown))
+
     def _confirm_checks(self, model):
         """(rule id, condition, the questions behind it) of each veto of ``model`` and each of its
         requirements (the condition that leaves it unmet), in rule order."""
@@ -308,7 +316,7 @@ class Foresight:
         for rule in self.kb.rules:
             condition = rule.when if model in rule.vetoes else rule.unmet if rule.requires == model else None
             if condition is not None:
-                checks.append((rule.id, condition, self.questions_behind(condition)))
+                checks.append((rule.id, condition, frozenset(self.questions_behind(condition))))
         return checks
 
     def questions_behind(self, condition):
