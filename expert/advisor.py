@@ -135,7 +135,9 @@ class Advisor:
 
         More open questions or unconfirmed items can only weaken a strength, so the foresight runs
         only when the strength with none of them differs from the strength with the most the unknown
-        answers allow; open questions are counted only as far as the strength levels look."""
+        answers allow (every unknown question a deciding rule can read open, every check with an
+        unknown question behind it unconfirmed); open questions are counted only as far as the
+        strength levels look."""
         model = outcome.model
         if model == self.kb.undetermined.id:
             return None
@@ -147,8 +149,8 @@ class Advisor:
         unknown = [q for q, v in answers.items() if v == UNKNOWN]
         if best == self.kb.weakest or not unknown:
             return best
-        worst = self.strength(model, margin, len(unknown), self.foresight.most_unconfirmed(model, unknown),
-                              warnings, blockers)  # every unknown question open, every check unconfirmed
+        worst = self.strength(model, margin, len(self.foresight.deciding_reads.intersection(unknown)),
+                              self.foresight.most_unconfirmed(model, unknown), warnings, blockers)
         if worst == best:
             return best
         view = self.foresight.advice_outlook(answers)

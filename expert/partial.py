@@ -77,14 +77,15 @@ def _run_outlook(kb, layers, evidence, known):
             view = _finish(layers[index + 1:], answers, certain, possible, status)
             if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
                 return view
-            return _merge([_finish(layers[index + 1:], answers, c, p, status)
-                           for c, p in _ranking_cases(kb, certain, possible)])
+            return _merge(status, [_finish(layers[index + 1:], answers, c, p, {})
+                                   for c, p in _ranking_cases(kb, certain, possible)])
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
 def _finish(layers, answers, certain, possible, status):
-    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook."""
+    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook (its status:
+    ``status`` and the statuses of these layers' rules)."""
     certain, possible, status = set(certain), set(possible), dict(status)
     certain_names, possible_names = {n for n, _ in certain}, {n for n, _ in possible}
     for _, _, evaluate_layer in layers:
@@ -114,10 +115,12 @@ def _ranking_cases(kb, certain, possible):
             yield (certain - certain_ranking) | outcome, fixed | outcome
 
 
-def _merge(views):
-    """One Outlook true to every view: certain in all of them, possible in any, a status shared or None."""
-    status = {rule: value if all(v.status.get(rule) == value for v in views) else None
-              for rule, value in views[0].status.items()}
+def _merge(status, views):
+    """One Outlook true to every view of the layers after the ranking, on top of the ``status`` of the
+    rules before it: certain in all views, possible in any, a status shared or None."""
+    status = dict(status)
+    for rule, value in views[0].status.items():
+        status[rule] = value if all(v.status[rule] == value for v in views) else None
     return Outlook(status=status, certain=frozenset.intersection(*(v.certain for v in views)),
                    possible=frozenset.union(*(v.possible for v in views)))
 
@@ -189,6 +192,7 @@ class Foresight:
                 names.update(SCORE_FINDINGS)
             for name in sorted(names):
                 self.feeders.setdefault(name, []).append(rule)
+        self.deciding_reads = frozenset()  # the questions read by a rule the walk of ``deciding`` can reach
         self.advice_layers = self.layers[:self._last_advice_layer() + 1]
 
     def _last_advice_layer(self):
@@ -196,11 +200,6 @@ class Foresight:
         walk of ``deciding`` can reach from the recommendation (whatever the answers), or one that can
         establish a finding that a veto or an unmet requirement tests. Later layers cannot change them."""
         reached, names, pending = set(), {RECOMMENDED}, [RECOMMENDED]
-        for rule in self.kb.rules:
-            condition = rule.when if rule.vetoes else rule.unmet if rule.requires else None
-            for atom in atoms(condition):
-                if atom.kind == "finding":
-                    reached.update(r.id for r in self.feeders.get(atom.name, ()))
         while pending:
             for rule in self.feeders.get(pending.pop(), ()):
                 reached.add(rule.id)
@@ -208,6 +207,12 @@ class Foresight:
                     if name not in names:
                         names.add(name)
                         pending.append(name)
+        self.deciding_reads = frozenset(q for rule_id in reached for q in self.reads[rule_id])
+        for rule in self.kb.rules:
+            condition = rule.when if rule.vetoes else rule.unmet if rule.requires else None
+            for atom in atoms(condition):
+                if atom.kind == "finding":
+                    reached.update(r.id for r in self.feeders.get(atom.name, ()))
         return max((index for index, (_, rule_ids, _) in enumerate(self.layers) if reached.intersection(rule_ids)),
                    default=-1)
 
