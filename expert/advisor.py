@@ -20,13 +20,21 @@ class Advisor:
             from sourcing.expert.loader import load  # the loader brings YAML: only when no base is given
             kb = load()
         self.kb = kb
-        self.foresight = Foresight(self.kb)
+        self._foresight = None
         self._consultant = None
         self._direct = None
         self._roles = {rule.id: (rule.requires, rule.vetoes) for rule in kb.rules
                        if rule.requires or rule.vetoes}  # the rules that can block or veto a model
         self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
         self._reads = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
+
+    @property
+    def foresight(self):
+        """The three-valued evaluation of partial answers, built on first use (answers with nothing
+        unknown never need it)."""
+        if self._foresight is None:
+            self._foresight = Foresight(self.kb)
+        return self._foresight
 
     @property
     def consultant(self):
@@ -59,9 +67,12 @@ class Advisor:
         pairs = {(f.name, f.value) for f in facts.values() if f.kind == "finding"}
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
         decided = verdict_from(pairs, scores)
-        view = self.foresight.advice_outlook(answers) if UNKNOWN in answers.values() else None
-        open_questions = self.open_questions(answers, view)
-        unconfirmed = self.unconfirmed(answers, decided.model, view)
+        if UNKNOWN in answers.values():
+            view = self.foresight.advice_outlook(answers)
+            open_questions = self.open_questions(answers, view)
+            unconfirmed = self.unconfirmed(answers, decided.model, view)
+        else:  # nothing unknown: nothing open, nothing to confirm
+            open_questions = unconfirmed = ()
         warnings = sum(1 for f in facts.values() if f.kind == "warning" and f.name == decided.model)
         blockers = self._blockers(firings, decided.model)
         deciding = self.deciding_questions(answers) if decided.model == self.kb.undetermined.id else ()

@@ -81,12 +81,12 @@ class DirectEvaluator:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
         state = self.fire(answers, self.verdict_layers)
-        return verdict_from(state.findings, state.scores)
+        return verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
 
     def run(self, answers):
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
-        decided = verdict_from(state.findings, state.scores)
+        decided = verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
         conclusions = tuple(sorted(state.conclusions, key=self.order.__getitem__))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)
