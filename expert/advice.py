@@ -60,7 +60,7 @@ def what_would_change(advisor, result: Result, max_changes: int = 2) -> List[dic
     target = result.runner_up
     if target is None:
         return []
-    found, _ = search(advisor, result.answers, target, max_changes)
+    found, _ = search(advisor, result.answers, target, max_changes, enough=MOST_CHANGES)
     return [{"changes": [{"question": c.question, "from": c.before, "to": c.after} for c in changes],
              "gives": target, "label": advisor.kb.model(target).label} for changes in found[:MOST_CHANGES]]
 

@@ -1,10 +1,9 @@
 """The public entry point: load a knowledge base once, consult it many times."""
-from itertools import combinations, product
+from itertools import combinations, islice, product
 
 from sourcing.expert import answers as answers_io
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.errors import EngineError
-from sourcing.expert.loader import load
 from sourcing.expert.model import UNKNOWN
 from sourcing.expert.outcome import verdict_from
 from sourcing.expert.partial import Foresight
@@ -17,10 +16,25 @@ class Advisor:
     """Holds a validated knowledge base and a reusable engine for it."""
 
     def __init__(self, kb=None):
-        self.kb = kb if kb is not None else load()
-        self.foresight = Foresight(self.kb)
+        if kb is None:
+            from sourcing.expert.loader import load  # the loader brings YAML: only when no base is given
+            kb = load()
+        self.kb = kb
+        self._foresight = None
         self._consultant = None
         self._direct = None
+        self._roles = {rule.id: (rule.requires, rule.vetoes) for rule in kb.rules
+                       if rule.requires or rule.vetoes}  # the rules that can block or veto a model
+        self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
+        self._reads = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
+
+    @property
+    def foresight(self):
+        """The three-valued evaluation of partial answers, built on first use (answers with nothing
+        unknown never need it)."""
+        if self._foresight is None:
+            self._foresight = Foresight(self.kb)
+        return self._foresight
 
     @property
     def consultant(self):
@@ -53,8 +67,12 @@ class Advisor:
         pairs = {(f.name, f.value) for f in facts.values() if f.kind == "finding"}
         scores = {f.name: f.value for f in facts.values() if f.kind == "score"}
         decided = verdict_from(pairs, scores)
-        open_questions = self.open_questions(answers)
-        unconfirmed = self.unconfirmed(answers, decided.model)
+        if UNKNOWN in answers.values():
+            view = self.foresight.advice_outlook(answers)
+            open_questions = self.open_questions(answers, view)
+            unconfirmed = self.unconfirmed(answers, decided.model, view)
+        else:  # nothing unknown: nothing open, nothing to confirm
+            open_questions = unconfirmed = ()
         warnings = sum(1 for f in facts.values() if f.kind == "warning" and f.name == decided.model)
         blockers = self._blockers(firings, decided.model)
         deciding = self.deciding_questions(answers) if decided.model == self.kb.undetermined.id else ()
@@ -71,29 +89,44 @@ class Advisor:
         when the answers were already checked (``validate``) to skip checking them again."""
         return self.direct.run(self.complete(answers if validated else self.validate(answers)))
 
-    def open_questions(self, answers):
+    def open_questions(self, answers, view=None):
         """The unknown questions whose answer, given alone, would change the recommended model.
 
         The foresight names the questions that could matter at all (rules still waiting on them); each
         is then tried with every value through the direct evaluator, so a question that could only
-        matter together with others is not counted against the advice."""
-        answers = self.complete(answers)
-        candidates = self.foresight.open_questions(answers)
+        matter together with others is not counted against the advice. ``view`` may pass the
+        foresight's ``advice_outlook`` of ``answers`` when it was already computed."""
+        return tuple(self._open(self.complete(answers), view))
+
+    def _open(self, answers, view=None, model=None):
+        """The OpenQuestions of complete ``answers``, one at a time (``model``: their recommended model)."""
+        if UNKNOWN not in answers.values():
+            return
+        candidates = self.foresight.open_questions(answers, view)
         if not candidates:
-            return ()
-        model = self.direct.run(answers).model
-        return tuple(OpenQuestion(q, rules) for q, rules in candidates
-                     if any(self._model_with(answers, q, v) != model for v in self.kb.question(q).values))
+            return
+        model = self.direct.verdict(answers).model if model is None else model
+        for q, rules in candidates:
+            classes = self.direct.verdict_classes[q]
+            models = {classes[answers[q]]: model}  # values the verdict cannot tell apart give one model
+            for value in self.kb.question(q).values:
+                if classes[value] not in models:
+                    models[classes[value]] = self._model_with(answers, q, value)
+                if models[classes[value]] != model:
+                    yield OpenQuestion(q, rules)
+                    break
 
     def _model_with(self, answers, question, value):
         try:
-            return self.direct.run({**answers, question: value}).model
+            return self.direct.verdict({**answers, question: value}).model
         except EngineError:
             return None  # no single recommendation: the answer changes the advice
 
-    def unconfirmed(self, answers, model):
-        """The vetoes and requirements of ``model`` that unknown answers leave open: to confirm."""
-        return tuple(Unconfirmed(rule, questions) for rule, questions in self.foresight.unconfirmed(answers, model))
+    def unconfirmed(self, answers, model, view=None):
+        """The vetoes and requirements of ``model`` that unknown answers leave open: to confirm. ``view``
+        may pass the foresight's ``advice_outlook`` of ``answers`` when it was already computed."""
+        return tuple(Unconfirmed(rule, questions)
+                     for rule, questions in self.foresight.unconfirmed(answers, model, view))
 
     def deciding_questions(self, answers):
         """The fewest unknown questions whose answers, whatever they are, decide an undetermined result
@@ -103,23 +136,38 @@ class Advisor:
         undetermined = self.kb.undetermined.id
         for size in range(1, DECIDING_SEARCH + 1):
             for group in combinations(unknown, size):
-                if all(self.direct.run({**answers, **dict(zip((q.id for q in group), values))}).model != undetermined
+                if all(self.direct.verdict({**answers, **dict(zip((q.id for q in group), values))}).model != undetermined
                        for values in product(*(q.values for q in group))):
                     return tuple(q.id for q in group)
         return tuple(q.question for q in self.open_questions(answers))
 
     def strength_of(self, answers, outcome):
-        """The strength ``consult`` gives for a direct evaluator's ``outcome`` of ``answers``."""
+        """The strength ``consult`` gives for a direct evaluator's ``outcome`` of ``answers``.
+
+        More open questions or unconfirmed items can only weaken a strength, so the foresight runs
+        only when the strength with none of them differs from the strength with the most the unknown
+        answers allow (every unknown question a deciding rule can read open, every check with an
+        unknown question behind it unconfirmed); open questions are counted only as far as the
+        strength levels look."""
         model = outcome.model
         if model == self.kb.undetermined.id:
             return None
-        answers = self.complete(answers)
-        has_unknown = UNKNOWN in answers.values()
-        open_count = len(self.open_questions(answers)) if has_unknown else 0
-        unconfirmed = len(self.unconfirmed(answers, model)) if has_unknown else 0
         warnings = sum(1 for c in outcome.of_kind("warning") if c.name == model)
         blockers = self._count_blockers(outcome.fired, model)
-        return self.strength(model, outcome.verdict.margin, open_count, unconfirmed, warnings, blockers)
+        margin = outcome.verdict.margin
+        best = self.strength(model, margin, 0, 0, warnings, blockers)
+        answers = self.complete(answers)
+        unknown = [q for q, v in answers.items() if v == UNKNOWN]
+        if best == self.kb.weakest or not unknown:
+            return best
+        worst = self.strength(model, margin, len(self.foresight.deciding_reads.intersection(unknown)),
+                              self.foresight.most_unconfirmed(model, unknown), warnings, blockers)
+        if worst == best:
+            return best
+        view = self.foresight.advice_outlook(answers)
+        unconfirmed = len(self.foresight.unconfirmed(answers, model, view))
+        open_count = sum(1 for _ in islice(self._open(answers, view, model), self._most_open + 1))
+        return self.strength(model, margin, open_count, unconfirmed, warnings, blockers)
 
     def strength(self, model, margin, open_count, unconfirmed=0, warnings=0, blockers=0):
         """The first strength level whose thresholds ``model`` meets (None for the undetermined outcome).
@@ -150,18 +198,27 @@ class Advisor:
         if model != self.kb.fallback.id:
             return 0
         reasons = {}
-        for rule in (self.kb.rule(rule_id) for rule_id in fired):
-            for name in (rule.requires,) if rule.requires else ():
-                reasons.setdefault(("blocked", name), []).append(rule.unmet)
-            for name in rule.vetoes:
-                reasons.setdefault(("vetoed", name), []).append(rule.when)
-        blocked = [conditions for (kind, _), conditions in reasons.items() if kind == "blocked"]
-        counted = blocked or [conditions for (kind, _), conditions in reasons.items() if kind == "vetoed"]
-        return min((self._independent(conditions) for conditions in counted), default=0)
+        for rule_id in fired:
+            requires, vetoes = self._roles.get(rule_id, (None, ()))
+            if requires:
+                reasons.setdefault(("blocked", requires), []).append(self._behind(rule_id, "unmet"))
+            for name in vetoes:
+                reasons.setdefault(("vetoed", name), []).append(self._behind(rule_id, "when"))
+        blocked = [reads for (kind, _), reads in reasons.items() if kind == "blocked"]
+        counted = blocked or [reads for (kind, _), reads in reasons.items() if kind == "vetoed"]
+        return min((self._independent(reads) for reads in counted), default=0)
 
-    def _independent(self, conditions):
-        """How many of ``conditions`` rest on answers of their own: those whose questions are not all
-        read by another (one unwritten process that blocks twice is one reason, not two)."""
-        reads = [frozenset(self.foresight.questions_behind(c)) for c in conditions]
+    @staticmethod
+    def _independent(reads):
+        """How many of the conditions that read ``reads`` (the questions behind each) rest on answers of
+        their own: those whose questions are not all read by another (one unwritten process that
+        blocks twice is one reason, not two)."""
         return sum(1 for i, r in enumerate(reads)
                    if not any(r < other or (r == other and j < i) for j, other in enumerate(reads)))
+
+    def _behind(self, rule_id, part):
+        """The questions behind the ``part`` ("unmet" or "when") of rule ``rule_id``, kept once found."""
+        key = (rule_id, part)
+        if key not in self._reads:
+            self._reads[key] = frozenset(self.foresight.questions_behind(getattr(self.kb.rule(rule_id), part)))
+        return self._reads[key]

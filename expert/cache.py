@@ -1,30 +1,33 @@
-"""A cache of loaded and validated knowledge bases, in the user's cache directory.
+"""A cache of loaded and validated knowledge bases, and of compiled rules, in the user's cache directory.
 
 ``load`` gives what ``sourcing.expert.loader.load`` gives, from a file the tool wrote
 earlier when nothing it depends on has changed. The key is a SHA-256 over the
 content of every file under each knowledge directory (with its path, and where
 a symlink points), the source of the ``expert`` package and the Python
-version: a changed byte anywhere is a new key, never a stale hit.
+version: a changed byte anywhere is a new key, never a stale hit. ``compiled``
+gives the code object of generated source (``expert/codegen.py``), keyed by
+the source itself and the Python version.
 
 The cache lives in ``$XDG_CACHE_HOME/sourcing`` (default ``~/.cache/sourcing``),
 is safe to delete, and is off when ``SOURCING_NO_CACHE`` is set. A file that is
 truncated, corrupt, foreign (not the user's own, not mode 0600) or of another
 format is ignored and rebuilt; a directory that cannot be written means no
 cache, silently. Files are pickles, read only after those checks and a
-checksum of their content.
+checksum of their content (code objects: marshal).
 """
 import hashlib
+import marshal
 import os
 import pickle
 import stat
 import sys
-import tempfile
 from pathlib import Path
+from types import CodeType
 
 MAGIC = b"sourcing-kb-cache 1\n"
 MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
 MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
-KEPT = 8  # cache files kept; the oldest go first
+KEPT = {"kb": 8, "code": 16}  # cache files kept of each kind (two compiled forms per base); the oldest go first
 
 
 def directory() -> Path:
@@ -38,14 +41,37 @@ def load(knowledge_dir=None, extensions=()):
     cache when it holds it; else loaded (KnowledgeError as from the loader) and cached."""
     key = None if os.environ.get("SOURCING_NO_CACHE") else _key(knowledge_dir, extensions)
     if key is not None:
-        kb = _read(directory() / f"kb-{key}.pickle")
+        kb = _unpickled(_read(directory() / f"kb-{key}.pickle"))
         if kb is not None:
             return kb
     from sourcing.expert.loader import load as load_files
     kb = load_files(knowledge_dir, extensions)
     if key is not None:
-        _write(directory(), f"kb-{key}.pickle", kb)
+        try:
+            payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return kb
+        _write(directory(), f"kb-{key}.pickle", payload)
     return kb
+
+
+def compiled(source: str, filename: str) -> CodeType:
+    """``compile(source, filename, "exec")``, from the cache when it holds the code of this very source."""
+    if os.environ.get("SOURCING_NO_CACHE"):
+        return compile(source, filename, "exec")
+    digest = hashlib.sha256(MAGIC + sys.version.encode() + b"\0" + filename.encode() + b"\0" + source.encode())
+    name = f"code-{digest.hexdigest()}.marshal"
+    data = _read(directory() / name)
+    if data is not None:
+        try:
+            code = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):  # a file written by another interpreter: rebuilt
+            code = None
+        if isinstance(code, CodeType):
+            return code
+    code = compile(source, filename, "exec")
+    _write(directory(), name, marshal.dumps(code))
+    return code
 
 
 def _key(knowledge_dir, extensions):
@@ -70,19 +96,24 @@ class _Unsuitable(Exception):
 
 def _add_tree(digest, root, pattern, budget):
     """Add the path, link target and content of every file matching ``pattern`` under ``root``."""
-    digest.update(b"\0tree\0" + os.fsencode(os.path.realpath(root)))
+    real_root = os.path.realpath(root)
+    digest.update(b"\0tree\0" + os.fsencode(real_root))
     if not root.is_dir():
         raise _Unsuitable  # the loader says it is not a knowledge directory
     for path in sorted(root.rglob(pattern)):
-        status = path.stat()
-        if path.is_symlink() and stat.S_ISDIR(status.st_mode):
-            raise _Unsuitable  # a linked folder's files are not listed here, and the loader may read them
+        status = path.lstat()
+        relative = str(path.relative_to(root))
+        if stat.S_ISLNK(status.st_mode):
+            status, real = path.stat(), os.path.realpath(path)
+            if stat.S_ISDIR(status.st_mode):
+                raise _Unsuitable  # a linked folder's files are not listed here, and the loader may read them
+        else:  # no link on the way (a linked folder stops the walk above): the real path is known
+            real = os.path.join(real_root, relative)
         budget[0] -= 1
         budget[1] -= status.st_size
         if budget[0] < 0 or budget[1] < 0:
             raise _Unsuitable
-        relative = os.fsencode(str(path.relative_to(root)))
-        digest.update(b"\0path\0" + relative + b"\0real\0" + os.fsencode(os.path.realpath(path)))
+        digest.update(b"\0path\0" + os.fsencode(relative) + b"\0real\0" + os.fsencode(real))
         if stat.S_ISDIR(status.st_mode):
             continue
         if not stat.S_ISREG(status.st_mode):
@@ -91,8 +122,7 @@ def _add_tree(digest, root, pattern, budget):
 
 
 def _read(path):
-    """The knowledge base in ``path`` if it is a sound cache file of this user's; else None."""
-    from sourcing.expert.model import KnowledgeBase
+    """The payload of ``path`` if it is a sound cache file of this user's (else None)."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -107,6 +137,14 @@ def _read(path):
     checksum, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
     if not data.startswith(MAGIC) or hashlib.sha256(payload).digest() != checksum:
         return None
+    return payload
+
+
+def _unpickled(payload):
+    """The knowledge base pickled in ``payload`` (None for no payload, or one that is not one)."""
+    if payload is None:
+        return None
+    from sourcing.expert.model import KnowledgeBase
     try:
         kb = pickle.loads(payload)  # noqa: S301 (the user's own 0600 file, checksum verified)
     except Exception:  # a file pickled by other code: rebuilt
@@ -120,13 +158,10 @@ def _private(status, allowed):
     return status.st_uid == owner and not stat.S_IMODE(status.st_mode) & ~allowed
 
 
-def _write(folder, name, kb):
-    """Write ``kb`` to ``folder``/``name`` atomically (a 0600 temporary file, then a rename); on any failure,
-    leave the cache as it was."""
-    try:
-        payload = pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return
+def _write(folder, name, payload):
+    """Write ``payload`` to ``folder``/``name`` atomically (a 0600 temporary file, then a rename); on any
+    failure, leave the cache as it was."""
+    import tempfile  # only when writing: it is not a cheap import
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -135,7 +170,7 @@ def _write(folder, name, kb):
             stream.write(MAGIC + hashlib.sha256(payload).digest() + payload)
         os.replace(temporary, folder / name)
         temporary = None
-        _prune(folder)
+        _prune(folder, name.split("-", 1)[0])
     except OSError:
         pass  # no cache this time
     finally:
@@ -146,8 +181,8 @@ def _write(folder, name, kb):
                 pass
 
 
-def _prune(folder):
-    """Keep the KEPT most recent cache files."""
-    files = sorted(folder.glob("kb-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEPT:]:
+def _prune(folder, kind):
+    """Keep the KEPT most recent cache files of ``kind`` (kb, code)."""
+    files = sorted(folder.glob(f"{kind}-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEPT[kind]:]:
         old.unlink()

@@ -11,7 +11,8 @@ Two flavours:
 
 - ``boolean_layers``: two-valued, for the direct evaluator. ``a`` maps every
   question to its answer, ``f`` is the set of (finding, value) pairs
-  established, ``n`` the set of finding names;
+  established, ``n`` the set of finding names, ``e`` and ``k`` the evidence
+  and conclusions asserted;
 - ``kleene_layers``: three-valued (0 false, 1 undecided, 2 true), for the
   foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
   (and names) certain to be established and ``p``/``pn`` those that may be.
@@ -89,11 +90,20 @@ def _layer(index, parameters, body, growth):
     return f"def layer{index}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
 
 
+def _adding(target, items, const):
+    """The statement adding ``items`` to the set ``target``: one ``add`` for one item (cheaper)."""
+    items = frozenset(items)
+    if len(items) == 1:
+        return f"{target}.add({const(next(iter(items)))})"
+    return f"{target}.update({const(items)})"
+
+
 def _define(sources, const):
     """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
-    compiled together (one compile call is far cheaper than many)."""
+    compiled together (one compile call is far cheaper than many), or their code from the cache."""
+    from sourcing.expert.cache import compiled
     namespace = dict(const.values)
-    exec(compile("".join(sources), "<knowledge>", "exec"), namespace)  # noqa: S102 (generated names only)
+    exec(compiled("".join(sources), "<knowledge>"), namespace)  # noqa: S102 (generated names only)
     return [namespace[f"layer{index}"] for index in range(len(sources))]
 
 
@@ -115,31 +125,33 @@ def kleene_layers(layers):
             body.append(f"s = {_kleene(condition, const)}")
             body.append(f"status[{const(rule_id)}] = {statuses}[s]")
             if findings:
-                pairs, named = const(frozenset(findings)), const(frozenset(names))
-                body += ["if s:", f"    p.update({pairs}); pn.update({named})",
-                         f"    if s == {TRUE}:", f"        c.update({pairs}); cn.update({named})"]
+                body += ["if s:", f"    {_adding('p', findings, const)}; {_adding('pn', names, const)}",
+                         f"    if s == {TRUE}:", f"        {_adding('c', findings, const)}; {_adding('cn', names, const)}"]
         sources.append(_layer(index, "a, c, cn, p, pn, status", body, "(len(c), len(p))" if repeat else None))
     return _define(sources, const)
 
 
 def boolean_layers(layers):
-    """One function per layer, ``run(answers, findings, names, fired, act)``, that fires the layer's
-    rules in order (inlined, no call per rule test).
+    """One function per layer, ``run(answers, findings, names, fired, conclusions, act)``, that fires the
+    layer's rules in order, inlined: no call per rule.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
-    payload). A rule whose payload is None only asserts findings, added inline; any other is passed
-    to ``act(payload)``. Firing a rule again changes nothing, so a layer whose rules test each
+    conclusions, payload). A rule that fires is added to ``fired`` (evidence counts through the rules
+    fired, sourcing.expert.plan), its findings, names and conclusions to the given sets; then, when its
+    payload is not None, it is passed to ``act(payload)``. Firing a rule again changes nothing, so a layer whose rules test each
     other's findings (``repeat``) simply runs until no finding is added.
     """
     const = _Constants()
     sources = []
     for index, (repeat, rules) in enumerate(layers):
         body = []
-        for rule_id, condition, findings, names, payload in rules:
+        for rule_id, condition, findings, names, conclusions, payload in rules:
             body.append(f"if {_boolean(condition, const)}:")
-            if payload is None:
-                body.append(f"    fired.add({const(rule_id)}); f.update({const(findings)}); n.update({const(names)})")
-            else:
-                body.append(f"    act({const(payload)})")
-        sources.append(_layer(index, "a, f, n, fired, act", body, "len(f)" if repeat else None))
+            steps = [f"fired.add({const(rule_id)})"]
+            steps += [_adding(target, items, const) for target, items in
+                      (("f", findings), ("n", names), ("k", conclusions)) if items]
+            if payload is not None:
+                steps.append(f"act({const(payload)})")
+            body.append("    " + "; ".join(steps))
+        sources.append(_layer(index, "a, f, n, fired, k, act", body, "len(f)" if repeat else None))
     return _define(sources, const)

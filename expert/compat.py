@@ -19,9 +19,10 @@ _root_handlers = list(logging.getLogger().handlers)
 import experta  # noqa: E402  (must follow the alias above)
 from experta import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule  # noqa: E402
 from experta.abstract import Strategy  # noqa: E402
+from experta.matchers import ReteMatcher  # noqa: E402
 
 # experta calls logging.basicConfig() on import; undo that side effect so the
 # host application keeps control of its own logging.
 logging.getLogger().handlers[:] = _root_handlers
 
-__all__ = ["experta", "AS", "NOT", "Fact", "InitialFact", "KnowledgeEngine", "L", "Rule", "Strategy"]
+__all__ = ["experta", "AS", "NOT", "Fact", "InitialFact", "KnowledgeEngine", "L", "ReteMatcher", "Rule", "Strategy"]

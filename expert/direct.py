@@ -1,20 +1,21 @@
 """The direct evaluator: the rules run as a plain-Python fixed point, for bulk work.
 
 experta is the engine of record (consultations, traces, audit records). This
-evaluator runs the same intermediate form with the same semantics (layers in
-order, each layer to its fixed point, findings only added) but keeps no
-provenance, so it is fast enough for searches and portfolios that run the rules
-thousands of times. Tests prove the two agree on every scenario and on
-generated answers.
+evaluator runs the same intermediate form with the same semantics (the layers
+of sourcing.expert.plan in order, each to its fixed point, findings only added,
+evidence counted once per rule fired) but keeps no provenance, so it is fast
+enough for searches and portfolios that run the rules thousands of times. Tests
+prove the two agree on every scenario, on generated answers and on generated
+knowledge bases.
 """
 from typing import Dict
 
 from sourcing.expert import codegen
+from sourcing.expert.conditions import atoms
 from sourcing.expert.kinds import BY_NAME
-from sourcing.expert.model import RECOMMENDED, VETOED
-from sourcing.expert.outcome import Conclusion, Outcome, verdict_from
+from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
+from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict_from
 from sourcing.expert.plan import plan
-
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.
 _FINDING_OF = {
@@ -23,11 +24,13 @@ _FINDING_OF = {
     "veto": lambda a: (VETOED, a.name),
 }
 
+_VERDICT_FINDINGS = frozenset((RECOMMENDED, VETOED, CANDIDATE))  # what a Verdict is made of, with the scores
+
 
 class _Compiled:
     """One rule ready to run: what it asserts, sorted by kind."""
 
-    __slots__ = ("rule", "findings", "names", "conclusions", "scores", "plain")
+    __slots__ = ("rule", "findings", "names", "conclusions", "scores")
 
     def __init__(self, rule):
         self.rule = rule
@@ -36,7 +39,17 @@ class _Compiled:
                                                if a.kind in BY_NAME))
         self.scores = any(a.kind == "score" for a in rule.then)
         self.names = tuple({name for name, _ in self.findings})
-        self.plain = not (self.conclusions or self.scores)  # evidence counts through the rules fired
+
+
+def _answer_classes(kb, rules):
+    """{question: {value: class}}: two values share a class when every answer test of ``rules`` holds for
+    both or for neither, so the verdict of those rules cannot tell them apart."""
+    tests = {q.id: [] for q in kb.questions}
+    for rule in rules:
+        for atom in atoms(rule.when):
+            if atom.kind == "answer" and atom.name in tests:
+                tests[atom.name].append(frozenset(atom.values))
+    return {q.id: {v: tuple(v in values for values in tests[q.id]) for v in q.choices} for q in kb.questions}
 
 
 class DirectEvaluator:
@@ -44,21 +57,34 @@ class DirectEvaluator:
 
     def __init__(self, kb):
         self.kb = kb
-        self.positions = {rule.id: rule.position for rule in kb.rules}
         self.plan = plan(kb)
-        layers = []
-        for layer in self.plan.layers:
+        self.order = {}  # conclusion -> (its rule's position, its place among the rule's conclusions)
+        layers, last, per_layer = [], -1, []
+        for index, layer in enumerate(self.plan.layers):
             rules = [_Compiled(rule) for rule in layer.rules]
-            entries = [(c.rule.id, c.rule.when, frozenset(c.findings), frozenset(c.names), None if c.plain else c)
+            per_layer.append(rules)
+            if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
+                last = index
+            for compiled in rules:
+                self.order.update((c, (compiled.rule.position, i)) for i, c in enumerate(compiled.conclusions))
+            entries = [(c.rule.id, c.rule.when, c.findings, c.names, c.conclusions, c if c.scores else None)
                        for c in rules]
             layers.append((layer.repeats, entries))
         self.layers = codegen.boolean_layers(layers)
+        self.verdict_layers = self.layers[:last + 1]  # the later ones cannot change the verdict
+        self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[:last + 1] for c in rules])
+
+    def verdict(self, answers: Dict[str, str]) -> Verdict:
+        """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
+        that scores or establishes a recommended, vetoed or candidate model are not run."""
+        state = self.fire(answers, self.verdict_layers)
+        return verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
 
     def run(self, answers: Dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
-        decided = verdict_from(state.findings, state.scores)
-        conclusions = tuple(sorted(state.conclusions, key=lambda c: self.positions[c.rule]))
+        decided = verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
+        conclusions = tuple(sorted(state.conclusions, key=self.order.__getitem__))
         return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
                        scores=state.scores, conclusions=conclusions)
 
@@ -67,11 +93,12 @@ class DirectEvaluator:
         """The recommended models a run established (exactly one in a complete knowledge base)."""
         return sorted(v for n, v in state.findings if n == RECOMMENDED)
 
-    def fire(self, answers):
-        """Run the rules to their fixed point; return the raw state (findings, fired rules, scores...)."""
+    def fire(self, answers, layers=None):
+        """Run the rules (of ``layers``, default all) to their fixed point; return the raw state (findings,
+        fired rules, scores...)."""
         state = _State(self.plan)
-        for run_layer in self.layers:
-            run_layer(answers, state.findings, state.names, state.fired, state.fire)
+        for run_layer in self.layers if layers is None else layers:
+            run_layer(answers, state.findings, state.names, state.fired, state.conclusions, state.fire)
         return state
 
 
@@ -81,25 +108,15 @@ class _State:
     def __init__(self, rule_plan):
         self.plan = rule_plan
         self.findings, self.names, self.fired = set(), set(), set()
-        self.conclusions, self.scores = [], {}
+        self.conclusions, self.scores = set(), {}
 
     def add(self, name, value):
         self.findings.add((name, value))
         self.names.add(name)
 
     def fire(self, compiled):
-        """Apply the assertions of a rule that does more than assert findings."""
-        self.fired.add(compiled.rule.id)
-        for name, value in compiled.findings:
-            self.add(name, value)
-        for conclusion in compiled.conclusions:
-            if conclusion not in self.conclusions:
-                self.conclusions.append(conclusion)
-        if compiled.scores:
-            self._score()
-
-    def _score(self):
-        """The scoring action (sourcing.expert.plan): the evidence rules fired so far count once each."""
+        """The scoring action (sourcing.expert.plan): the evidence rules fired so far count once each.
+        The rule's other assertions are added by the layer's code."""
         self.scores, ranked = self.plan.score(self.fired, {v for n, v in self.findings if n == VETOED})
         for name, value in ranked:
             self.add(name, value)

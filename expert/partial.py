@@ -74,14 +74,15 @@ def _run_outlook(kb, rule_plan, layers, known):
             view = _finish(layers[index + 1:], answers, certain, possible, status)
             if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
                 return view
-            return _merge([_finish(layers[index + 1:], answers, c, p, status)
-                           for c, p in _ranking_cases(kb, certain, possible)])
+            return _merge(status, [_finish(layers[index + 1:], answers, c, p, {})
+                                   for c, p in _ranking_cases(kb, certain, possible)])
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
 def _finish(layers, answers, certain, possible, status):
-    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook."""
+    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook (its status:
+    ``status`` and the statuses of these layers' rules)."""
     certain, possible, status = set(certain), set(possible), dict(status)
     certain_names, possible_names = {n for n, _ in certain}, {n for n, _ in possible}
     for _, _, evaluate_layer in layers:
@@ -111,10 +112,12 @@ def _ranking_cases(kb, certain, possible):
             yield (certain - certain_ranking) | outcome, fixed | outcome
 
 
-def _merge(views):
-    """One Outlook true to every view: certain in all of them, possible in any, a status shared or None."""
-    status = {rule: value if all(v.status.get(rule) == value for v in views) else None
-              for rule, value in views[0].status.items()}
+def _merge(status, views):
+    """One Outlook true to every view of the layers after the ranking, on top of the ``status`` of the
+    rules before it: certain in all views, possible in any, a status shared or None."""
+    status = dict(status)
+    for rule, value in views[0].status.items():
+        status[rule] = value if all(v.status[rule] == value for v in views) else None
     return Outlook(status=status, certain=frozenset.intersection(*(v.certain for v in views)),
                    possible=frozenset.union(*(v.possible for v in views)))
 
@@ -175,6 +178,7 @@ class Foresight:
         self.kb = kb
         self.plan = plan(kb)
         self.layers = _compiled_layers(self.plan)
+        self._confirm = {}  # model -> its (rule id, condition to confirm, questions behind it), built on first use
         self.reads = {r.id: frozenset(a.name for a in atoms(r.when) if a.kind == "answer") for r in kb.rules}
         self.tests = {r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding"))
                       for r in kb.rules}
@@ -185,10 +189,40 @@ class Foresight:
                 names.update(SCORE_FINDINGS)
             for name in sorted(names):
                 self.feeders.setdefault(name, []).append(rule)
+        self.deciding_reads = frozenset()  # the questions read by a rule the walk of ``deciding`` can reach
+        self.advice_layers = self.layers[:self._last_advice_layer() + 1]
+
+    def _last_advice_layer(self):
+        """The index of the last layer holding a rule that ``advice_outlook``'s readers look at: a rule the
+        walk of ``deciding`` can reach from the recommendation (whatever the answers), or one that can
+        establish a finding that a veto or an unmet requirement tests. Later layers cannot change them."""
+        reached, names, pending = set(), {RECOMMENDED}, [RECOMMENDED]
+        while pending:
+            for rule in self.feeders.get(pending.pop(), ()):
+                reached.add(rule.id)
+                for name in self.tests[rule.id]:
+                    if name not in names:
+                        names.add(name)
+                        pending.append(name)
+        self.deciding_reads = frozenset(q for rule_id in reached for q in self.reads[rule_id])
+        for rule in self.kb.rules:
+            condition = rule.when if rule.vetoes else rule.unmet if rule.requires else None
+            for atom in atoms(condition):
+                if atom.kind == "finding":
+                    reached.update(r.id for r in self.feeders.get(atom.name, ()))
+        return max((index for index, (_, rule_ids, _) in enumerate(self.layers) if reached.intersection(rule_ids)),
+                   default=-1)
 
     def outlook(self, known):
         """Evaluate every rule with ``known`` answers (questions not in ``known`` are open)."""
         return _run_outlook(self.kb, self.plan, self.layers, known)
+
+    def advice_outlook(self, answers):
+        """The outlook of ``answers`` (``unknown`` ones open) on the layers that can change the advice:
+        for every rule and finding ``open_questions``, ``unconfirmed`` and ``deciding`` read, the same as
+        ``outlook``; the later layers (the consequences) are not evaluated."""
+        known = {q: v for q, v in answers.items() if v != UNKNOWN}
+        return _run_outlook(self.kb, self.plan, self.advice_layers, known)
 
     def waiting_rules(self, known, question, view=None):
         """Rules still undecided that read ``question``: what answering it could trigger."""
@@ -225,11 +259,12 @@ class Foresight:
         relevant = self.deciding(view) if relevant is None else relevant
         return [r for r in self.waiting_rules(known, question, view) if r.id in relevant]
 
-    def open_questions(self, answers):
-        """Questions answered ``unknown`` that could still change the model, with the rules reading them."""
+    def open_questions(self, answers, view=None):
+        """Questions answered ``unknown`` that could still change the model, with the rules reading them.
+        ``view`` may pass ``advice_outlook(answers)`` when it was already computed."""
         unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
-        known = {q: v for q, v in answers.items() if q not in unknown}
-        view = self.outlook(known)
+        if view is None:
+            view = self.advice_outlook({q: v for q, v in answers.items() if q not in unknown})
         relevant = self.deciding(view)
         readers = {question: [] for question in unknown}
         for rule in self.kb.rules:
@@ -238,26 +273,53 @@ class Foresight:
                     readers[question].append(rule.id)
         return tuple((question, tuple(rules)) for question, rules in readers.items() if rules)
 
-    def unconfirmed(self, answers, model):
+    def unconfirmed(self, answers, model, view=None):
         """The vetoes of ``model`` and its requirements that the unknown answers leave open, each with
-        the unknown questions it reads: what to confirm before contracting ``model``."""
+        the unknown questions it reads: what to confirm before contracting ``model``. ``view`` may pass
+        ``advice_outlook(answers)`` when it was already computed."""
         unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
         if not unknown:
             return ()
         known = {q: v for q, v in answers.items() if v != UNKNOWN}
-        view = self.outlook(known)
+        checks = self._confirm.get(model)
+        if checks is None:
+            checks = self._confirm[model] = self._confirm_checks(model)
+        if not checks:
+            return ()
+        if view is None:
+            view = self.advice_outlook(known)
+        possible, certain = {}, {}
+        for name, value in view.possible:
+            possible.setdefault(name, set()).add(value)
+        for name, value in view.certain:
+            certain.setdefault(name, set()).add(value)
 
         def finding_state(atom):
-            pairs = {(atom.name, v) for n, v in view.possible if n == atom.name and (atom.values is None or v in atom.values)}
-            return True if pairs & view.certain else None if pairs else False
+            values = possible.get(atom.name, ())
+            if atom.values is not None:
+                values = [v for v in values if v in atom.values]
+            return True if any(v in certain.get(atom.name, ()) for v in values) else None if values else False
 
-        found = []
+        return tuple((rule_id, tuple(q for q in unknown if q in reads)) for rule_id, condition, reads in checks
+                     if evaluate(condition, known.get, finding_state) is None)
+
+    def most_unconfirmed(self, model, unknown):
+        """The most items ``unconfirmed`` can list for ``model`` while the questions ``unknown`` are unknown:
+        the checks behind which one of them lies (a condition on known answers alone is decided)."""
+        checks = self._confirm.get(model)
+        if checks is None:
+            checks = self._confirm[model] = self._confirm_checks(model)
+        return sum(1 for _, _, reads in checks if not reads.isdisjoint(unknown))
+
+    def _confirm_checks(self, model):
+        """(rule id, condition, the questions behind it) of each veto of ``model`` and each of its
+        requirements (the condition that leaves it unmet), in rule order."""
+        checks = []
         for rule in self.kb.rules:
             condition = rule.when if model in rule.vetoes else rule.unmet if rule.requires == model else None
-            if condition is not None and evaluate(condition, known.get, finding_state) is None:
-                reads = self.questions_behind(condition)
-                found.append((rule.id, tuple(q for q in unknown if q in reads)))
-        return tuple(found)
+            if condition is not None:
+                checks.append((rule.id, condition, frozenset(self.questions_behind(condition))))
+        return checks
 
     def questions_behind(self, condition):
         """The questions ``condition`` reads, directly or through the rules behind its findings."""

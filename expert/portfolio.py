@@ -299,7 +299,7 @@ def assess(advisor, row, engine="direct"):
         return Assessed(row.number, row.id, result.recommendation, result.strength, result.runner_up, result.margin,
                         tuple((f.rule, f.name, f.text) for f in result.warnings),
                         tuple((f.rule, f.name, f.text) for f in result.gaps), unknowns)
-    outcome = advisor.evaluate(answers, validated=True)
+    outcome = advisor.direct.run(answers)  # validated and complete
     decided = outcome.verdict
     return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, outcome), decided.runner_up,
                     decided.margin, tuple((c.rule, c.name, c.text) for c in outcome.of_kind("warning")),

@@ -112,25 +112,44 @@ def why_not(advisor, answers, target, max_changes=2):
     )
 
 
-def search(advisor, answers, target, max_changes):
+def search(advisor, answers, target, max_changes, enough=None):
     """Every minimal set of up to ``max_changes`` answer changes giving ``target``, ranked.
 
     Returns (change sets, number of answer sets evaluated). Ranking: fewer
-    changes first, then the larger margin, then catalogue order.
+    changes first, then the larger margin, then catalogue order. With ``enough``,
+    the search stops after the first size of change sets that brings the number
+    found to ``enough``: the first ``enough`` of the ranking are then the same.
+    Change sets that the rules deciding the verdict cannot tell apart (the same
+    answer tests hold) share one run of the direct evaluator; each still counts
+    as an answer set evaluated.
     """
     questions = advisor.kb.questions
+    answers = advisor.complete(answers)
+    classes = advisor.direct.verdict_classes
+    verdicts = {}  # the effective changes (question, class of the new value) -> the Verdict
+
+    def verdict(changes):
+        key = frozenset((c.question, classes[c.question].get(c.after, c.after)) for c in changes
+                        if classes[c.question].get(c.after, c.after) != classes[c.question].get(c.before, c.before))
+        if key not in verdicts:
+            verdicts[key] = advisor.direct.verdict(applied(answers, changes))
+        return verdicts[key]
+
     options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
     winners, margins, evaluated = set(), {}, 0
     for size in range(1, max_changes + 1):
+        if enough is not None and len(margins) >= enough:
+            break
         for chosen in combinations([q.id for q in questions], size):
             for changes in product(*(options[q] for q in chosen)):
-                if any(frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)):
+                if size > 1 and any(frozenset(subset) in winners
+                                    for k in range(1, size) for subset in combinations(changes, k)):
                     continue  # a strict subset already wins: not minimal
-                outcome = advisor.evaluate(applied(answers, changes), validated=True)
+                decided = verdict(changes)
                 evaluated += 1
-                if outcome.model == target:
+                if decided.model == target:
                     winners.add(frozenset(changes))
-                    margins[changes] = outcome.verdict.margin
+                    margins[changes] = decided.margin
     order = {q.id: i for i, q in enumerate(questions)}
 
     def rank(changes):

@@ -110,12 +110,42 @@ def test_an_unwritable_cache_is_no_cache_and_no_message(tmp_path, monkeypatch):
 def test_sourcing_no_cache_turns_it_off(cache_home, monkeypatch):
     monkeypatch.setenv("SOURCING_NO_CACHE", "1")
     assert cache.load() == loader.load()
-    assert files_in(cache_home) == []
+    assert cache.compiled("x = 1\n", "<test>").co_filename == "<test>"
+    assert not cache_home.exists() or list(cache_home.iterdir()) == []
+
+
+def test_compiled_code_is_reused_only_for_the_same_source(cache_home, monkeypatch):
+    first = cache.compiled("y = [1, 2]\n", "<test>")
+    [written] = cache_home.glob("code-*")
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+    namespace = {}
+    exec(first, namespace)
+    assert namespace["y"] == [1, 2]
+    monkeypatch.setattr("builtins.compile", lambda *args: pytest.fail("compiled again on a cache hit"))
+    assert cache.compiled("y = [1, 2]\n", "<test>") == first
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home.parent))
+    other = cache.compiled("y = [1, 3]\n", "<test>")
+    exec(other, namespace)
+    assert namespace["y"] == [1, 3]
+
+
+def test_a_corrupt_code_file_is_ignored_and_rebuilt(cache_home):
+    cache.compiled("z = 5\n", "<test>")
+    [written] = cache_home.glob("code-*")
+    written.write_bytes(written.read_bytes()[:-3] + b"xyz")
+    namespace = {}
+    exec(cache.compiled("z = 5\n", "<test>"), namespace)
+    assert namespace["z"] == 5
+    assert cache._read(written) is not None  # rewritten sound
 
 
 def test_only_recent_cache_files_are_kept(cache_home, tmp_path):
-    for n in range(cache.KEPT + 3):
+    for n in range(cache.KEPT["kb"] + 3):
         extension = tmp_path / f"ext{n}"
         (extension / "rules").mkdir(parents=True)
         cache.load(None, [str(extension)])
-    assert len(files_in(cache_home)) == cache.KEPT
+    assert len(files_in(cache_home)) == cache.KEPT["kb"]
+    for n in range(cache.KEPT["code"] + 3):
+        cache.compiled(f"x = {n}\n", "<test>")
+    assert len(list(cache_home.glob("code-*"))) == cache.KEPT["code"]
