@@ -193,9 +193,9 @@ def per_call(functions, items, repeat=3, block=10):
 def flat_function(kb):
     """The anchor of the direct evaluator: every rule's condition once, in one generated function, no layers,
     no fixed point, no actions: what no evaluator of these rules can do without."""
-    rules = [(r.id, r.when, (), (), (), (), None) for r in kb.rules]
+    rules = [(r.id, r.when, (), (), (), None) for r in kb.rules]
     [layer] = codegen.boolean_layers([(False, rules)])
-    return lambda answers: layer(answers, set(), set(), set(), set(), set(), None)
+    return lambda answers: layer(answers, set(), set(), set(), set(), None)
 
 
 def _rename(condition, copy):

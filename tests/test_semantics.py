@@ -119,9 +119,9 @@ UNIVERSE = frozenset((name, value) for name, values in FINDINGS.items() for valu
 
 def _boolean(condition, answers, established):
     """The truth the direct evaluator's generated code gives ``condition``."""
-    layer, = codegen.boolean_layers([(False, [("r", condition, frozenset(), frozenset(), None)])])
+    layer, = codegen.boolean_layers([(False, [("r", condition, frozenset(), frozenset(), (), None)])])
     fired = set()
-    layer(answers, set(established), {n for n, _ in established}, fired, None)
+    layer(answers, set(established), {n for n, _ in established}, fired, set(), None)
     return "r" in fired
 
 
@@ -205,7 +205,7 @@ def test_an_unknown_node_an_empty_all_any_or_a_none_inside_is_an_error_never_a_d
         with pytest.raises(ConditionError):
             read(node)
     with pytest.raises(ConditionError):
-        codegen.boolean_layers([(False, [("r", node, frozenset(), frozenset(), None)])])
+        codegen.boolean_layers([(False, [("r", node, frozenset(), frozenset(), (), None)])])
     with pytest.raises(ConditionError):
         codegen.kleene_layers([(False, [("r", node, (), ())])])
 
