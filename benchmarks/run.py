@@ -16,6 +16,7 @@ figures are for people to read.
 Measure a regular install (``pip install .``): the commands run with bytecode
 written and read as a user's would (PYTHONDONTWRITEBYTECODE is dropped for them).
 """
+
 import argparse
 import csv
 import math
@@ -33,9 +34,9 @@ from pathlib import Path
 from tabulate import tabulate
 
 from sourcing.expert import codegen, load
+from sourcing.expert.conditions import map_atoms
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.engine import Consultant
-from sourcing.expert.conditions import map_atoms
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCING = str(Path(sys.executable).with_name("sourcing"))
@@ -58,8 +59,10 @@ def interleaved(commands, rounds):
     for _ in range(rounds):
         for name, (args, env) in commands.items():
             samples[name].append(timed(args, env()))
-    return {name: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
-            for name, runs in samples.items()}
+    return {
+        name: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+        for name, runs in samples.items()
+    }
 
 
 def environment(**changes):
@@ -80,26 +83,39 @@ def whole_processes(rounds, add):
         "sourcing --help": ([SOURCING, "--help"], environment),
         "consult --no-input --format json, cache warm": (consult, lambda: environment(XDG_CACHE_HOME=warm)),
         "consult --no-input --format json, cache cold": (
-            consult, lambda: environment(XDG_CACHE_HOME=tempfile.mkdtemp(prefix="sourcing-bench-cold-"))),
+            consult,
+            lambda: environment(XDG_CACHE_HOME=tempfile.mkdtemp(prefix="sourcing-bench-cold-")),
+        ),
         "why-not managed_services (search up to 2 changes), cache warm": (
-            [SOURCING, "why-not", "managed_services", "--answers", EXAMPLE], lambda: environment(XDG_CACHE_HOME=warm)),
+            [SOURCING, "why-not", "managed_services", "--answers", EXAMPLE],
+            lambda: environment(XDG_CACHE_HOME=warm),
+        ),
     }
     figures = interleaved(commands, rounds)
     click_wall, click_cpu = figures["python -c 'import click'"]
-    targets = {"sourcing --help": 1.2, "consult --no-input --format json, cache warm": 2.5,
-               "consult --no-input --format json, cache cold": 4,
-               "why-not managed_services (search up to 2 changes), cache warm": 3}
+    targets = {
+        "sourcing --help": 1.2,
+        "consult --no-input --format json, cache warm": 2.5,
+        "consult --no-input --format json, cache cold": 4,
+        "why-not managed_services (search up to 2 changes), cache warm": 3,
+    }
     for name, (wall, cpu) in figures.items():
         target = targets.get(name)
-        add(name, f"CPU {cpu / click_cpu:.2f}x import click ({cpu * 1000:.0f} ms); "
-                  f"wall {wall / click_wall:.2f}x ({wall * 1000:.0f} ms)",
-            f"<= {target}x" if target else "(anchor)", None if target is None else cpu / click_cpu <= target)
+        add(
+            name,
+            f"CPU {cpu / click_cpu:.2f}x import click ({cpu * 1000:.0f} ms); "
+            f"wall {wall / click_wall:.2f}x ({wall * 1000:.0f} ms)",
+            f"<= {target}x" if target else "(anchor)",
+            None if target is None else cpu / click_cpu <= target,
+        )
 
 
 def answer_sets(kb, count, seed=0, blank=0.1):
     rng = random.Random(seed)
-    return [{q.id: ("unknown" if rng.random() < blank else rng.choice(q.values)) for q in kb.questions}
-            for _ in range(count)]
+    return [
+        {q.id: ("unknown" if rng.random() < blank else rng.choice(q.values)) for q in kb.questions}
+        for _ in range(count)
+    ]
 
 
 def portfolio_file(kb, path, rows):
@@ -162,22 +178,29 @@ def portfolios(kb, rows, big, add):
                 add(label, f"{rows / wall:,.0f} rows/s wall, {rows / cpu:,.0f} rows per CPU-second; {memory}")
                 continue
             add(f"{label}: wall", f"{rows / wall:,.0f} rows/s wall; {memory}", ">= 10,000 rows/s", rows / wall >= 10000)
-            add(f"{label}: CPU", f"{rows / cpu:,.0f} rows per CPU-second (workers included)", ">= 6,000 rows/CPU-s",
-                rows / cpu >= 6000)
+            add(
+                f"{label}: CPU",
+                f"{rows / cpu:,.0f} rows per CPU-second (workers included)",
+                ">= 6,000 rows/CPU-s",
+                rows / cpu >= 6000,
+            )
         if big:
             path = portfolio_file(kb, Path(directory) / "big.csv", big)
             wall, cpu, rss, pss, maxrss = watched([SOURCING, "assess", path, "--format", "csv", "-o", out])
-            add(f"assess {big:,} CSV rows, default workers: peak memory",
+            add(
+                f"assess {big:,} CSV rows, default workers: peak memory",
                 f"{rss:.0f} MiB RSS / {pss:.0f} MiB PSS summed over all processes, largest process "
                 f"{maxrss:.0f} MiB; {big / wall:,.0f} rows/s wall, {big / cpu:,.0f} rows per CPU-second",
-                "< 150 MiB (RSS summed)", rss < 150)
+                "< 150 MiB (RSS summed)",
+                rss < 150,
+            )
 
 
 def per_call(functions, items, repeat=3, block=10):
     """The best-of-``repeat`` mean CPU time of each of ``functions`` over ``items``, measured in turn over
     blocks of ``block`` items (interleaved, so that a change of load falls on all of them alike)."""
     best = [float("inf")] * len(functions)
-    blocks = [items[i:i + block] for i in range(0, len(items), block)]
+    blocks = [items[i : i + block] for i in range(0, len(items), block)]
     for _ in range(repeat):
         totals = [0.0] * len(functions)
         for part in blocks:
@@ -219,26 +242,40 @@ def extended(kb, extra):
 def evaluators(kb, add, quick):
     sample = answer_sets(kb, 200, seed=2)
     flat, direct = per_call([flat_function(kb), DirectEvaluator(kb).run], sample, repeat=5)
-    add("direct evaluator / one flat generated function over the same rules (same process, CPU)",
-        f"{direct / flat:.1f}x ({direct * 1e6:.0f} us / {flat * 1e6:.1f} us)", "<= 3x", direct / flat <= 3)
+    add(
+        "direct evaluator / one flat generated function over the same rules (same process, CPU)",
+        f"{direct / flat:.1f}x ({direct * 1e6:.0f} us / {flat * 1e6:.1f} us)",
+        "<= 3x",
+        direct / flat <= 3,
+    )
     recorded, bare = Consultant(kb), Consultant(kb, provenance=False)
     with_provenance, without = per_call([recorded.run, bare.run], sample[:60])
-    add("experta consultation with provenance / the same engine recording nothing (CPU)",
-        f"{with_provenance / without:.2f}x ({with_provenance * 1000:.2f} ms / {without * 1000:.2f} ms)", "<= 1.2x",
-        with_provenance / without <= 1.2)
+    add(
+        "experta consultation with provenance / the same engine recording nothing (CPU)",
+        f"{with_provenance / without:.2f}x ({with_provenance * 1000:.2f} ms / {without * 1000:.2f} ms)",
+        "<= 1.2x",
+        with_provenance / without <= 1.2,
+    )
     start = time.process_time()
     Consultant(kb)
-    add("building the experta network / one consultation (CPU)",
-        f"{(time.process_time() - start) * 1000:.0f} ms / {with_provenance * 1000:.1f} ms")
+    add(
+        "building the experta network / one consultation (CPU)",
+        f"{(time.process_time() - start) * 1000:.0f} ms / {with_provenance * 1000:.1f} ms",
+    )
     base = len(kb.rules)
     sizes = (100, 500) if quick else (100, 500, 2000)
     bigger = [DirectEvaluator(extended(kb, extra)) for extra in sizes]
     costs = per_call([DirectEvaluator(kb).run] + [evaluator.run for evaluator in bigger], sample[:100], repeat=3)
-    exponents = [(len(evaluator.kb.rules), cost, math.log(cost / costs[0]) / math.log(len(evaluator.kb.rules) / base))
-                 for evaluator, cost in zip(bigger, costs[1:])]
-    add(f"direct evaluator growth from {base} rules ({costs[0] * 1e6:.0f} us), measured interleaved",
+    exponents = [
+        (len(evaluator.kb.rules), cost, math.log(cost / costs[0]) / math.log(len(evaluator.kb.rules) / base))
+        for evaluator, cost in zip(bigger, costs[1:])
+    ]
+    add(
+        f"direct evaluator growth from {base} rules ({costs[0] * 1e6:.0f} us), measured interleaved",
         "; ".join(f"{n} rules: {cost * 1e6:.0f} us, exponent {exponent:.2f}" for n, cost, exponent in exponents),
-        f"<= 1.1 at {exponents[-1][0]} rules", exponents[-1][2] <= 1.1)
+        f"<= 1.1 at {exponents[-1][0]} rules",
+        exponents[-1][2] <= 1.1,
+    )
 
 
 def main():
@@ -257,8 +294,10 @@ def main():
     evaluators(kb, add, quick)
     portfolios(kb, 20000 if quick else 100000, None if quick else 1000000, add)
     print(tabulate(rows, headers=["measure", "figure", "target", "holds"], tablefmt="github"))
-    print(f"\nPython {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before "
-          f"and {os.getloadavg()[0]:.2f} after, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"\nPython {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before "
+        f"and {os.getloadavg()[0]:.2f} after, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
 
 
 if __name__ == "__main__":

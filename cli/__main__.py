@@ -1,4 +1,5 @@
 """``python -m sourcing.cli`` runs the same command line as ``sourcing``."""
+
 from sourcing.cli.main import cli
 
 cli(prog_name="sourcing")

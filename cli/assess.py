@@ -4,13 +4,13 @@ CSV and JSON Lines output is written chunk by chunk as the rows are judged, so
 memory stays bounded however long the portfolio; table, Markdown and JSON
 output need every row and are written at the end.
 """
+
 import csv
 import io
 import itertools
 import os
 import sys
 from contextlib import contextmanager
-from typing import List
 
 import click
 
@@ -36,20 +36,35 @@ SHOWN_GAPS = 10
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP)
 
 
-@click.command(short_help="Assess a portfolio of processes: one verdict per row, then a summary.",
-               epilog=exit_codes("1 some rows were bad and skipped"))
+@click.command(
+    short_help="Assess a portfolio of processes: one verdict per row, then a summary.",
+    epilog=exit_codes("1 some rows were bad and skipped"),
+)
 @click.argument("file", type=FileName())
-@click.option("--input-format", type=click.Choice(portfolio.FORMATS),
-              help="Input format (default: from the suffix; for '-', from the content).")
+@click.option(
+    "--input-format",
+    type=click.Choice(portfolio.FORMATS),
+    help="Input format (default: from the suffix; for '-', from the content).",
+)
 @output_options("assessment")
-@click.option("--jobs", default=None, metavar="N",
-              help="Worker processes, at most one per CPU and one per chunk of "
-                   f"{CHUNK} rows [default: one per CPU from {PARALLEL_FROM:,} rows, else 1]; "
-                   "the output keeps the input order.")
-@click.option("--engine", type=click.Choice(["direct", "experta"]), default="direct", show_default=True,
-              help="'experta' runs every row through the engine of record (slower, same verdicts).")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr [default: on a terminal, for long runs].")
+@click.option(
+    "--jobs",
+    default=None,
+    metavar="N",
+    help="Worker processes, at most one per CPU and one per chunk of "
+    f"{CHUNK} rows [default: one per CPU from {PARALLEL_FROM:,} rows, else 1]; "
+    "the output keeps the input order.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["direct", "experta"]),
+    default="direct",
+    show_default=True,
+    help="'experta' runs every row through the engine of record (slower, same verdicts).",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar on stderr [default: on a terminal, for long runs]."
+)
 @click.pass_context
 def assess(ctx, file, input_format, output, jobs, engine, progress):
     """Assess a portfolio: FILE is CSV (a header of question ids, optional id or name
@@ -94,7 +109,7 @@ def _run(advisor, reader, output, jobs, engine, progress, cpus):
         header = render([], header=True) if render else ""  # written with the first rows
         for chunk in results:
             summary.merge(chunk.summary)
-            bad += chunk.bad[:max(0, SHOWN_BAD_ROWS - len(bad))] if output.format != "json" else chunk.bad
+            bad += chunk.bad[: max(0, SHOWN_BAD_ROWS - len(bad))] if output.format != "json" else chunk.bad
             if chunk.kept is None:
                 write(header + chunk.text)
                 header = ""
@@ -135,8 +150,10 @@ def _bar(reader, progress):
         yield lambda: None
         return
     with click.progressbar(length=reader.size or 1, label="Assessing", file=sys.stderr) as bar:
+
         def advance():
             bar.update(min(reader.read, reader.size) - bar.pos)
+
         yield advance
         bar.update(reader.size - bar.pos)
 
@@ -149,9 +166,18 @@ def neutral(value):
 def _cells(verdict):
     """The CSV cells: ids in their own columns, the warning and gap sentences beside them."""
     margin = "" if verdict.margin is None else number(verdict.margin)
-    return [verdict.number, verdict.id, verdict.model, verdict.strength or "", verdict.runner_up or "", margin,
-            " ".join(rule for rule, _, _ in verdict.warnings), " | ".join(text for _, _, text in verdict.warnings),
-            " ".join(rule for rule, _, _ in verdict.gaps), " | ".join(text for _, _, text in verdict.gaps)]
+    return [
+        verdict.number,
+        verdict.id,
+        verdict.model,
+        verdict.strength or "",
+        verdict.runner_up or "",
+        margin,
+        " ".join(rule for rule, _, _ in verdict.warnings),
+        " | ".join(text for _, _, text in verdict.warnings),
+        " ".join(rule for rule, _, _ in verdict.gaps),
+        " | ".join(text for _, _, text in verdict.gaps),
+    ]
 
 
 def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
@@ -159,8 +185,15 @@ def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
     labels = {m.id: m.label for m in kb.all_models}
     margin = "" if verdict.margin is None else number(verdict.margin)
     steps = [f"{text} [{rule}]" for rule, _, text in verdict.warnings + verdict.gaps]
-    return [verdict.number, verdict.id, labels.get(verdict.model, verdict.model), verdict.strength or "-",
-            labels.get(verdict.runner_up, verdict.runner_up or "-"), margin, "\n".join(steps) or "-"]
+    return [
+        verdict.number,
+        verdict.id,
+        labels.get(verdict.model, verdict.model),
+        verdict.strength or "-",
+        labels.get(verdict.runner_up, verdict.runner_up or "-"),
+        margin,
+        "\n".join(steps) or "-",
+    ]
 
 
 def csv_text(assessed, header=False):
@@ -176,9 +209,10 @@ def csv_text(assessed, header=False):
     return "".join(lines)
 
 
-def table_text(assessed: List[portfolio.Assessed], kb: KnowledgeBase, style: str) -> str:
+def table_text(assessed: list[portfolio.Assessed], kb: KnowledgeBase, style: str) -> str:
     """Every row in words as a table: ``style`` 'simple' (plain text) or 'github' (Markdown, one line a row)."""
     from tabulate import tabulate
+
     rows = [words(a, kb) for a in assessed]
     if style == "github":
         rows = [row[:-1] + [row[-1].replace("\n", "<br>")] for row in rows]
@@ -188,20 +222,21 @@ def table_text(assessed: List[portfolio.Assessed], kb: KnowledgeBase, style: str
 def summary_text(summary, kb, style):
     """Rows per model as a table with a text bar chart, then the other counts."""
     from tabulate import tabulate
+
     total = summary.rows or 1
     models = summary.per_model(kb)
     widest = max(models.values(), default=0) or 1
     labels = {m.id: m.label for m in kb.all_models}
-    rows = [[labels.get(model, model), count, f"{100 * count / total:.1f}%", "█" * round(BAR_WIDTH * count / widest)]
-            for model, count in models.items()]
+    rows = [
+        [labels.get(model, model), count, f"{100 * count / total:.1f}%", "█" * round(BAR_WIDTH * count / widest)]
+        for model, count in models.items()
+    ]
     lines = [tabulate(rows, headers=["model", "rows", "share", ""], tablefmt=style), ""]
     strengths = ", ".join(f"{name} {count}" for name, count in summary.per_strength(kb).items())
-    lines += [f"Rows assessed: {summary.rows} ({strengths}).",
-              f"Rows with readiness gaps: {summary.with_gaps}."]
+    lines += [f"Rows assessed: {summary.rows} ({strengths}).", f"Rows with readiness gaps: {summary.with_gaps}."]
     from sourcing.cli.render import wrap
+
     for rule, text, n in summary.per_gap()[:SHOWN_GAPS]:
         lines += wrap(f"{text} [{rule}]", first=f"  {n:>6} ", indent=" " * 9)
-    lines += [
-              f"Rows with unknown answers: {summary.with_unknowns}.",
-              f"Bad rows skipped: {summary.bad_rows}."]
+    lines += [f"Rows with unknown answers: {summary.with_unknowns}.", f"Bad rows skipped: {summary.bad_rows}."]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
 """Click commands for auditors: explain (HOW), why-not (WHY-NOT), replay."""
+
 import click
 
 from sourcing.cli import completion
@@ -14,9 +15,12 @@ from sourcing.expert.errors import InputError
 from sourcing.expert.names import conclusion_facts, model_id
 
 EXIT_CHANGED = 1
-SIGN_KEY = click.option("--sign-key", metavar="FILE", type=click.Path(dir_okay=False),
-                        help="Verify the record's HMAC-SHA256 signature with the key in FILE "
-                             "[env: SOURCING_SIGN_KEY, the key itself].")
+SIGN_KEY = click.option(
+    "--sign-key",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Verify the record's HMAC-SHA256 signature with the key in FILE [env: SOURCING_SIGN_KEY, the key itself].",
+)
 
 
 def read_record(path, kb, key_file):
@@ -26,16 +30,25 @@ def read_record(path, kb, key_file):
     if key and checked.signed:
         click.echo(f"{path}: signature verified (HMAC-SHA256).", err=True)
     elif key:
-        click.echo(f"warning: {path} is unsigned: only its integrity checksum was checked, which detects "
-                   "accidents, not forgery.", err=True)
+        click.echo(
+            f"warning: {path} is unsigned: only its integrity checksum was checked, which detects "
+            "accidents, not forgery.",
+            err=True,
+        )
     return checked
 
 
 @click.command(epilog=exit_codes())
 @click.argument("record", type=click.Path(dir_okay=False))
-@click.option("--conclusion", "conclusion", metavar="ID", default="recommendation", show_default=True,
-              shell_complete=completion.conclusions,
-              help="What to explain: recommendation, a fact id, a fired rule id, or a finding/conclusion name.")
+@click.option(
+    "--conclusion",
+    "conclusion",
+    metavar="ID",
+    default="recommendation",
+    show_default=True,
+    shell_complete=completion.conclusions,
+    help="What to explain: recommendation, a fact id, a fired rule id, or a finding/conclusion name.",
+)
 @output_options("explanation", help="Text tree, JSON tree, Graphviz DOT, or the HTML report.")
 @SIGN_KEY
 @click.pass_obj
@@ -49,16 +62,35 @@ def explain(session, record, conclusion, output, sign_key):
     output.show(Explanation(checked, record, conclusion, fact_ids, session))
 
 
-@click.command("why-not", short_help="WHY-NOT: why a model was not recommended, and what would have to change.",
-               epilog=exit_codes())
+@click.command(
+    "why-not",
+    short_help="WHY-NOT: why a model was not recommended, and what would have to change.",
+    epilog=exit_codes(),
+)
 @click.argument("model", shell_complete=completion.models)
 @click.argument("record", required=False, type=click.Path(dir_okay=False))
-@click.option("--answers", "answers_file", metavar="FILE", type=completion.FileName(),
-              help="YAML or JSON answers file; '-' reads standard input.")
-@click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True, shell_complete=completion.settings,
-              help="Answer one question (with --answers).")
-@click.option("--max-changes", type=click.IntRange(1, 3), default=2, show_default=True,
-              help="Largest set of changed answers to search.")
+@click.option(
+    "--answers",
+    "answers_file",
+    metavar="FILE",
+    type=completion.FileName(),
+    help="YAML or JSON answers file; '-' reads standard input.",
+)
+@click.option(
+    "--set",
+    "settings",
+    metavar="QUESTION=VALUE",
+    multiple=True,
+    shell_complete=completion.settings,
+    help="Answer one question (with --answers).",
+)
+@click.option(
+    "--max-changes",
+    type=click.IntRange(1, 3),
+    default=2,
+    show_default=True,
+    help="Largest set of changed answers to search.",
+)
 @output_options("why-not")
 @SIGN_KEY
 @click.pass_obj
@@ -81,8 +113,10 @@ def why_not(session, model, record, answers_file, settings, max_changes, output,
     output.show(WhyNotAnswer(analysis, kb))
 
 
-@click.command(short_help="Re-run a record on today's knowledge base; exit 1 if the advice changed.",
-               epilog=exit_codes("1 the conclusions differ"))
+@click.command(
+    short_help="Re-run a record on today's knowledge base; exit 1 if the advice changed.",
+    epilog=exit_codes("1 the conclusions differ"),
+)
 @click.argument("record", type=click.Path(dir_okay=False))
 @output_options("replay")
 @SIGN_KEY

@@ -1,5 +1,7 @@
 """Text renderings of HOW (explain), WHY-NOT and replay, shared by the commands and --explore."""
-from typing import TYPE_CHECKING, Callable, List, Sequence, Union
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sourcing.expert import explain, kinds
 from sourcing.expert.result import number
@@ -19,8 +21,7 @@ def explanation_text(result, titles, fact_ids, style):
     return "\n".join(tree_lines(explain.trees(nodes, fact_ids), style)) + "\n"
 
 
-def tree_lines(trees: Union[dict, Sequence[dict]],
-               style: Callable[[str, str], str] = lambda text, kind: text) -> List[str]:
+def tree_lines(trees: dict | Sequence[dict], style: Callable[[str, str], str] = lambda text, kind: text) -> list[str]:
     """Indented text lines for one or more explanation trees (expert.explain.tree).
 
     A fact explained once is shown again as ``(see #ID above)``, and its first
@@ -60,14 +61,18 @@ def record_heading(record: "Record", kb: "KnowledgeBase") -> str:
     labels = {m.id: m.label for m in kb.all_models}
     advice = labels.get(model, model) if model else "No recommendation"
     digest = record.fingerprint.split(":")[-1]
-    return (f"{advice} ({record.result.strength}), consulted {data['created']} with sourcing "
-            f"{data['tool'].get('version', '?')}, knowledge base {digest[:12]}\n")
+    return (
+        f"{advice} ({record.result.strength}), consulted {data['created']} with sourcing "
+        f"{data['tool'].get('version', '?')}, knowledge base {digest[:12]}\n"
+    )
 
 
 def conclusions_index(result):
     """Lines naming every conclusion's fact id, so the user can ask for one."""
-    lines = ["Conclusions to explain (--conclusion ID, or 'how ID' when exploring):",
-             f"  recommendation  {result.recommendation_fact().label()}"]
+    lines = [
+        "Conclusions to explain (--conclusion ID, or 'how ID' when exploring):",
+        f"  recommendation  {result.recommendation_fact().label()}",
+    ]
     for fact in result.facts.values():
         if fact.kind in kinds.BY_NAME:
             text = f": {fact.text}" if fact.text else ""
@@ -88,20 +93,27 @@ def why_not_text(analysis, kb, style):
     if analysis.target in result.scores:
         target_score = number(result.scores[analysis.target])
         top = max(result.scores.values())
-        out.append(f"Score of {label}: {target_score}; highest score: {number(top)}"
-                   + (f" ({number(top - result.scores[analysis.target])} behind)." if top > target_score else "."))
-    for title, rules in (("Vetoed: the source calls it the wrong fit here", analysis.vetoes),
-                         ("Not ready: requirements it needs are unmet", analysis.blockers)):
+        out.append(
+            f"Score of {label}: {target_score}; highest score: {number(top)}"
+            + (f" ({number(top - result.scores[analysis.target])} behind)." if top > target_score else ".")
+        )
+    for title, rules in (
+        ("Vetoed: the source calls it the wrong fit here", analysis.vetoes),
+        ("Not ready: requirements it needs are unmet", analysis.blockers),
+    ):
         if rules:
             out += ["", style(title, "heading")]
             out += [f"  {style(r, 'rule')}  {kb.titles[r]}" for r in rules]
-    for title, facts in (("Evidence against it", analysis.evidence_against),
-                         ("Fit evidence for it" + ("" if analysis.recommended else ", not enough"),
-                          analysis.evidence_for)):
+    for title, facts in (
+        ("Evidence against it", analysis.evidence_against),
+        ("Fit evidence for it" + ("" if analysis.recommended else ", not enough"), analysis.evidence_for),
+    ):
         if not facts and title.startswith("Evidence against"):
             continue  # fit weights are not negative in a base that passes kb lint
         out += ["", style(title, "heading")]
-        out += [f"  {number(f.weight):+}  {style(f.rule, 'rule')}  {kb.titles.get(f.rule, '')}" for f in facts] or ["  none"]
+        out += [f"  {number(f.weight):+}  {style(f.rule, 'rule')}  {kb.titles.get(f.rule, '')}" for f in facts] or [
+            "  none"
+        ]
     for rule_id, clauses in analysis.requirements:
         out += ["", style(f"What {style(rule_id, 'rule')} needs ({kb.titles[rule_id]})", "heading")]
         for clause in clauses:
@@ -115,15 +127,20 @@ def why_not_text(analysis, kb, style):
 def _counterfactual_lines(analysis, kb, style):
     label = kb.model(analysis.target).label
     found = analysis.counterfactuals
-    scope = (f"every set of up to {analysis.max_changes} changed answers, never to unknown: "
-             f"{analysis.evaluated} answer sets")
+    scope = (
+        f"every set of up to {analysis.max_changes} changed answers, never to unknown: {analysis.evaluated} answer sets"
+    )
     if not found:
         wider = " Try --max-changes 3 for a wider search." if analysis.max_changes < 3 else ""
-        return [style("What would have to change", "heading"),
-                f"No set of up to {analysis.max_changes} answer changes makes {label} the recommendation "
-                f"(searched {scope}).{wider}"]
-    lines = [style(f"What would have to change: {len(found)} minimal set(s), smallest first", "heading"),
-             f"(searched {scope}; each set re-checked with the experta engine)"]
+        return [
+            style("What would have to change", "heading"),
+            f"No set of up to {analysis.max_changes} answer changes makes {label} the recommendation "
+            f"(searched {scope}).{wider}",
+        ]
+    lines = [
+        style(f"What would have to change: {len(found)} minimal set(s), smallest first", "heading"),
+        f"(searched {scope}; each set re-checked with the experta engine)",
+    ]
     for index, cf in enumerate(found, start=1):
         changes = ", ".join(f"{c.question}: {c.before} -> {c.after}" for c in cf.changes)
         margin = "" if cf.margin is None else f", margin {number(cf.margin)}"
@@ -144,8 +161,10 @@ def replay_text(outcome, record, source):
     if outcome.kb_unchanged:
         out.append(f"Knowledge base: unchanged (fingerprint {_short(outcome.fingerprint_now)}).")
     else:
-        out.append(f"Knowledge base: changed (fingerprint {_short(outcome.fingerprint_before)} -> "
-                   f"{_short(outcome.fingerprint_now)}).")
+        out.append(
+            f"Knowledge base: changed (fingerprint {_short(outcome.fingerprint_before)} -> "
+            f"{_short(outcome.fingerprint_now)})."
+        )
     if outcome.identical:
         out.append("Conclusions: identical.")
     else:
@@ -154,7 +173,10 @@ def replay_text(outcome, record, source):
     if outcome.rules:
         out.append("Rules along the chain:")
         for change in outcome.rules:
-            digests = f"{_short(change.before)} -> {_short(change.after)}" if change.change == "edited" else \
-                _short(change.after or change.before)
+            digests = (
+                f"{_short(change.before)} -> {_short(change.after)}"
+                if change.change == "edited"
+                else _short(change.after or change.before)
+            )
             out.append(f"  {change.rule:<12} {change.change:<16} {digests}")
     return "\n".join(out) + "\n"

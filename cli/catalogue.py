@@ -1,4 +1,5 @@
 """Click commands that browse the knowledge base: questions, rules list, rules show."""
+
 import difflib
 
 import click

@@ -1,4 +1,5 @@
 """sourcing compare: consultations side by side (answers files, audit records, --vary variants)."""
+
 import string
 from datetime import date
 
@@ -7,14 +8,20 @@ import click
 from sourcing.cli.output import output_options
 from sourcing.cli.renderers import Comparison
 from sourcing.expert import answers as answers_io
-from sourcing.expert.compare import Case, compare as comparing
+from sourcing.expert.compare import Case
+from sourcing.expert.compare import compare as comparing
 from sourcing.expert.errors import InputError
 
 
 @click.command(short_help="What-if: consultations side by side, and what changes between them.")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--vary", "variants", metavar="QUESTION=VALUE[,QUESTION=VALUE]", multiple=True,
-              help="A variant of the first source with these answers changed (repeatable: one variant each).")
+@click.option(
+    "--vary",
+    "variants",
+    metavar="QUESTION=VALUE[,QUESTION=VALUE]",
+    multiple=True,
+    help="A variant of the first source with these answers changed (repeatable: one variant each).",
+)
 @output_options("comparison")
 @click.pass_obj
 def compare(session, sources, variants, output):
@@ -50,5 +57,6 @@ def _answers(session, path):
         raise InputError(path, f"cannot read: {error.strerror}")
     if '"schema"' in head and "sourcing.audit" in head:
         from sourcing.expert import audit as records
+
         return records.read(path, session.kb).result.answers
     return answers_io.read(session.advisor.kb, path)

@@ -4,6 +4,7 @@ The knowledge base is loaded only when a shell asks for a completion, from the
 ``--knowledge``/``--kb`` options already typed; a knowledge base or record that
 cannot be read completes nothing rather than printing an error into the shell.
 """
+
 import functools
 
 import click
@@ -23,18 +24,21 @@ class FileName(click.Path):
 
 def _completer(candidates):
     """A Click ``shell_complete`` callback offering the ``candidates(ctx, incomplete)`` that start as typed."""
+
     @functools.wraps(candidates)
     def complete(ctx, param, incomplete):
         try:
             return [word for word in candidates(ctx, incomplete) if word.startswith(incomplete)]
         except (SourcingError, OSError):
             return []
+
     return complete
 
 
 def _kb(ctx):
     """The knowledge base of the command line being completed."""
     from sourcing.cli.session import Session
+
     session = ctx.find_root().obj  # set by the --knowledge and --kb options as they are parsed
     return (session if isinstance(session, Session) else Session()).kb
 
@@ -66,6 +70,7 @@ def settings(ctx, incomplete):
 def conclusions(ctx, incomplete):
     """What --conclusion can name in the record given before it."""
     from sourcing.expert import audit as records
+
     record = ctx.params.get("record") or _reparsed(ctx).params.get("record")
     if not record:
         return []

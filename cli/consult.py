@@ -1,4 +1,5 @@
 """sourcing consult: one consultation, interactive or from answers, with its audit record and --explore."""
+
 import os
 import shlex
 import sys
@@ -12,40 +13,87 @@ from sourcing.cli.helptext import exit_codes
 from sourcing.cli.output import output_options, to_json
 from sourcing.cli.renderers import Consultation
 from sourcing.cli.session import EXIT_INTERRUPTED, styler, tool_version
-from sourcing.expert import SourcingError
-from sourcing.expert.errors import InputError
+from sourcing.expert import SourcingError, advice
 from sourcing.expert import answers as answers_io
-from sourcing.expert import advice
 from sourcing.expert import report as report_io
+from sourcing.expert.errors import InputError
 
 
 @click.command(epilog=exit_codes("130 an interrupted interactive consultation"))
-@click.option("--answers", "answers_file", metavar="FILE", type=completion.FileName(),
-              help="YAML or JSON answers file; '-' reads standard input.")
-@click.option("--set", "settings", metavar="QUESTION=VALUE", multiple=True, shell_complete=completion.settings,
-              help="Answer one question (repeatable; overrides the file).")
+@click.option(
+    "--answers",
+    "answers_file",
+    metavar="FILE",
+    type=completion.FileName(),
+    help="YAML or JSON answers file; '-' reads standard input.",
+)
+@click.option(
+    "--set",
+    "settings",
+    metavar="QUESTION=VALUE",
+    multiple=True,
+    shell_complete=completion.settings,
+    help="Answer one question (repeatable; overrides the file).",
+)
 @click.option("--no-input", is_flag=True, help="Never prompt; unanswered questions are unknown.")
 @output_options("consultation")
 @click.option("--trace", "show_trace", is_flag=True, help="Add the reasoning trace: every rule firing, in order.")
-@click.option("--explain", "show_explanation", is_flag=True,
-              help="Add the explanation chain down to the answers (in JSON: the unfolded 'explanation' tree).")
+@click.option(
+    "--explain",
+    "show_explanation",
+    is_flag=True,
+    help="Add the explanation chain down to the answers (in JSON: the unfolded 'explanation' tree).",
+)
 @click.option("--title", help="A title for the markdown or HTML report.")
 @click.option("--no-trace", is_flag=True, hidden=True, help="Accepted for older scripts: the trace is off by default.")
-@click.option("--save-answers", "save_answers_path", metavar="FILE", type=completion.FileName(),
-              help="Save the answers (after every answer when interactive).")
-@click.option("--audit", "audit_path", metavar="FILE", type=completion.FileName(),
-              help="Write a JSON audit record of the consultation.")
+@click.option(
+    "--save-answers",
+    "save_answers_path",
+    metavar="FILE",
+    type=completion.FileName(),
+    help="Save the answers (after every answer when interactive).",
+)
+@click.option(
+    "--audit",
+    "audit_path",
+    metavar="FILE",
+    type=completion.FileName(),
+    help="Write a JSON audit record of the consultation.",
+)
 @click.option("--force", is_flag=True, help="Let --audit replace an existing file.")
-@click.option("--sign-key", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Sign the --audit record (HMAC-SHA256) with the key in FILE "
-                   "[env: SOURCING_SIGN_KEY, the key itself].")
+@click.option(
+    "--sign-key",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Sign the --audit record (HMAC-SHA256) with the key in FILE [env: SOURCING_SIGN_KEY, the key itself].",
+)
 @click.option("--explore", is_flag=True, help="After the result, ask 'how' and 'why-not' at a prompt.")
-@click.option("--resume", "resume_path", metavar="FILE", type=completion.FileName(),
-              help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
-                   "save every answer back to FILE (a new FILE starts a new consultation).")
+@click.option(
+    "--resume",
+    "resume_path",
+    metavar="FILE",
+    type=completion.FileName(),
+    help="Continue an interrupted consultation: read FILE's answers, ask only what is still open, "
+    "save every answer back to FILE (a new FILE starts a new consultation).",
+)
 @click.pass_obj
-def consult(session, answers_file, settings, no_input, output, show_trace, show_explanation, title, no_trace,
-            save_answers_path, audit_path, force, sign_key, explore, resume_path):
+def consult(
+    session,
+    answers_file,
+    settings,
+    no_input,
+    output,
+    show_trace,
+    show_explanation,
+    title,
+    no_trace,
+    save_answers_path,
+    audit_path,
+    force,
+    sign_key,
+    explore,
+    resume_path,
+):
     """Run a consultation and print the recommendation with its reasoning.
 
     Interactive by default: the questions not answered by --answers or --set,
@@ -68,10 +116,12 @@ def consult(session, answers_file, settings, no_input, output, show_trace, show_
     key = None
     if audit_path:
         from sourcing.cli.files import refuse_existing, signing_key
+
         key = signing_key(sign_key)
         refuse_existing(audit_path, force)  # before any question is asked
     if save_answers_path:
         from sourcing.cli.files import save_answers
+
         save_answers(save_answers_path, given)
     if not (no_input or answers_file == "-"):
         origin = f"kept in {resume_path}" if resume_path else "given on the command line"
@@ -81,10 +131,19 @@ def consult(session, answers_file, settings, no_input, output, show_trace, show_
         _write_audit(audit_path, result, advisor.kb, force, key)
     changes = advice.what_would_change(advisor, result)
     report = report_io.build(result, advisor.kb, tool_version(), changes, tree=show_explanation)
-    output.show(Consultation(report, advisor.kb, trace=show_trace and not no_trace, explanation=show_explanation,
-                             title=title, date=_today()))
+    output.show(
+        Consultation(
+            report,
+            advisor.kb,
+            trace=show_trace and not no_trace,
+            explanation=show_explanation,
+            title=title,
+            date=_today(),
+        )
+    )
     if explore:
         from sourcing.cli.explore import Explorer  # only then: it brings the audit and why-not machinery
+
         Explorer(advisor, result, styler(sys.stderr)).run()
 
 
@@ -95,6 +154,7 @@ def _today():
 def _write_audit(path, result, kb, force, key):
     from sourcing.cli.files import write_new
     from sourcing.expert import audit as records
+
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     record = records.build(result, kb, tool_version(), created, key)
     try:
@@ -113,6 +173,7 @@ def _as_flags(answers):
 def _interview(advisor, given, save_path, resumed, origin):
     from sourcing.cli.files import save_answers
     from sourcing.cli.interactive import Interview
+
     saved = dict(given) if save_path else {}
 
     def keep(answers):
@@ -135,15 +196,26 @@ def _interview(advisor, given, save_path, resumed, origin):
             click.echo(f"Consultation interrupted; {len(saved)} answer(s) kept in {save_path}.", err=True)
             click.echo(f"To go on: {_command_line(('--resume', save_path))}", err=True)
         else:
-            click.echo("Consultation interrupted; no --save-answers file, so the answers so far are in the command.",
-                       err=True)
-            click.echo(f"To go on: {_command_line(*(('--set', f'{q}={v}') for q, v in interview.answers.items()))}",
-                       err=True)
+            click.echo(
+                "Consultation interrupted; no --save-answers file, so the answers so far are in the command.", err=True
+            )
+            click.echo(
+                f"To go on: {_command_line(*(('--set', f'{q}={v}') for q, v in interview.answers.items()))}", err=True
+            )
         sys.exit(EXIT_INTERRUPTED)
 
 
-CARRIED_OVER = ("output_format", "show_trace", "show_explanation", "title", "output_path", "no_trace", "audit_path",
-                "force", "explore")
+CARRIED_OVER = (
+    "output_format",
+    "show_trace",
+    "show_explanation",
+    "title",
+    "output_path",
+    "no_trace",
+    "audit_path",
+    "force",
+    "explore",
+)
 
 
 def _command_line(*options):

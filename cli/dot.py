@@ -1,14 +1,24 @@
 """Graphviz DOT: the explanation of recorded conclusions, and the dependency graph of a knowledge base."""
+
 from collections import deque
-from typing import Dict, Sequence
+from collections.abc import Sequence
 
 from sourcing.expert.graph import Graph
 
-PREAMBLE = ("  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
-            '  edge [fontname="Helvetica", fontsize=9];')
+PREAMBLE = (
+    "  rankdir=LR;",
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+)
 FACT_SHAPES = {"answer": "box", "finding": "ellipse", "evidence": "diamond", "score": "octagon"}
-NODE_SHAPES = {"question": "box", "finding": "ellipse", "rule": "component", "evidence": "diamond",
-               "conclusion": "note", "recommendation": "doubleoctagon"}
+NODE_SHAPES = {
+    "question": "box",
+    "finding": "ellipse",
+    "rule": "component",
+    "evidence": "diamond",
+    "conclusion": "note",
+    "recommendation": "doubleoctagon",
+}
 
 
 def quote(text: str) -> str:
@@ -16,7 +26,7 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def explanation(nodes: Dict[str, dict], fact_ids: Sequence[int]) -> str:
+def explanation(nodes: dict[str, dict], fact_ids: Sequence[int]) -> str:
     """The explanation of ``fact_ids`` (``nodes``: expert.explain.graph): one node per fact, edges labelled
     with rules.
 

@@ -1,4 +1,5 @@
 """--explore: after a consultation, ask HOW and WHY-NOT at a prompt (on standard error)."""
+
 import click
 
 from sourcing.cli import audit_render

@@ -4,6 +4,7 @@ A symbolic link is followed: the file it points to is written, the link stays.
 Only a regular file is ever replaced (never a device, FIFO or directory); a
 replaced file keeps its mode, a new file gets the mode the umask allows.
 """
+
 import os
 import stat
 import tempfile
@@ -39,7 +40,9 @@ def check_target(path, force=None):
     if not stat.S_ISREG(status.st_mode):
         raise InputError(str(path), "is not a regular file (a device or FIFO); refused")
     if not force and not (os.access(path, os.W_OK) and status.st_mode & stat.S_IWUSR):
-        raise InputError(str(path), "is read-only; not replaced" + ("" if force is None else "; use --force to replace it"))
+        raise InputError(
+            str(path), "is read-only; not replaced" + ("" if force is None else "; use --force to replace it")
+        )
     return status
 
 

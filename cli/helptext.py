@@ -1,4 +1,5 @@
 """What --help shows beyond Click's defaults: whole command descriptions and each command's exit codes."""
+
 import click
 
 

@@ -1,4 +1,5 @@
 """The interview at a terminal: prompts and printing over expert.interview (which decides what to ask)."""
+
 import textwrap
 
 import click
@@ -27,8 +28,9 @@ class Interview:
     says where the given answers come from ("kept in FILE").
     """
 
-    def __init__(self, advisor, answers, on_answer=lambda answers: None, style=lambda t, k: t, asked=(),
-                 origin="given"):
+    def __init__(
+        self, advisor, answers, on_answer=lambda answers: None, style=lambda t, k: t, asked=(), origin="given"
+    ):
         self.policy = policy.Interview(advisor, answers, asked)
         self.origin = origin
         self.on_answer = on_answer
@@ -42,8 +44,10 @@ class Interview:
         """Ask every question that can still change the advice; return the answers."""
         total = len(self.policy.kb.questions)
         if self.policy.kept:
-            say(f"{self.policy.kept} answer(s) {self.origin}. Questions are numbered by their place among all "
-                f"{total}, so the numbers skip those already answered or that can no longer change the advice.")
+            say(
+                f"{self.policy.kept} answer(s) {self.origin}. Questions are numbered by their place among all "
+                f"{total}, so the numbers skip those already answered or that can no longer change the advice."
+            )
             say()
         announced = set()
         while (question := self.policy.next_question()) is not None:
@@ -70,8 +74,9 @@ class Interview:
             say(f"  {index}) {value:<{width}}{question.help_for(value)}")
         say(f"  0) {UNKNOWN:<{width}}not known, or prefer not to say")
         while True:
-            reply = click.prompt("Answer (number or value; ? for help, why, back)", default="",
-                                 show_default=False, err=True).strip()
+            reply = click.prompt(
+                "Answer (number or value; ? for help, why, back)", default="", show_default=False, err=True
+            ).strip()
             if not reply:
                 say(f"  Type one of: {', '.join(question.choices)} (or its number); ? for help, why, back")
             elif reply in question.choices:  # a value before a command of the same name
@@ -99,8 +104,10 @@ class Interview:
         was = self.policy.answers[self.policy.history[-1]] if self.policy.history else None
         previous = self.policy.back()
         if previous is None:
-            say("  There is no earlier answer to change here; answers given with --answers or --set "
-                "change on the command line.")
+            say(
+                "  There is no earlier answer to change here; answers given with --answers or --set "
+                "change on the command line."
+            )
             return False
         say(f"  Back to '{previous.id}' (it was {was}).")
         say()
@@ -114,8 +121,14 @@ class Interview:
         for value in question.values:
             say(f"  {value:<{width}}{question.help_for(value)}")
             if question.example_for(value):
-                say(textwrap.fill(f"e.g. {question.example_for(value)}", WIDTH, initial_indent=" " * (width + 2),
-                                  subsequent_indent=" " * (width + 7)))
+                say(
+                    textwrap.fill(
+                        f"e.g. {question.example_for(value)}",
+                        WIDTH,
+                        initial_indent=" " * (width + 2),
+                        subsequent_indent=" " * (width + 7),
+                    )
+                )
         say(f"  {UNKNOWN:<{width}}not known: the advice says what it could not determine")
         say("  Type why to see what this answer can change now, back to change the previous answer.")
 
@@ -129,5 +142,11 @@ class Interview:
             for conclusion in reason.conclusions:
                 say(f"      {conclusion}")
             if reason.leads_to:
-                say(textwrap.fill("which matters to: " + "; ".join(r.title for r in reason.leads_to), WIDTH,
-                                  initial_indent="      ", subsequent_indent="        "))
+                say(
+                    textwrap.fill(
+                        "which matters to: " + "; ".join(r.title for r in reason.leads_to),
+                        WIDTH,
+                        initial_indent="      ",
+                        subsequent_indent="        ",
+                    )
+                )

@@ -1,4 +1,5 @@
 """Click commands for knowledge engineers: kb lint, kb test, kb graph, kb new-rule."""
+
 import shlex
 from pathlib import Path
 
@@ -23,11 +24,21 @@ def knowledge_base():
 
 
 @knowledge_base.command(epilog=helptext.exit_codes("1 an error-level check failed"))
-@click.option("--samples", type=click.IntRange(1), default=20000, show_default=True,
-              help="Answer sets to sample when the answer space is too large to enumerate.")
+@click.option(
+    "--samples",
+    type=click.IntRange(1),
+    default=20000,
+    show_default=True,
+    help="Answer sets to sample when the answer space is too large to enumerate.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
-@click.option("--invariant-samples", type=click.IntRange(1), default=2000, show_default=True,
-              help="Answer sets on which the invariants of sound advice are checked (KB401-KB405).")
+@click.option(
+    "--invariant-samples",
+    type=click.IntRange(1),
+    default=2000,
+    show_default=True,
+    help="Answer sets on which the invariants of sound advice are checked (KB401-KB405).",
+)
 @output_options("lint")
 @click.pass_context
 def lint(ctx, samples, seed, invariant_samples, output):
@@ -39,8 +50,14 @@ def lint(ctx, samples, seed, invariant_samples, output):
 
 
 @knowledge_base.command("test", epilog=helptext.exit_codes("1 a scenario failed or the coverage is too low"))
-@click.option("--min-coverage", type=click.FloatRange(0, 100), default=0, show_default=True, metavar="N",
-              help="Fail when fewer than N percent of the rules fire in some scenario.")
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Fail when fewer than N percent of the rules fire in some scenario.",
+)
 @output_options("scenarios")
 @click.pass_context
 def run_scenarios(ctx, min_coverage, output):

@@ -5,6 +5,7 @@ thin layer over the ``expert`` library. The group imports a command's module
 only when that command runs, so ``sourcing --help`` loads neither the rule
 engine nor the knowledge base.
 """
+
 import importlib
 import os
 import sys
@@ -12,20 +13,36 @@ import sys
 import click
 
 from sourcing.cli.helptext import exit_codes
-from sourcing.cli.session import EXIT_BAD_INPUT, EXIT_INTERRUPTED, VERSION, Session, knowledge_options, take_knowledge_options
+from sourcing.cli.session import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    VERSION,
+    Session,
+    knowledge_options,
+    take_knowledge_options,
+)
 from sourcing.expert.errors import KnowledgeError, SourcingError
 
 # name: (module:attribute, the one-line help 'sourcing --help' shows; a test keeps it equal to the command's)
 COMMANDS = {
     "consult": ("sourcing.cli.consult:consult", "Run a consultation and print the recommendation with its reasoning."),
     "assess": ("sourcing.cli.assess:assess", "Assess a portfolio of processes: one verdict per row, then a summary."),
-    "explain": ("sourcing.cli.audit:explain", "HOW: the explanation chain of a recorded conclusion, down to the answers."),
-    "why-not": ("sourcing.cli.audit:why_not", "WHY-NOT: why a model was not recommended, and what would have to change."),
+    "explain": (
+        "sourcing.cli.audit:explain",
+        "HOW: the explanation chain of a recorded conclusion, down to the answers.",
+    ),
+    "why-not": (
+        "sourcing.cli.audit:why_not",
+        "WHY-NOT: why a model was not recommended, and what would have to change.",
+    ),
     "replay": ("sourcing.cli.audit:replay", "Re-run a record on today's knowledge base; exit 1 if the advice changed."),
     "questions": ("sourcing.cli.catalogue:questions", "List the question catalogue: ids, allowed values, prompts."),
     "rules": ("sourcing.cli.catalogue:rules", "Browse the rule base."),
     "compare": ("sourcing.cli.compare:compare", "What-if: consultations side by side, and what changes between them."),
-    "kb": ("sourcing.cli.kb:knowledge_base", "Check, test and extend the knowledge base (with --kb DIR for extensions)."),
+    "kb": (
+        "sourcing.cli.kb:knowledge_base",
+        "Check, test and extend the knowledge base (with --kb DIR for extensions).",
+    ),
 }
 
 
@@ -96,13 +113,22 @@ def _silence_stdout():
         pass  # no real file descriptor (a test runner's stream): nothing to flush at exit
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exit_codes(
-    "1 replay found different conclusions, assess skipped bad rows, or kb lint or kb test failed",
-    "130 an interrupted interactive consultation"), params=knowledge_options(from_environment=True))
+@click.group(
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=exit_codes(
+        "1 replay found different conclusions, assess skipped bad rows, or kb lint or kb test failed",
+        "130 an interrupted interactive consultation",
+    ),
+    params=knowledge_options(from_environment=True),
+)
 @click.version_option(VERSION, prog_name="sourcing")
-@click.option("--color/--no-color", "colour", default=None,
-              help="Colour the text output or not [default: on a terminal, never with NO_COLOR, always with "
-                   "FORCE_COLOR].")
+@click.option(
+    "--color/--no-color",
+    "colour",
+    default=None,
+    help="Colour the text output or not [default: on a terminal, never with NO_COLOR, always with FORCE_COLOR].",
+)
 @click.pass_context
 def cli(ctx, colour):
     """Advise whether to buy staff augmentation, managed services or BPO, or to

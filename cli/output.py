@@ -7,12 +7,14 @@ computes its result and hands it to ``output.show``, which renders it and writes
 it to standard output, or with ``-o FILE`` atomically to FILE. Every JSON
 document is serialised by :func:`to_json`, the one JSON policy.
 """
+
 import functools
 import importlib
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
@@ -33,28 +35,31 @@ class Renderer:
     streamed: bool = False
 
 
-_REGISTRY: Dict[str, Dict[str, Renderer]] = {}
-_DEFAULTS: Dict[str, str] = {}
+_REGISTRY: dict[str, dict[str, Renderer]] = {}
+_DEFAULTS: dict[str, str] = {}
 
 
-def register(result_type: str, output_format: str, default: bool = False,
-             streamed: bool = False) -> Callable[[Callable[..., str]], Callable[..., str]]:
+def register(
+    result_type: str, output_format: str, default: bool = False, streamed: bool = False
+) -> Callable[[Callable[..., str]], Callable[..., str]]:
     """Register the decorated function as the ``output_format`` renderer of ``result_type``
     (the type's default format with ``default``; written chunk by chunk with ``streamed``)."""
+
     def decorate(function: Callable[..., str]) -> Callable[..., str]:
         _REGISTRY.setdefault(result_type, {})[output_format] = Renderer(function, streamed)
         if default:
             _DEFAULTS[result_type] = output_format
         return function
+
     return decorate
 
 
-def _renderers(result_type: str) -> Dict[str, Renderer]:
+def _renderers(result_type: str) -> dict[str, Renderer]:
     importlib.import_module(RENDERERS)
     return _REGISTRY[result_type]
 
 
-def formats(result_type: str) -> List[str]:
+def formats(result_type: str) -> list[str]:
     """The formats registered for ``result_type``, in the order they were registered."""
     return list(_renderers(result_type))
 
@@ -77,7 +82,7 @@ class Output:
 
     result_type: str
     format: str
-    path: Optional[str] = None
+    path: str | None = None
 
     @property
     def renderer(self) -> Renderer:
@@ -89,6 +94,7 @@ class Output:
         """The Styler for text: colour as the terminal and the options say on stdout, none in a file."""
         from sourcing.cli.render import Styler
         from sourcing.cli.session import styler
+
         return Styler(False) if self.path else styler()
 
     def render(self, result: Any, style: Optional["Styler"] = None) -> str:
@@ -105,16 +111,19 @@ class Output:
             click.echo(f"Report written to {self.path}.", err=True)
 
     @contextmanager
-    def writer(self, color: Optional[bool] = None) -> Iterator[Callable[[str], None]]:
+    def writer(self, color: bool | None = None) -> Iterator[Callable[[str], None]]:
         """A function writing text to stdout, or to FILE through cli.files.atomic_writer: FILE is put in
         place only when the block ends without an error, and only over a regular file (else exit 2)."""
         if self.path is None:
+
             def echo(text: str) -> None:
                 if text:
                     click.echo(text, nl=False, color=color)
+
             yield echo
             return
         from sourcing.cli.files import atomic_writer  # only then: it brings the YAML writer
+
         with atomic_writer(self.path) as stream:
             yield lambda text: stream.write(click.unstyle(text).encode("utf-8", "backslashreplace"))
 
@@ -134,12 +143,26 @@ def output_options(result_type: str, help: str = "Output format.") -> Callable[[
 
     def decorate(command: Callable) -> Callable:
         @functools.wraps(command)
-        def run(*args, output_format: str, output_path: Optional[str], **kwargs):
+        def run(*args, output_format: str, output_path: str | None, **kwargs):
             return command(*args, output=Output(result_type, output_format, output_path), **kwargs)
-        run = click.option("-o", "--output", "output_path", metavar="FILE", type=FileName(),
-                           help="Write the result to FILE (atomically; only a regular file is replaced) "
-                                "instead of standard output.")(run)
-        return click.option("--format", "output_format", cls=FormatOption, result_type=result_type,
-                            type=click.Choice(choices), default=default_format(result_type), show_default=True,
-                            help=help)(run)
+
+        run = click.option(
+            "-o",
+            "--output",
+            "output_path",
+            metavar="FILE",
+            type=FileName(),
+            help="Write the result to FILE (atomically; only a regular file is replaced) instead of standard output.",
+        )(run)
+        return click.option(
+            "--format",
+            "output_format",
+            cls=FormatOption,
+            result_type=result_type,
+            type=click.Choice(choices),
+            default=default_format(result_type),
+            show_default=True,
+            help=help,
+        )(run)
+
     return decorate

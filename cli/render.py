@@ -1,4 +1,5 @@
 """Render a consultation report (see expert.report) as text or Markdown."""
+
 import textwrap
 
 import click
@@ -7,8 +8,14 @@ from sourcing.cli.audit_render import tree_lines
 from sourcing.expert import explain, kinds
 
 COLOURS = {
-    "answer": "cyan", "rule": "yellow", "absence": "magenta", "heading": "bright_white",
-    "warning": "red", "strong": "green", "moderate": "yellow", "weak": "red",
+    "answer": "cyan",
+    "rule": "yellow",
+    "absence": "magenta",
+    "heading": "bright_white",
+    "warning": "red",
+    "strong": "green",
+    "moderate": "yellow",
+    "weak": "red",
 }
 
 
@@ -30,8 +37,9 @@ WIDTH = 100
 def wrap(text, indent="  ", first=None):
     """``text`` wrapped to WIDTH columns, the first line after ``first`` (default ``indent``)."""
     first = indent if first is None else first
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first),
-                         break_on_hyphens=False) or [first.rstrip()]
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=first, subsequent_indent=" " * len(first), break_on_hyphens=False
+    ) or [first.rstrip()]
 
 
 def _quiet(rules, style):
@@ -60,13 +68,25 @@ def advice_sections(report, kb):
     if advice["runner_up"]:
         yield f"Why not {advice['runner_up']['label']}", advice["runner_up"]["reasons"]
     if advice["changes"]:
-        yield "What would change it", [
-            {"text": ", ".join(f"{c['question']}: {c['from']} -> {c['to']}" for c in change["changes"])
-                     + f"  =>  {change['label']}", "rules": []} for change in advice["changes"]]
+        yield (
+            "What would change it",
+            [
+                {
+                    "text": ", ".join(f"{c['question']}: {c['from']} -> {c['to']}" for c in change["changes"])
+                    + f"  =>  {change['label']}",
+                    "rules": [],
+                }
+                for change in advice["changes"]
+            ],
+        )
     if advice["deciding_questions"]:
-        yield "Questions that would decide it", [
-            {"text": f"{q['question']}: {q['prompt']} ({', '.join(q['values'])})", "rules": []}
-            for q in advice["deciding_questions"]]
+        yield (
+            "Questions that would decide it",
+            [
+                {"text": f"{q['question']}: {q['prompt']} ({', '.join(q['values'])})", "rules": []}
+                for q in advice["deciding_questions"]
+            ],
+        )
     for section, heading in kinds.sections():  # the conclusions (expert/kinds.py); a matrix only if filled
         if any(row.get("owner", True) for row in advice[section]):
             yield heading, advice[section]
@@ -100,9 +120,14 @@ def text(report, kb, trace=False, explanation=False, style=None):
     if explanation:
         out += ["", style("Explanation", "heading"), *_explanation_lines(report, style)]
     if not (trace and explanation):
-        out += [""] + [style(line, "rule") for line in wrap(
-            "Details: --explain adds the chain of reasons down to the answers, --trace every rule firing; "
-            "'sourcing explain' reads an --audit record.", indent="")]
+        out += [""] + [
+            style(line, "rule")
+            for line in wrap(
+                "Details: --explain adds the chain of reasons down to the answers, --trace every rule firing; "
+                "'sourcing explain' reads an --audit record.",
+                indent="",
+            )
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -111,8 +136,11 @@ def _explanation_lines(report, style):
     trees += [explain.tree(report["justifications"], fact) for fact in kinds.explained_facts(report)]
     lines = []
     for line in tree_lines(trees, style):
-        lines += wrap(line.strip(), first=line[:len(line) - len(line.lstrip())] or "", indent=" " * (
-            len(line) - len(line.lstrip()) + 4))
+        lines += wrap(
+            line.strip(),
+            first=line[: len(line) - len(line.lstrip())] or "",
+            indent=" " * (len(line) - len(line.lstrip()) + 4),
+        )
     return lines
 
 
@@ -127,11 +155,17 @@ def _trace_lines(report, kb):
         lines += wrap(f"{firing['step']:>3}. {firing['rule']}  {firing['title']}", indent="       ", first="")
         if any(f["kind"] == "score" for f in firing["asserted"]):
             for model in kb.models:
-                parts = [f"{f['weight']:+} {f.get('rule', '')}" for f in firing["matched"]
-                         if f["kind"] == "evidence" and f["name"] == model.id]
+                parts = [
+                    f"{f['weight']:+} {f.get('rule', '')}"
+                    for f in firing["matched"]
+                    if f["kind"] == "evidence" and f["name"] == model.id
+                ]
                 total = report["scores"][model.id]
-                lines += wrap(f"{model.label} = {total}: {', '.join(parts) or 'no fit evidence'}", indent="         ",
-                               first="       ")
+                lines += wrap(
+                    f"{model.label} = {total}: {', '.join(parts) or 'no fit evidence'}",
+                    indent="         ",
+                    first="       ",
+                )
             vetoed = [f["value"] for f in firing["matched"] if f["kind"] == "finding"]
             if vetoed:
                 lines += wrap("vetoed: " + ", ".join(vetoed), indent="         ", first="       ")
@@ -140,8 +174,11 @@ def _trace_lines(report, kb):
             continue
         lines += wrap("matched:  " + _fact_list(firing["matched"]), indent="                 ", first="       ")
         if firing["absent"]:
-            lines += wrap("relied on: " + "; ".join(a["label"] for a in firing["absent"]),
-                           indent="                 ", first="       ")
+            lines += wrap(
+                "relied on: " + "; ".join(a["label"] for a in firing["absent"]),
+                indent="                 ",
+                first="       ",
+            )
         asserted = [f["label"] + ("" if f["new"] else " (already known)") for f in firing["asserted"]]
         lines += wrap("asserted: " + "; ".join(asserted), indent="                 ", first="       ")
     return lines
@@ -150,6 +187,7 @@ def _trace_lines(report, kb):
 def markdown(report, kb, trace=False, explanation=False, title=None, date=None):
     """Markdown mirroring the text report, with a title, the date and the answers given."""
     from tabulate import tabulate  # here, not at the top: JSON output does without it
+
     out = [f"# {title or 'Sourcing recommendation'}", ""]
     if date:
         out += [f"*{date}*", ""]
@@ -159,8 +197,13 @@ def markdown(report, kb, trace=False, explanation=False, title=None, date=None):
             continue
         out += [f"## {heading}", ""]
         if heading == "Responsibility":
-            out.append(tabulate([[r["area"], r["owner"] or "-"] for r in body], headers=["responsibility", "owner"],
-                                tablefmt="github"))
+            out.append(
+                tabulate(
+                    [[r["area"], r["owner"] or "-"] for r in body],
+                    headers=["responsibility", "owner"],
+                    tablefmt="github",
+                )
+            )
         else:
             for item in body:
                 weight = f"**{item['weight']:+}** " if item.get("weight") is not None else ""
@@ -169,8 +212,14 @@ def markdown(report, kb, trace=False, explanation=False, title=None, date=None):
                 out.append(f"- {weight}{item['text']}{asked}{rules}")
         out.append("")
     given = {q: v for q, v in report["answers"].items() if v != "unknown"}
-    out += ["## Answers", "", tabulate([[q, v] for q, v in given.items()] or [["(none)", ""]],
-                                      headers=["question", "answer"], tablefmt="github"), ""]
+    out += [
+        "## Answers",
+        "",
+        tabulate(
+            [[q, v] for q, v in given.items()] or [["(none)", ""]], headers=["question", "answer"], tablefmt="github"
+        ),
+        "",
+    ]
     if trace:
         out += ["## Reasoning trace", "", "```text", *_trace_lines(report, kb), "```", ""]
     if explanation:

@@ -1,10 +1,9 @@
 """What every command shares: the knowledge base chosen on the command line, the version, colour."""
+
 import os
 import sys
-from typing import List
 
 import click
-
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -33,6 +32,7 @@ def colour_enabled(stream=None):
 def styler(stream=None):
     """A Styler that colours only when ``stream`` (default stdout) allows it."""
     from sourcing.cli.render import Styler
+
     return Styler(colour_enabled(stream))
 
 
@@ -49,6 +49,7 @@ class Session:
         if self._advisor is None:
             from sourcing.expert.advisor import Advisor
             from sourcing.expert.cache import load
+
             self._advisor = Advisor(load(self.knowledge_dir, self.extensions))
         return self._advisor
 
@@ -74,7 +75,7 @@ def _add_extensions(ctx, param, value):
             session.extensions += (directory,)
 
 
-def knowledge_options(from_environment: bool) -> List[click.Option]:
+def knowledge_options(from_environment: bool) -> list[click.Option]:
     """--knowledge and --kb, the one definition that the group and every command take.
 
     The group's also read the environment; a command's add to what the group's set.
@@ -82,13 +83,25 @@ def knowledge_options(from_environment: bool) -> List[click.Option]:
     env = " [env: SOURCING_KNOWLEDGE]" if from_environment else ""
     env_list = " [env: SOURCING_KB, directories separated by ':']" if from_environment else ""
     return [
-        click.Option(["--knowledge", "knowledge_dir"], metavar="DIR", type=click.Path(file_okay=False),
-                     envvar="SOURCING_KNOWLEDGE" if from_environment else None, expose_value=False,
-                     callback=_set_knowledge, help=f"Use the knowledge base in DIR instead of the shipped one{env}."),
-        click.Option(["--kb", "extensions"], metavar="DIR", multiple=True, type=click.Path(file_okay=False),
-                     envvar="SOURCING_KB" if from_environment else None, expose_value=False,
-                     callback=_add_extensions,
-                     help=f"Add the rules, questions and scenarios of DIR (repeatable){env_list}."),
+        click.Option(
+            ["--knowledge", "knowledge_dir"],
+            metavar="DIR",
+            type=click.Path(file_okay=False),
+            envvar="SOURCING_KNOWLEDGE" if from_environment else None,
+            expose_value=False,
+            callback=_set_knowledge,
+            help=f"Use the knowledge base in DIR instead of the shipped one{env}.",
+        ),
+        click.Option(
+            ["--kb", "extensions"],
+            metavar="DIR",
+            multiple=True,
+            type=click.Path(file_okay=False),
+            envvar="SOURCING_KB" if from_environment else None,
+            expose_value=False,
+            callback=_add_extensions,
+            help=f"Add the rules, questions and scenarios of DIR (repeatable){env_list}.",
+        ),
     ]
 
 

@@ -4,7 +4,8 @@ words, why not the runner-up, what would change it, what to do before signing, w
 Every item names the rules behind it, so a renderer can show them in a quiet form and an auditor can
 follow them (``sourcing explain``). The engine detail (trace, explanation tree) stays out of here.
 """
-from typing import Dict, List, Optional, Sequence
+
+from collections.abc import Sequence
 
 from sourcing.expert import kinds
 from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
@@ -14,7 +15,7 @@ MOST_REASONS = 5
 MOST_CHANGES = 3
 
 
-def build(result: Result, kb: KnowledgeBase, changes: Optional[Sequence[dict]] = None) -> Dict[str, object]:
+def build(result: Result, kb: KnowledgeBase, changes: Sequence[dict] | None = None) -> dict[str, object]:
     """The advice-first sections of ``result``; ``changes`` are the smallest answer changes that would
     change the advice (see ``what_would_change``), None when they were not searched."""
     model = kb.model(result.recommendation)
@@ -27,9 +28,13 @@ def build(result: Result, kb: KnowledgeBase, changes: Optional[Sequence[dict]] =
         "label": model.label,
         "strength": result.strength,
         "conditional": bool(result.unconfirmed),
-        "why": (_blocking(result, kb, candidates, fit) if model.id == fallback
-                else _tie(result, kb, candidates) if model.id == undetermined
-                else _reasons(result, kb, model.id)),
+        "why": (
+            _blocking(result, kb, candidates, fit)
+            if model.id == fallback
+            else _tie(result, kb, candidates)
+            if model.id == undetermined
+            else _reasons(result, kb, model.id)
+        ),
         "against": _against(result, kb, model.id),
         "runner_up": _runner_up(result, kb) if model.id not in (fallback, undetermined) else None,
         "changes": changes,
@@ -39,30 +44,36 @@ def build(result: Result, kb: KnowledgeBase, changes: Optional[Sequence[dict]] =
     }
 
 
-def _conclusion_sections(result: Result, kb: KnowledgeBase) -> Dict[str, List[dict]]:
+def _conclusion_sections(result: Result, kb: KnowledgeBase) -> dict[str, list[dict]]:
     """The sections that list conclusions (expert/kinds.py: before_you_sign, pricing, ...): each
     conclusion's text and rule; a matrix kind (responsibility) as one row per area."""
-    sections: Dict[str, List[dict]] = {section: [] for section, _ in kinds.sections()}
+    sections: dict[str, list[dict]] = {section: [] for section, _ in kinds.sections()}
     for kind in kinds.KINDS:
         if kind.matrix:
             owners = {f.name: f.value for f in result.of_kind(kind.name)}
-            sections[kind.section] += [{kind.subject: label, kind.detail: owners.get(area)}
-                                       for area, label in kb.areas]
+            sections[kind.section] += [{kind.subject: label, kind.detail: owners.get(area)} for area, label in kb.areas]
         else:
             sections[kind.section] += [_item(f.text, [f.rule]) for f in result.of_kind(kind.name)]
     return sections
 
 
-def what_would_change(advisor, result: Result, max_changes: int = 2) -> List[dict]:
+def what_would_change(advisor, result: Result, max_changes: int = 2) -> list[dict]:
     """The smallest sets of real answer changes (never to unknown) that give another outcome: the
     runner-up for a recommended model, the blocked candidate for stabilise first."""
     from sourcing.expert.whynot import search
+
     target = result.runner_up
     if target is None:
         return []
     found, _ = search(advisor, result.answers, target, max_changes, enough=MOST_CHANGES)
-    return [{"changes": [{"question": c.question, "from": c.before, "to": c.after} for c in changes],
-             "gives": target, "label": advisor.kb.model(target).label} for changes in found[:MOST_CHANGES]]
+    return [
+        {
+            "changes": [{"question": c.question, "from": c.before, "to": c.after} for c in changes],
+            "gives": target,
+            "label": advisor.kb.model(target).label,
+        }
+        for changes in found[:MOST_CHANGES]
+    ]
 
 
 def _item(text, rules, **extra):
@@ -95,28 +106,37 @@ def _reasons(result, kb, model):
     reasons = [_item(kb.rule(r).title, [r], detail=kb.rule(r).rationale, weight=number(weights[r])) for r in ranked]
     others = [m.id for m in kb.models if m.id != model and (VETOED, m.id) in _pairs(result)]
     if others:
-        reasons.append(_item("Ruled out as the wrong fit for what you want to keep: "
-                             + ", ".join(kb.model(m).label for m in others),
-                             [r for m in others for r in _rules_asserting(result, VETOED, m)]))
+        reasons.append(
+            _item(
+                "Ruled out as the wrong fit for what you want to keep: " + ", ".join(kb.model(m).label for m in others),
+                [r for m in others for r in _rules_asserting(result, VETOED, m)],
+            )
+        )
     return reasons
 
 
 def _blocking(result, kb, candidates, fit):
     """Why stabilise first: the unmet requirements of the candidates, or the veto of every model."""
     if fit == "all_vetoed":
-        return [_item(f"{m.label} is the wrong fit. {kb.rule(r).title}", [r], detail=kb.rule(r).rationale)
-                for m in kb.models for r in _rules_asserting(result, VETOED, m.id)]
+        return [
+            _item(f"{m.label} is the wrong fit. {kb.rule(r).title}", [r], detail=kb.rule(r).rationale)
+            for m in kb.models
+            for r in _rules_asserting(result, VETOED, m.id)
+        ]
     named = " and ".join(kb.model(c).label for c in candidates)
     items = [_item(f"{named} {'fits' if len(candidates) == 1 else 'fit'} best, but cannot work yet:", ["SCORE-001"])]
     for candidate in candidates:
-        items += [_item(kb.rule(rule).title, [rule], detail=kb.rule(rule).rationale)
-                  for rule in _rules_asserting(result, BLOCKED, candidate)]
+        items += [
+            _item(kb.rule(rule).title, [rule], detail=kb.rule(rule).rationale)
+            for rule in _rules_asserting(result, BLOCKED, candidate)
+        ]
     return items
 
 
 def _tie(result, kb, candidates):
-    return [_item(f"{kb.model(c).label} fits with a score of {number(result.scores[c])}", ["SCORE-001"])
-            for c in candidates]
+    return [
+        _item(f"{kb.model(c).label} fits with a score of {number(result.scores[c])}", ["SCORE-001"]) for c in candidates
+    ]
 
 
 def _against(result, kb, model):
@@ -127,8 +147,11 @@ def _against(result, kb, model):
 def _to_confirm(result, kb):
     items = [_item(kb.rule(u.rule).title, [u.rule], questions=list(u.questions)) for u in result.unconfirmed]
     listed = {q for u in result.unconfirmed for q in u.questions}
-    items += [_item(f"Answer '{kb.question(q.question).prompt}'", list(q.read_by), questions=[q.question])
-              for q in result.open_questions if q.question not in listed]
+    items += [
+        _item(f"Answer '{kb.question(q.question).prompt}'", list(q.read_by), questions=[q.question])
+        for q in result.open_questions
+        if q.question not in listed
+    ]
     return items
 
 
@@ -142,13 +165,26 @@ def _runner_up(result, kb):
         reasons = [_item(kb.rule(r).title, [r], detail=kb.rule(r).rationale) for r in vetoes]
     else:
         gap = number(result.scores[result.recommendation] - result.scores[rival])
-        reasons = [_item(f"It fits less well: {number(result.scores[rival])} against "
-                         f"{number(result.scores[result.recommendation])} ({gap} behind)", ["SCORE-001"])]
+        reasons = [
+            _item(
+                f"It fits less well: {number(result.scores[rival])} against "
+                f"{number(result.scores[result.recommendation])} ({gap} behind)",
+                ["SCORE-001"],
+            )
+        ]
         ours, theirs = _weights(result, result.recommendation), _weights(result, rival)
-        ahead = sorted((r for r in ours if ours[r] > theirs.get(r, 0)),
-                       key=lambda r: (theirs.get(r, 0) - ours[r], kb.rule(r).position))[:2]
-        reasons += [_item(f"{kb.rule(r).title}: {number(ours[r]):+} for {kb.model(result.recommendation).label}, "
-                          f"{number(theirs.get(r, 0)):+} for {kb.model(rival).label}", [r]) for r in ahead]
+        ahead = sorted(
+            (r for r in ours if ours[r] > theirs.get(r, 0)),
+            key=lambda r: (theirs.get(r, 0) - ours[r], kb.rule(r).position),
+        )[:2]
+        reasons += [
+            _item(
+                f"{kb.rule(r).title}: {number(ours[r]):+} for {kb.model(result.recommendation).label}, "
+                f"{number(theirs.get(r, 0)):+} for {kb.model(rival).label}",
+                [r],
+            )
+            for r in ahead
+        ]
     return {"model": rival, "label": kb.model(rival).label, "reasons": reasons}
 
 

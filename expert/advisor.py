@@ -1,13 +1,21 @@
 """The public entry point: load a knowledge base once, consult it many times."""
+
+from collections.abc import Mapping
 from itertools import combinations, islice, product
+from typing import TYPE_CHECKING, Any
 
 from sourcing.expert import answers as answers_io
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import UNKNOWN
-from sourcing.expert.outcome import verdict_from
+from sourcing.expert.outcome import Outcome, verdict_from
 from sourcing.expert.partial import Foresight
 from sourcing.expert.result import OpenQuestion, Result, Unconfirmed
+
+if TYPE_CHECKING:  # annotations only: the engine module brings experta
+    from sourcing.expert.engine import Consultant
+    from sourcing.expert.model import KnowledgeBase
+    from sourcing.expert.partial import Outlook
 
 DECIDING_SEARCH = 2  # the most questions the search for the deciding questions of a tie combines
 
@@ -15,21 +23,25 @@ DECIDING_SEARCH = 2  # the most questions the search for the deciding questions 
 class Advisor:
     """Holds a validated knowledge base and a reusable engine for it."""
 
-    def __init__(self, kb=None):
+    def __init__(self, kb: "KnowledgeBase | None" = None) -> None:
         if kb is None:
             from sourcing.expert.loader import load  # the loader brings YAML: only when no base is given
+
             kb = load()
         self.kb = kb
-        self._foresight = None
-        self._consultant = None
-        self._direct = None
-        self._roles = {rule.id: (rule.requires, rule.vetoes) for rule in kb.rules
-                       if rule.requires or rule.vetoes}  # the rules that can block or veto a model
+        self._foresight: Foresight | None = None
+        self._consultant: Consultant | None = None
+        self._direct: DirectEvaluator | None = None
+        self._roles = {
+            rule.id: (rule.requires, rule.vetoes) for rule in kb.rules if rule.requires or rule.vetoes
+        }  # the rules that can block or veto a model
         self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
-        self._reads = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
+        self._reads: dict[
+            tuple[str, str], frozenset[str]
+        ] = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
 
     @property
-    def foresight(self):
+    def foresight(self) -> Foresight:
         """The three-valued evaluation of partial answers, built on first use (answers with nothing
         unknown never need it)."""
         if self._foresight is None:
@@ -37,30 +49,31 @@ class Advisor:
         return self._foresight
 
     @property
-    def consultant(self):
+    def consultant(self) -> "Consultant":
         """The experta engine, built on first use (importing experta is not free)."""
         if self._consultant is None:
             from sourcing.expert.engine import Consultant
+
             self._consultant = Consultant(self.kb)
         return self._consultant
 
     @property
-    def direct(self):
+    def direct(self) -> DirectEvaluator:
         """The direct evaluator, built on first use."""
         if self._direct is None:
             self._direct = DirectEvaluator(self.kb)
         return self._direct
 
-    def complete(self, answers):
+    def complete(self, answers: Mapping[str, str]) -> dict[str, str]:
         """Every question of the catalogue, in order, missing ones as ``unknown``."""
         return {q.id: answers.get(q.id, UNKNOWN) for q in self.kb.questions}
 
-    def validate(self, answers, source="answers"):
+    def validate(self, answers: Any, source: str = "answers") -> dict[str, str]:
         """``answers`` checked against the catalogue exactly as the CLI checks a file: InputError (naming
         ``source``, the key and the allowed values) for an unknown question or a value not allowed."""
         return answers_io.normalise(self.kb, answers, source)
 
-    def consult(self, answers):
+    def consult(self, answers: Mapping[str, str]) -> Result:
         """Run a consultation on ``answers`` (validated first); return a Result."""
         answers = self.complete(self.validate(answers))
         facts, firings = self.consultant.run(answers)
@@ -77,19 +90,27 @@ class Advisor:
         blockers = self._blockers(firings, decided.model)
         deciding = self.deciding_questions(answers) if decided.model == self.kb.undetermined.id else ()
         return Result(
-            answers=answers, facts=facts, firings=firings, recommendation=decided.model,
-            runner_up=decided.runner_up, margin=decided.margin, scores=scores,
-            strength=self.strength(decided.model, decided.margin, len(open_questions), len(unconfirmed),
-                                   warnings, blockers),
-            open_questions=open_questions, unconfirmed=unconfirmed, deciding_questions=deciding,
+            answers=answers,
+            facts=facts,
+            firings=firings,
+            recommendation=decided.model,
+            runner_up=decided.runner_up,
+            margin=decided.margin,
+            scores=scores,
+            strength=self.strength(
+                decided.model, decided.margin, len(open_questions), len(unconfirmed), warnings, blockers
+            ),
+            open_questions=open_questions,
+            unconfirmed=unconfirmed,
+            deciding_questions=deciding,
         )
 
-    def evaluate(self, answers, validated=False):
+    def evaluate(self, answers: Mapping[str, str], validated: bool = False) -> Outcome:
         """The direct evaluator's Outcome for ``answers``: fast, no trace (bulk work). Pass ``validated``
         when the answers were already checked (``validate``) to skip checking them again."""
         return self.direct.run(self.complete(answers if validated else self.validate(answers)))
 
-    def open_questions(self, answers, view=None):
+    def open_questions(self, answers: Mapping[str, str], view: "Outlook | None" = None) -> tuple[OpenQuestion, ...]:
         """The unknown questions whose answer, given alone, would change the recommended model.
 
         The foresight names the questions that could matter at all (rules still waiting on them); each
@@ -122,13 +143,16 @@ class Advisor:
         except EngineError:
             return None  # no single recommendation: the answer changes the advice
 
-    def unconfirmed(self, answers, model, view=None):
+    def unconfirmed(
+        self, answers: Mapping[str, str], model: str, view: "Outlook | None" = None
+    ) -> tuple[Unconfirmed, ...]:
         """The vetoes and requirements of ``model`` that unknown answers leave open: to confirm. ``view``
         may pass the foresight's ``advice_outlook`` of ``answers`` when it was already computed."""
-        return tuple(Unconfirmed(rule, questions)
-                     for rule, questions in self.foresight.unconfirmed(answers, model, view))
+        return tuple(
+            Unconfirmed(rule, questions) for rule, questions in self.foresight.unconfirmed(answers, model, view)
+        )
 
-    def deciding_questions(self, answers):
+    def deciding_questions(self, answers: Mapping[str, str]) -> tuple[str, ...]:
         """The fewest unknown questions whose answers, whatever they are, decide an undetermined result
         (searched up to DECIDING_SEARCH questions); otherwise every unknown question that could."""
         answers = self.complete(answers)
@@ -136,12 +160,14 @@ class Advisor:
         undetermined = self.kb.undetermined.id
         for size in range(1, DECIDING_SEARCH + 1):
             for group in combinations(unknown, size):
-                if all(self.direct.verdict({**answers, **dict(zip((q.id for q in group), values))}).model != undetermined
-                       for values in product(*(q.values for q in group))):
+                if all(
+                    self.direct.verdict({**answers, **dict(zip((q.id for q in group), values))}).model != undetermined
+                    for values in product(*(q.values for q in group))
+                ):
                     return tuple(q.id for q in group)
         return tuple(q.question for q in self.open_questions(answers))
 
-    def strength_of(self, answers, outcome):
+    def strength_of(self, answers: Mapping[str, str], outcome: Outcome) -> str | None:
         """The strength ``consult`` gives for a direct evaluator's ``outcome`` of ``answers``.
 
         More open questions or unconfirmed items can only weaken a strength, so the foresight runs
@@ -160,8 +186,14 @@ class Advisor:
         unknown = [q for q, v in answers.items() if v == UNKNOWN]
         if best == self.kb.weakest or not unknown:
             return best
-        worst = self.strength(model, margin, len(self.foresight.deciding_reads.intersection(unknown)),
-                              self.foresight.most_unconfirmed(model, unknown), warnings, blockers)
+        worst = self.strength(
+            model,
+            margin,
+            len(self.foresight.deciding_reads.intersection(unknown)),
+            self.foresight.most_unconfirmed(model, unknown),
+            warnings,
+            blockers,
+        )
         if worst == best:
             return best
         view = self.foresight.advice_outlook(answers)
@@ -169,7 +201,15 @@ class Advisor:
         open_count = sum(1 for _ in islice(self._open(answers, view, model), self._most_open + 1))
         return self.strength(model, margin, open_count, unconfirmed, warnings, blockers)
 
-    def strength(self, model, margin, open_count, unconfirmed=0, warnings=0, blockers=0):
+    def strength(
+        self,
+        model: str,
+        margin: float | None,
+        open_count: int,
+        unconfirmed: int = 0,
+        warnings: int = 0,
+        blockers: int = 0,
+    ) -> str | None:
         """The first strength level whose thresholds ``model`` meets (None for the undetermined outcome).
 
         A recommended model needs the fit margin over its best rival that is not vetoed (no rival: any
@@ -184,8 +224,12 @@ class Advisor:
                 continue
             if fallback and blockers >= level.min_blockers:
                 return level.name
-            if not fallback and (margin is None or margin >= level.min_margin) \
-                    and unconfirmed <= level.max_unconfirmed and warnings <= level.max_warnings:
+            if (
+                not fallback
+                and (margin is None or margin >= level.min_margin)
+                and unconfirmed <= level.max_unconfirmed
+                and warnings <= level.max_warnings
+            ):
                 return level.name
         return self.kb.weakest
 
@@ -213,8 +257,11 @@ class Advisor:
         """How many of the conditions that read ``reads`` (the questions behind each) rest on answers of
         their own: those whose questions are not all read by another (one unwritten process that
         blocks twice is one reason, not two)."""
-        return sum(1 for i, r in enumerate(reads)
-                   if not any(r < other or (r == other and j < i) for j, other in enumerate(reads)))
+        return sum(
+            1
+            for i, r in enumerate(reads)
+            if not any(r < other or (r == other and j < i) for j, other in enumerate(reads))
+        )
 
     def _behind(self, rule_id, part):
         """The questions behind the ``part`` ("unmet" or "when") of rule ``rule_id``, kept once found."""

@@ -1,4 +1,5 @@
 """Validate answers from files, --set options and prompts against the catalogue."""
+
 from sourcing.expert.errors import InputError, shown
 from sourcing.expert.model import UNKNOWN
 from sourcing.expert.names import did_you_mean
@@ -34,8 +35,12 @@ def check(kb, key, value, source):
         raise InputError(source, f"expected one value, got {_type_name(value)}", key=key, allowed=question.choices)
     text = value.strip()
     if text not in question.choices:
-        raise InputError(source, f"{shown(repr(text))} is not allowed{did_you_mean(text, question.choices)}", key=key,
-                         allowed=question.choices)
+        raise InputError(
+            source,
+            f"{shown(repr(text))} is not allowed{did_you_mean(text, question.choices)}",
+            key=key,
+            allowed=question.choices,
+        )
     return text
 
 
@@ -47,6 +52,7 @@ def _type_name(value):
 def read(kb, path):
     """Read and validate an answers file (YAML or JSON); '-' reads standard input."""
     from sourcing.expert import yamlio  # here: --set and prompts do without a YAML parser
+
     source = "<stdin>" if path == "-" else str(path)
     return normalise(kb, yamlio.read_file(path, source), source)
 

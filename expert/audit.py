@@ -12,12 +12,12 @@ justifications do not hold. A ``sourcing.audit/1`` record (which embedded the
 consult JSON of its day) is checked as written, then converted to the /2 form.
 See docs/audit-record.md.
 """
+
 import hashlib
 import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Union
 
 from sourcing.expert import kinds, yamlio
 from sourcing.expert.canonical import canonical, digest
@@ -56,16 +56,31 @@ _COMMON = {
     "answers": Each(str),
     "rules": [{"id": str, "digest": str, "title": str, "content": dict}],
     "facts": [{"id": int, "kind": str, "name": str, **{f"{k}?": v for k, v in FACT_FIELDS.items()}, "label?": str}],
-    "firings": [{"step": int, "rule": str, "matched": [int], "asserted": [int], "new": [int],
-                 "absent": [{"kind": str, "name": str, "values?": ([str], MAYBE)}]}],
+    "firings": [
+        {
+            "step": int,
+            "rule": str,
+            "matched": [int],
+            "asserted": [int],
+            "new": [int],
+            "absent": [{"kind": str, "name": str, "values?": ([str], MAYBE)}],
+        }
+    ],
 }
 _TO_CONFIRM = [{"rule": str, "title?": str, "questions": [str]}]
 _OPEN_QUESTIONS = [{"question": str, "read_by": [str]}]
 SHAPE = {
     **_COMMON,
-    "outcome": {"model": str, "fact": int, "strength": (str, MAYBE), "runner_up": (str, MAYBE),
-                "margin": (int, float, MAYBE), "to_confirm": _TO_CONFIRM, "open_questions": _OPEN_QUESTIONS,
-                "deciding_questions": [str]},
+    "outcome": {
+        "model": str,
+        "fact": int,
+        "strength": (str, MAYBE),
+        "runner_up": (str, MAYBE),
+        "margin": (int, float, MAYBE),
+        "to_confirm": _TO_CONFIRM,
+        "open_questions": _OPEN_QUESTIONS,
+        "deciding_questions": [str],
+    },
     "integrity": str,
     "signature?": str,
 }
@@ -79,11 +94,21 @@ def _listing_v1(key):
 SHAPE_V1 = {
     **_COMMON,
     "conclusions": {
-        "recommendation": {"status": str, "model": (str, MAYBE), "strength": (str, MAYBE), "fact": int,
-                           "runner_up": (str, MAYBE), "margin": (int, float, MAYBE), "to_confirm": _TO_CONFIRM,
-                           "deciding_questions": [str]},
-        "scores": Each(NUMBER), "responsibility": Each((str, MAYBE)),
-        "warnings": _listing_v1("about"), "readiness_gaps": _listing_v1("area"), "pricing": _listing_v1("structure"),
+        "recommendation": {
+            "status": str,
+            "model": (str, MAYBE),
+            "strength": (str, MAYBE),
+            "fact": int,
+            "runner_up": (str, MAYBE),
+            "margin": (int, float, MAYBE),
+            "to_confirm": _TO_CONFIRM,
+            "deciding_questions": [str],
+        },
+        "scores": Each(NUMBER),
+        "responsibility": Each((str, MAYBE)),
+        "warnings": _listing_v1("about"),
+        "readiness_gaps": _listing_v1("area"),
+        "pricing": _listing_v1("structure"),
         "notes": _listing_v1("topic"),
         "could_not_determine": {"questions": _OPEN_QUESTIONS, "findings?": [str]},
     },
@@ -93,7 +118,7 @@ SHAPE_V1 = {
 SHAPES = {SCHEMA: SHAPE, SCHEMA_V1: SHAPE_V1}
 
 
-def build(result: Result, kb: KnowledgeBase, version: str, created: str, key: Optional[bytes] = None) -> dict:
+def build(result: Result, kb: KnowledgeBase, version: str, created: str, key: bytes | None = None) -> dict:
     """The audit record of ``result`` as a JSON-ready dict; ``created`` is an ISO 8601 UTC time.
 
     With ``key`` (bytes), the record is also signed (HMAC-SHA256).
@@ -104,7 +129,8 @@ def build(result: Result, kb: KnowledgeBase, version: str, created: str, key: Op
         "tool": {"name": "sourcing", "version": version},
         "created": created,
         "knowledge_base": {
-            "fingerprint": kb.fingerprint, "questions": len(kb.questions),
+            "fingerprint": kb.fingerprint,
+            "questions": len(kb.questions),
             "extensions": [Path(source).name for source in kb.sources[1:]],
             "rule_digests": {rule.id: rule.digest for rule in kb.rules},
         },
@@ -124,10 +150,14 @@ def _outcome(result: Result, kb: KnowledgeBase) -> dict:
     """What the facts alone do not say: the outcome and the recommended_model fact that holds it, its
     strength, runner-up and margin, what is left to confirm, the open and the deciding questions."""
     return {
-        "model": result.recommendation, "fact": result.recommendation_fact().id, "strength": result.strength,
-        "runner_up": result.runner_up, "margin": number(result.margin),
-        "to_confirm": [{"rule": u.rule, "title": kb.rule(u.rule).title, "questions": list(u.questions)}
-                       for u in result.unconfirmed],
+        "model": result.recommendation,
+        "fact": result.recommendation_fact().id,
+        "strength": result.strength,
+        "runner_up": result.runner_up,
+        "margin": number(result.margin),
+        "to_confirm": [
+            {"rule": u.rule, "title": kb.rule(u.rule).title, "questions": list(u.questions)} for u in result.unconfirmed
+        ],
         "open_questions": [{"question": q.question, "read_by": list(q.read_by)} for q in result.open_questions],
         "deciding_questions": list(result.deciding_questions),
     }
@@ -145,8 +175,12 @@ def _rule_entry(rule):
 
 def _firing(firing):
     return {
-        "step": firing.step, "rule": firing.rule, "matched": list(firing.matched),
-        "absent": [a.to_dict() for a in firing.absent], "asserted": list(firing.asserted), "new": list(firing.new),
+        "step": firing.step,
+        "rule": firing.rule,
+        "matched": list(firing.matched),
+        "absent": [a.to_dict() for a in firing.absent],
+        "asserted": list(firing.asserted),
+        "new": list(firing.new),
     }
 
 
@@ -156,7 +190,7 @@ class Record:
 
     data: dict  # in the /2 form (a /1 record converted), without its integrity checksum and signature
     result: Result
-    rules: Dict[str, dict]  # rule id -> {"id", "digest", "title", "content"}
+    rules: dict[str, dict]  # rule id -> {"id", "digest", "title", "content"}
     signed: bool = False  # True when a key was given and the signature verified with it
     written_as: str = SCHEMA  # the schema of the file as written
 
@@ -173,7 +207,7 @@ class _Invalid(Exception):
     """A validation failure; ``read`` turns it into an InputError naming the file."""
 
 
-def read(path: Union[str, Path], kb: KnowledgeBase, key: Optional[bytes] = None) -> Record:
+def read(path: str | Path, kb: KnowledgeBase, key: bytes | None = None) -> Record:
     """Read and validate the audit record at ``path``; InputError (exit 2) if it cannot be trusted.
 
     ``kb`` is the current knowledge base: rules whose content is unchanged in it
@@ -193,31 +227,37 @@ def _validate(data, kb, sign_key):
     if not isinstance(data, dict):
         raise _Invalid("expected a JSON object")
     if "schema" not in data:
-        raise _Invalid("no 'schema' key, so not a record written by 'sourcing consult --audit' "
-                       "(an answers file goes with --answers FILE)")
+        raise _Invalid(
+            "no 'schema' key, so not a record written by 'sourcing consult --audit' "
+            "(an answers file goes with --answers FILE)"
+        )
     written_as = data["schema"]
     if not isinstance(written_as, str) or written_as not in SHAPES:
         raise _Invalid(f"unknown schema version {shown(written_as)!r}; this tool reads {SCHEMA} and {SCHEMA_V1}")
-    for key, shape in SHAPES[written_as].items():
+    for key in SHAPES[written_as]:
         if not key.endswith("?") and key not in data:
             raise _Invalid(f"missing key '{key}' (truncated, or not written by sourcing)")
     _shape(data, SHAPES[written_as], "")
     signed = sign_key is not None and "signature" in data
     if signed and not hmac.compare_digest(signature(data, sign_key).encode(), data["signature"].encode("utf-8")):
-        raise _Invalid("the signature does not match the key: the record was changed after it was signed, "
-                       "or signed with another key")
+        raise _Invalid(
+            "the signature does not match the key: the record was changed after it was signed, "
+            "or signed with another key"
+        )
     body = {k: v for k, v in data.items() if k not in ("integrity", "signature")}
     if digest(body) != data["integrity"]:
-        raise _Invalid("the integrity checksum does not match: the record was changed or damaged after it "
-                       "was written")
+        raise _Invalid("the integrity checksum does not match: the record was changed or damaged after it was written")
     if written_as == SCHEMA_V1:
         body = _from_v1(body)
     rules = _rules(body["rules"])
     digests = body["knowledge_base"]["rule_digests"]
     if body["knowledge_base"]["fingerprint"] == kb.fingerprint and list(digests.items()) != [
-            (r.id, r.digest) for r in kb.rules]:
-        raise _Invalid("knowledge_base: the fingerprint is the current knowledge base's, but the rule digests "
-                       "are not: the record is inconsistent")
+        (r.id, r.digest) for r in kb.rules
+    ]:
+        raise _Invalid(
+            "knowledge_base: the fingerprint is the current knowledge base's, but the rule digests "
+            "are not: the record is inconsistent"
+        )
     for rule_id, entry in rules.items():
         if digests.get(rule_id) != entry["digest"]:
             raise _Invalid(f"rule {rule_id}: its digest differs from the knowledge base's list")
@@ -240,11 +280,14 @@ def _from_v1(body):
     model = recommendation["model"]
     if model is None:  # undetermined: the recommended_model fact names the outcome
         model = next((str(f.get("value")) for f in body["facts"] if f["id"] == recommendation["fact"]), "")
-    outcome = {key: recommendation[key] for key in ("fact", "strength", "runner_up", "margin", "to_confirm",
-                                                    "deciding_questions")}
+    outcome = {
+        key: recommendation[key]
+        for key in ("fact", "strength", "runner_up", "margin", "to_confirm", "deciding_questions")
+    }
     converted = {k: v for k, v in body.items() if k != "conclusions"}
-    converted.update(schema=SCHEMA, outcome=dict(outcome, model=model,
-                                                  open_questions=found["could_not_determine"]["questions"]))
+    converted.update(
+        schema=SCHEMA, outcome=dict(outcome, model=model, open_questions=found["could_not_determine"]["questions"])
+    )
     return converted
 
 
@@ -318,10 +361,20 @@ def _firings(entries, facts, rules):
             missing = [i for i in values if i not in facts]
             if missing:
                 raise _Invalid(f"step {index + 1} ({rule_id}): '{key}' names fact {missing[0]}, which is not recorded")
-        absent = tuple(Absence(kind=a["kind"], name=a["name"], values=tuple(a["values"]) if a.get("values") else None)
-                       for a in entry["absent"])
-        firings.append(Firing(step=index + 1, rule=rule_id, matched=ids["matched"], absent=absent,
-                              asserted=ids["asserted"], new=ids["new"]))
+        absent = tuple(
+            Absence(kind=a["kind"], name=a["name"], values=tuple(a["values"]) if a.get("values") else None)
+            for a in entry["absent"]
+        )
+        firings.append(
+            Firing(
+                step=index + 1,
+                rule=rule_id,
+                matched=ids["matched"],
+                absent=absent,
+                asserted=ids["asserted"],
+                new=ids["new"],
+            )
+        )
     return firings
 
 
@@ -338,15 +391,18 @@ def _check_justifications(answers, facts, firings):
     for firing in firings:
         for fact_id in firing.matched:
             if fact_id not in established:
-                raise _Invalid(f"step {firing.step} ({firing.rule}) matched fact {fact_id} "
-                               "before anything established it")
+                raise _Invalid(
+                    f"step {firing.step} ({firing.rule}) matched fact {fact_id} before anything established it"
+                )
         for fact_id in firing.asserted:
             fact = facts[fact_id]
             if fact.kind == "answer":
                 raise _Invalid(f"step {firing.step} ({firing.rule}) claims to assert an answer (fact {fact_id})")
             if fact.kind in RULE_NAMED_KINDS and fact.rule != firing.rule:
-                raise _Invalid(f"fact {fact_id} ({fact.label()}) names rule {fact.rule}, "
-                               f"but step {firing.step} asserted it by {firing.rule}")
+                raise _Invalid(
+                    f"fact {fact_id} ({fact.label()}) names rule {fact.rule}, "
+                    f"but step {firing.step} asserted it by {firing.rule}"
+                )
         established.update(firing.asserted)
     unjustified = [fact for fact in facts.values() if fact.id not in established]
     if unjustified:
@@ -365,9 +421,11 @@ def _check_logic(kb, rules, facts, firings, own_kb):
         matched = [facts[i] for i in firing.matched]
         answers = {f.name: f.value for f in matched if f.kind == "answer"}
         finding_state = finding_test((f.name, f.value) for f in matched if f.kind == "finding")
-        if rule.when is not None and not evaluate(rule.when, lambda q: answers.get(q, ""), finding_state):
-            raise _Invalid(f"step {firing.step}: rule {rule.id} does not hold on the facts it matched "
-                           f"({'; '.join(f.label() for f in matched) or 'none'})")
+        if rule.when is not None and not evaluate(rule.when, lambda q, known=answers: known.get(q, ""), finding_state):
+            raise _Invalid(
+                f"step {firing.step}: rule {rule.id} does not hold on the facts it matched "
+                f"({'; '.join(f.label() for f in matched) or 'none'})"
+            )
         expected = _expected_facts(rule)
         if expected is None:
             _check_scores(firing, matched, [facts[i] for i in firing.asserted], kb if own_kb else None)
@@ -394,8 +452,9 @@ def _check_scores(firing, matched, asserted, kb):
         totals = {m.id: totals.get(m.id, 0) for m in kb.models}
         vetoed = {f.value for f in matched if f.kind == "finding" and f.name == VETOED}
         expected = [FactRecord(0, "score", model, total).label() for model, total in totals.items()]
-        expected += [FactRecord(0, "finding", name, value).label()
-                     for name, value in kb.ranked_findings(totals, vetoed)]
+        expected += [
+            FactRecord(0, "finding", name, value).label() for name, value in kb.ranked_findings(totals, vetoed)
+        ]
         if sorted(expected) != sorted(fact.label() for fact in asserted):
             raise _Invalid(f"step {firing.step}: the scores and ranking differ from what the scoring action gives")
 
@@ -418,8 +477,12 @@ def _expected_facts(rule):
 def _result(outcome, answers, facts, firings):
     """The Result a record holds (its shape already checked)."""
     return Result(
-        answers=dict(answers), facts=facts, firings=firings,
-        recommendation=outcome["model"], runner_up=outcome["runner_up"], margin=outcome["margin"],
+        answers=dict(answers),
+        facts=facts,
+        firings=firings,
+        recommendation=outcome["model"],
+        runner_up=outcome["runner_up"],
+        margin=outcome["margin"],
         scores={f.name: f.value for f in facts.values() if f.kind == "score"},
         strength=outcome["strength"],
         open_questions=tuple(OpenQuestion(q["question"], tuple(q["read_by"])) for q in outcome["open_questions"]),
@@ -444,8 +507,12 @@ def _check_outcome(outcome, result):
 
 
 # The conclusion lists of sourcing.audit/1: (key, kind of fact, the key of its name); frozen with that schema.
-V1_LISTINGS = (("warnings", "warning", "about"), ("readiness_gaps", "gap", "area"),
-               ("pricing", "pricing", "structure"), ("notes", "note", "topic"))
+V1_LISTINGS = (
+    ("warnings", "warning", "about"),
+    ("readiness_gaps", "gap", "area"),
+    ("pricing", "pricing", "structure"),
+    ("notes", "note", "topic"),
+)
 
 
 def _check_v1_conclusions(recorded, result):

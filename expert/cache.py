@@ -15,6 +15,7 @@ format is ignored and rebuilt; a directory that cannot be written means no
 cache, silently. Files are pickles, read only after those checks and a
 checksum of their content (code objects: marshal).
 """
+
 import hashlib
 import marshal
 import os
@@ -45,6 +46,7 @@ def load(knowledge_dir=None, extensions=()):
         if kb is not None:
             return kb
     from sourcing.expert.loader import load as load_files
+
     kb = load_files(knowledge_dir, extensions)
     if key is not None:
         try:
@@ -78,6 +80,7 @@ def _key(knowledge_dir, extensions):
     """The hex digest of everything the knowledge base depends on; None when it cannot be read cheaply
     and safely (a FIFO or device in a knowledge directory, too many files): the loader then decides."""
     from sourcing import knowledge
+
     digest = hashlib.sha256(MAGIC + sys.version.encode())
     budget = [MAX_FILES, MAX_BYTES]
     try:
@@ -134,7 +137,7 @@ def _read(path):
             data = handle.read()
     except OSError:
         return None
-    checksum, payload = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    checksum, payload = data[len(MAGIC) : len(MAGIC) + 32], data[len(MAGIC) + 32 :]
     if not data.startswith(MAGIC) or hashlib.sha256(payload).digest() != checksum:
         return None
     return payload
@@ -145,6 +148,7 @@ def _unpickled(payload):
     if payload is None:
         return None
     from sourcing.expert.model import KnowledgeBase
+
     try:
         kb = pickle.loads(payload)  # noqa: S301 (the user's own 0600 file, checksum verified)
     except Exception:  # a file pickled by other code: rebuilt
@@ -162,6 +166,7 @@ def _write(folder, name, payload):
     """Write ``payload`` to ``folder``/``name`` atomically (a 0600 temporary file, then a rename); on any
     failure, leave the cache as it was."""
     import tempfile  # only when writing: it is not a cheap import
+
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -184,5 +189,5 @@ def _write(folder, name, payload):
 def _prune(folder, kind):
     """Keep the KEPT most recent cache files of ``kind`` (kb, code)."""
     files = sorted(folder.glob(f"{kind}-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEPT[kind]:]:
+    for old in files[KEPT[kind] :]:
         old.unlink()

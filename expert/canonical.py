@@ -4,6 +4,7 @@ Parsed YAML is written as JSON with sorted keys and no spacing, integral floats
 as integers, so comments, quoting, key order and indentation do not count;
 any change of a value does.
 """
+
 import hashlib
 import json
 

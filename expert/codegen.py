@@ -17,6 +17,7 @@ Two flavours:
   foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
   (and names) certain to be established and ``p``/``pn`` those that may be.
 """
+
 from sourcing.expert.conditions import Algebra, fold
 
 FALSE, OPEN, TRUE = 0, 1, 2
@@ -50,6 +51,7 @@ class _Constants:
 
 def _boolean(condition, const):
     """The two-valued Python expression of ``condition`` (None: always)."""
+
     def atom(a):
         if a.kind == "answer":
             return f"(a[{const(a.name)}] in {const(frozenset(a.values))})"
@@ -57,13 +59,21 @@ def _boolean(condition, const):
             return f"({const(a.name)} in n)"
         return f"(not {const(frozenset((a.name, v) for v in a.values))}.isdisjoint(f))"
 
-    return fold(condition, Algebra(atom=atom, all=lambda parts: "(" + " and ".join(parts) + ")",
-                                   any=lambda parts: "(" + " or ".join(parts) + ")",
-                                   not_=lambda part: f"(not {part})", always="True"))
+    return fold(
+        condition,
+        Algebra(
+            atom=atom,
+            all=lambda parts: "(" + " and ".join(parts) + ")",
+            any=lambda parts: "(" + " or ".join(parts) + ")",
+            not_=lambda part: f"(not {part})",
+            always="True",
+        ),
+    )
 
 
 def _kleene(condition, const):
     """The three-valued Python expression of ``condition`` (None: always), FALSE/OPEN/TRUE."""
+
     def atom(a):
         if a.kind == "answer":
             question, values = const(a.name), const(frozenset(a.values))
@@ -77,16 +87,25 @@ def _kleene(condition, const):
     def extreme(function):  # min(x) of one value would iterate over it
         return lambda parts: parts[0] if len(parts) == 1 else f"{function}(" + ", ".join(parts) + ")"
 
-    return fold(condition, Algebra(atom=atom, all=extreme("min"), any=extreme("max"),
-                                   not_=lambda part: f"({TRUE} - {part})", always=str(TRUE)))
+    return fold(
+        condition,
+        Algebra(
+            atom=atom, all=extreme("min"), any=extreme("max"), not_=lambda part: f"({TRUE} - {part})", always=str(TRUE)
+        ),
+    )
 
 
 def _layer(index, parameters, body, growth):
     """The source of ``def layer<index>(parameters)`` running the lines of ``body``; with ``growth`` (an
     expression that grows as the layer establishes findings) the body repeats until it stops growing."""
     if growth:
-        body = ["while True:", f"    before = {growth}", *("    " + line for line in body),
-                f"    if {growth} == before:", "        return"]
+        body = [
+            "while True:",
+            f"    before = {growth}",
+            *("    " + line for line in body),
+            f"    if {growth} == before:",
+            "        return",
+        ]
     return f"def layer{index}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
 
 
@@ -102,6 +121,7 @@ def _define(sources, const):
     """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
     compiled together (one compile call is far cheaper than many), or their code from the cache."""
     from sourcing.expert.cache import compiled
+
     namespace = dict(const.values)
     exec(compiled("".join(sources), "<knowledge>"), namespace)  # noqa: S102 (generated names only)
     return [namespace[f"layer{index}"] for index in range(len(sources))]
@@ -125,8 +145,12 @@ def kleene_layers(layers):
             body.append(f"s = {_kleene(condition, const)}")
             body.append(f"status[{const(rule_id)}] = {statuses}[s]")
             if findings:
-                body += ["if s:", f"    {_adding('p', findings, const)}; {_adding('pn', names, const)}",
-                         f"    if s == {TRUE}:", f"        {_adding('c', findings, const)}; {_adding('cn', names, const)}"]
+                body += [
+                    "if s:",
+                    f"    {_adding('p', findings, const)}; {_adding('pn', names, const)}",
+                    f"    if s == {TRUE}:",
+                    f"        {_adding('c', findings, const)}; {_adding('cn', names, const)}",
+                ]
         sources.append(_layer(index, "a, c, cn, p, pn, status", body, "(len(c), len(p))" if repeat else None))
     return _define(sources, const)
 
@@ -138,8 +162,8 @@ def boolean_layers(layers):
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
     conclusions, payload). A rule that fires is added to ``fired`` (evidence counts through the rules
     fired, sourcing.expert.plan), its findings, names and conclusions to the given sets; then, when its
-    payload is not None, it is passed to ``act(payload)``. Firing a rule again changes nothing, so a layer whose rules test each
-    other's findings (``repeat``) simply runs until no finding is added.
+    payload is not None, it is passed to ``act(payload)``. Firing a rule again changes nothing, so a
+    layer whose rules test each other's findings (``repeat``) simply runs until no finding is added.
     """
     const = _Constants()
     sources = []
@@ -148,8 +172,11 @@ def boolean_layers(layers):
         for rule_id, condition, findings, names, conclusions, payload in rules:
             body.append(f"if {_boolean(condition, const)}:")
             steps = [f"fired.add({const(rule_id)})"]
-            steps += [_adding(target, items, const) for target, items in
-                      (("f", findings), ("n", names), ("k", conclusions)) if items]
+            steps += [
+                _adding(target, items, const)
+                for target, items in (("f", findings), ("n", names), ("k", conclusions))
+                if items
+            ]
             if payload is not None:
                 steps.append(f"act({const(payload)})")
             body.append("    " + "; ".join(steps))

@@ -7,6 +7,7 @@ pins exactly as experta declares them (so ``pip check`` stays clean) and give
 reads the module's own attributes, so it never trips the deprecated-alias
 warning of older Pythons and stays silent under ``-W error`` on 3.10 to 3.13.
 """
+
 import collections
 import collections.abc
 import logging

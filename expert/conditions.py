@@ -17,10 +17,12 @@ of literals ``(atom, positive)``. A negated answer test becomes a positive test
 of the other values (every question has exactly one answer fact, ``unknown``
 included), a negated finding test stays a NOT (the finding is absent).
 """
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 from math import prod
-from typing import Callable, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from typing import Generic, TypeVar
 
 from sourcing.expert.model import All, Any, Atom, Condition, Not, Question
 
@@ -29,8 +31,8 @@ U = TypeVar("U")
 
 MAX_BRANCHES = 64  # alternatives a condition may expand to (the loader reports more with FILE:LINE)
 
-Literal = Tuple[Atom, bool]
-Branch = List[Literal]
+Literal = tuple[Atom, bool]
+Branch = list[Literal]
 
 
 class ConditionError(ValueError):
@@ -72,7 +74,7 @@ _NODES = {
 }
 
 
-def fold(condition: Optional[Condition], algebra: Algebra[T]) -> T:
+def fold(condition: Condition | None, algebra: Algebra[T]) -> T:
     """Read ``condition`` bottom-up with ``algebra``; None reads as ``algebra.always``.
 
     ConditionError for a node that is not a condition, an all/any with no item, or None inside a tree."""
@@ -84,8 +86,9 @@ def fold(condition: Optional[Condition], algebra: Algebra[T]) -> T:
     return reader(condition, algebra)
 
 
-def negation_normal(atom: Callable[[Atom, bool], U], all_: Callable[[Sequence[U]], U],
-                    any_: Callable[[Sequence[U]], U], always: U) -> Algebra[Callable[[bool], U]]:
+def negation_normal(
+    atom: Callable[[Atom, bool], U], all_: Callable[[Sequence[U]], U], any_: Callable[[Sequence[U]], U], always: U
+) -> Algebra[Callable[[bool], U]]:
     """An algebra that pushes every negation down to the atoms (De Morgan): ``atom(a, positive)`` reads
     a test that must hold (or fail), ``all_``/``any_`` combine. Fold with it, then call the result
     with True (see ``normal_fold``)."""
@@ -98,8 +101,13 @@ def negation_normal(atom: Callable[[Atom, bool], U], all_: Callable[[Sequence[U]
     )
 
 
-def normal_fold(condition: Optional[Condition], atom: Callable[[Atom, bool], U], all_: Callable[[Sequence[U]], U],
-                any_: Callable[[Sequence[U]], U], always: U) -> U:
+def normal_fold(
+    condition: Condition | None,
+    atom: Callable[[Atom, bool], U],
+    all_: Callable[[Sequence[U]], U],
+    any_: Callable[[Sequence[U]], U],
+    always: U,
+) -> U:
     """Fold ``condition`` with its negations pushed down to the atoms (see ``negation_normal``)."""
     return fold(condition, negation_normal(atom, all_, any_, always))(True)
 
@@ -115,12 +123,12 @@ _BRANCH_COUNT = Algebra(  # (branches when it must hold, branches when it must f
 )
 
 
-def branch_count(condition: Optional[Condition], positive: bool = True) -> int:
+def branch_count(condition: Condition | None, positive: bool = True) -> int:
     """How many branches the DNF of ``condition`` has before merging, counted without expanding it."""
     return fold(condition, _BRANCH_COUNT)[0 if positive else 1]
 
 
-def branches(condition: Optional[Condition], questions: Mapping[str, Question]) -> List[Branch]:
+def branches(condition: Condition | None, questions: Mapping[str, Question]) -> list[Branch]:
     """The DNF of ``condition`` as a list of literal lists; None means 'always' (one empty branch)."""
     if branch_count(condition) > MAX_BRANCHES:
         raise ValueError(f"a condition expands to more than {MAX_BRANCHES} branches")
@@ -139,10 +147,13 @@ def _dnf(condition, questions):
         others = tuple(v for v in questions[atom.name].choices if v not in atom.values)
         return [[(Atom("answer", atom.name, others, atom.line), True)]]
 
-    return normal_fold(condition, literal,
-                       lambda parts: [sum(combo, []) for combo in product(*parts)],
-                       lambda parts: [branch for part in parts for branch in part],
-                       [[]])
+    return normal_fold(
+        condition,
+        literal,
+        lambda parts: [sum(combo, []) for combo in product(*parts)],
+        lambda parts: [branch for part in parts for branch in part],
+        [[]],
+    )
 
 
 def _merge_answers(branch):
@@ -163,6 +174,7 @@ def _merge_answers(branch):
 
 # -- plain evaluation -------------------------------------------------------------------------------
 
+
 def _kleene_all(values):
     return False if False in values else None if None in values else True
 
@@ -171,50 +183,63 @@ def _kleene_any(values):
     return True if True in values else None if None in values else False
 
 
-def evaluate(condition: Optional[Condition], answer_of: Callable[[str], Optional[str]],
-             finding_state: Callable[[Atom], Optional[bool]]) -> Optional[bool]:
+def evaluate(
+    condition: Condition | None, answer_of: Callable[[str], str | None], finding_state: Callable[[Atom], bool | None]
+) -> bool | None:
     """Kleene three-valued truth of ``condition``: True, False or None (undecided).
 
     ``answer_of(q)`` gives a question's value, or None while it is still open;
     ``finding_state(atom)`` gives True/False/None for a finding test.
     """
+
     def atom(a):
         if a.kind == "finding":
             return finding_state(a)
         value = answer_of(a.name)
         return None if value is None else value in a.values
 
-    return fold(condition, Algebra(atom=atom, all=_kleene_all, any=_kleene_any,
-                                   not_=lambda v: None if v is None else not v, always=True))
+    return fold(
+        condition,
+        Algebra(atom=atom, all=_kleene_all, any=_kleene_any, not_=lambda v: None if v is None else not v, always=True),
+    )
 
 
 def finding_test(findings):
     """A ``finding_state`` for ``evaluate``: true when one of ``findings`` ((name, value) pairs) meets the atom."""
     findings = tuple(findings)
-    return lambda atom: any(name == atom.name and (atom.values is None or value in atom.values)
-                            for name, value in findings)
+    return lambda atom: any(
+        name == atom.name and (atom.values is None or value in atom.values) for name, value in findings
+    )
 
 
 # -- structure ---------------------------------------------------------------------------------------
 
-_ATOMS: Algebra[Tuple[Atom, ...]] = Algebra(atom=lambda a: (a,), all=lambda parts: sum(parts, ()), any=lambda parts: sum(parts, ()),
-                 not_=lambda part: part, always=())
+_ATOMS: Algebra[tuple[Atom, ...]] = Algebra(
+    atom=lambda a: (a,),
+    all=lambda parts: sum(parts, ()),
+    any=lambda parts: sum(parts, ()),
+    not_=lambda part: part,
+    always=(),
+)
 
 
-def atoms(condition: Optional[Condition]) -> List[Atom]:
+def atoms(condition: Condition | None) -> list[Atom]:
     """Every atom in ``condition``, in order."""
     found = fold(condition, _ATOMS)
     return list(found)
 
 
-def map_atoms(condition: Optional[Condition], change: Callable[[Atom], Atom]) -> Optional[Condition]:
+def map_atoms(condition: Condition | None, change: Callable[[Atom], Atom]) -> Condition | None:
     """``condition`` with every atom replaced by ``change(atom)``, the rest of the tree kept."""
-    return fold(condition, Algebra(atom=change, all=lambda parts: All(tuple(parts)),
-                                   any=lambda parts: Any(tuple(parts)),
-                                   not_=Not, always=None))
+    return fold(
+        condition,
+        Algebra(
+            atom=change, all=lambda parts: All(tuple(parts)), any=lambda parts: Any(tuple(parts)), not_=Not, always=None
+        ),
+    )
 
 
-def conjuncts(condition: Optional[Condition]) -> Tuple[Condition, ...]:
+def conjuncts(condition: Condition | None) -> tuple[Condition, ...]:
     """The top-level clauses of ``condition``: the items of an ``all``, else the condition alone
     (none for "always")."""
     if condition is None:
@@ -222,9 +247,10 @@ def conjuncts(condition: Optional[Condition]) -> Tuple[Condition, ...]:
     return condition.items if type(condition) is All else (condition,)
 
 
-def values_read(condition: Optional[Condition], question: Question) -> frozenset:
+def values_read(condition: Condition | None, question: Question) -> frozenset:
     """The values of ``question`` under which the tests of it in ``condition`` hold (a negated test
     holds on the other values)."""
+
     def atom(a, positive):
         if a.kind != "answer" or a.name != question.id:
             return frozenset()
@@ -237,10 +263,11 @@ def values_read(condition: Optional[Condition], question: Question) -> frozenset
     return normal_fold(condition, atom, union, union, frozenset())
 
 
-def check(condition: Optional[Condition], questions: Mapping[str, Question]) -> None:
+def check(condition: Condition | None, questions: Mapping[str, Question]) -> None:
     """ConditionError unless every evaluator can read ``condition``: known node types, no empty
     all/any, answer tests of questions of the catalogue with values, finding tests with a name and
     none or some values, at most MAX_BRANCHES alternatives."""
+
     def atom(a):
         if type(a.name) is not str or not a.name:
             raise ConditionError(f"a test needs a name, not {a.name!r}")
@@ -256,8 +283,11 @@ def check(condition: Optional[Condition], questions: Mapping[str, Question]) -> 
         else:
             raise ConditionError(f"a test of an answer or a finding, not of {a.kind!r}")
 
-    fold(condition, Algebra(atom=atom, all=lambda parts: None, any=lambda parts: None, not_=lambda part: None,
-                            always=None))
+    fold(
+        condition,
+        Algebra(atom=atom, all=lambda parts: None, any=lambda parts: None, not_=lambda part: None, always=None),
+    )
     if branch_count(condition) > MAX_BRANCHES:
-        raise ConditionError(f"the condition expands to {branch_count(condition):,} alternatives; "
-                             f"at most {MAX_BRANCHES} are allowed")
+        raise ConditionError(
+            f"the condition expands to {branch_count(condition):,} alternatives; at most {MAX_BRANCHES} are allowed"
+        )

@@ -1,5 +1,4 @@
 """Plain-language readings of conditions and assertions, for people who do not read YAML."""
-from typing import List, Optional
 
 from sourcing.expert.conditions import Algebra, conjuncts, fold
 from sourcing.expert.model import Condition, Question, RuleSpec
@@ -11,13 +10,16 @@ def _compound(parts, joiner):
 
 
 # Each reading is (text, whether it needs parentheses inside another condition).
-_TEXT = Algebra(atom=lambda a: (atom(a), False), all=lambda parts: _compound(parts, " and "),
-                any=lambda parts: _compound(parts, " or "),
-                not_=lambda part: ("not " + (f"({part[0]})" if part[1] else part[0]), False),
-                always=("always", False))
+_TEXT = Algebra(
+    atom=lambda a: (atom(a), False),
+    all=lambda parts: _compound(parts, " and "),
+    any=lambda parts: _compound(parts, " or "),
+    not_=lambda part: ("not " + (f"({part[0]})" if part[1] else part[0]), False),
+    always=("always", False),
+)
 
 
-def condition(cond: Optional[Condition]) -> str:
+def condition(cond: Condition | None) -> str:
     """One line reading of a condition tree, e.g. 'need is capacity or skills and not ...'."""
     return fold(cond, _TEXT)[0]
 
@@ -45,7 +47,7 @@ def assertion(a):
     return FactRecord(id=0, kind=a.kind, name=a.name, value=a.value, weight=a.weight).label()
 
 
-def clauses(cond: Optional[Condition]) -> List[str]:
+def clauses(cond: Condition | None) -> list[str]:
     """The top-level clauses of a condition, one per line in an IF block."""
     return [condition(clause) for clause in conjuncts(cond)] or ["always"]
 
@@ -68,8 +70,15 @@ def question_dict(question: Question) -> dict:
 def rule_dict(rule: RuleSpec) -> dict:
     """JSON form of a rule: its metadata, and its condition and assertions in words."""
     return {
-        "id": rule.id, "title": rule.title, "layer": rule.layer, "status": rule.status,
-        "source": rule.source, "rationale": rule.rationale, "when": condition(rule.when),
-        "then": [assertion(a) for a in rule.then], "references": list(rule.references),
-        "file": rule.file, "line": rule.line,
+        "id": rule.id,
+        "title": rule.title,
+        "layer": rule.layer,
+        "status": rule.status,
+        "source": rule.source,
+        "rationale": rule.rationale,
+        "when": condition(rule.when),
+        "then": [assertion(a) for a in rule.then],
+        "references": list(rule.references),
+        "file": rule.file,
+        "line": rule.line,
     }

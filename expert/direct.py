@@ -8,7 +8,6 @@ enough for searches and portfolios that run the rules thousands of times. Tests
 prove the two agree on every scenario, on generated answers and on generated
 knowledge bases.
 """
-from typing import Dict
 
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
@@ -35,8 +34,9 @@ class _Compiled:
     def __init__(self, rule):
         self.rule = rule
         self.findings = tuple(_FINDING_OF[a.kind](a) for a in rule.then if a.kind in _FINDING_OF)
-        self.conclusions = tuple(dict.fromkeys(Conclusion(a.kind, a.name, a.value, a.text, rule.id) for a in rule.then
-                                               if a.kind in BY_NAME))
+        self.conclusions = tuple(
+            dict.fromkeys(Conclusion(a.kind, a.name, a.value, a.text, rule.id) for a in rule.then if a.kind in BY_NAME)
+        )
         self.scores = any(a.kind == "score" for a in rule.then)
         self.names = tuple({name for name, _ in self.findings})
 
@@ -67,26 +67,32 @@ class DirectEvaluator:
                 last = index
             for compiled in rules:
                 self.order.update((c, (compiled.rule.position, i)) for i, c in enumerate(compiled.conclusions))
-            entries = [(c.rule.id, c.rule.when, c.findings, c.names, c.conclusions, c if c.scores else None)
-                       for c in rules]
+            entries = [
+                (c.rule.id, c.rule.when, c.findings, c.names, c.conclusions, c if c.scores else None) for c in rules
+            ]
             layers.append((layer.repeats, entries))
         self.layers = codegen.boolean_layers(layers)
-        self.verdict_layers = self.layers[:last + 1]  # the later ones cannot change the verdict
-        self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[:last + 1] for c in rules])
+        self.verdict_layers = self.layers[: last + 1]  # the later ones cannot change the verdict
+        self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[: last + 1] for c in rules])
 
-    def verdict(self, answers: Dict[str, str]) -> Verdict:
+    def verdict(self, answers: dict[str, str]) -> Verdict:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
         state = self.fire(answers, self.verdict_layers)
         return verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
 
-    def run(self, answers: Dict[str, str]) -> Outcome:
+    def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
         decided = verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
         conclusions = tuple(sorted(state.conclusions, key=self.order.__getitem__))
-        return Outcome(verdict=decided, fired=frozenset(state.fired), findings=frozenset(state.findings),
-                       scores=state.scores, conclusions=conclusions)
+        return Outcome(
+            verdict=decided,
+            fired=frozenset(state.fired),
+            findings=frozenset(state.findings),
+            scores=state.scores,
+            conclusions=conclusions,
+        )
 
     @staticmethod
     def recommended(state):

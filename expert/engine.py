@@ -5,7 +5,6 @@ Each branch of a rule's condition (in DNF) becomes one experta ``Rule`` whose
 positive patterns are bound, so every firing knows exactly which facts it
 matched and which absences it relied on.
 """
-from typing import Optional
 
 from sourcing.expert.compat import AS, NOT, Fact, InitialFact, KnowledgeEngine, ReteMatcher, Rule, Strategy
 from sourcing.expert.conditions import branches
@@ -13,7 +12,6 @@ from sourcing.expert.errors import EngineError
 from sourcing.expert.model import RECOMMENDED, UNKNOWN, VETOED, KnowledgeBase
 from sourcing.expert.plan import Plan, cycles, plan
 from sourcing.expert.result import Absence, FactRecord, Firing
-
 
 # Forward chaining stops after this many rule firings per rule, plus a base (docs/knowledge-engineering.md).
 STEPS_PER_RULE, STEPS_BASE = 20, 100
@@ -73,6 +71,7 @@ def _value_pattern(values):
     if len(values) == 1:
         return values[0]
     from sourcing.expert.compat import experta
+
     allowed = frozenset(values)
     return experta.P(allowed.__contains__)
 
@@ -97,8 +96,10 @@ class _Matcher(ReteMatcher):
 
     @staticmethod
     def prepare_ruleset(engine):
-        return {rule.new_conditions(*((InitialFact(),) if isinstance(rule[0], NOT) else ()), *rule)
-                for rule in engine.get_rules()}
+        return {
+            rule.new_conditions(*((InitialFact(),) if isinstance(rule[0], NOT) else ()), *rule)
+            for rule in engine.get_rules()
+        }
 
 
 class _Engine(KnowledgeEngine):
@@ -143,11 +144,16 @@ class _Engine(KnowledgeEngine):
             asserted.append(fact_id)
             if is_new:
                 new.append(fact_id)
-        self.firings.append(Firing(
-            step=len(self.firings) + 1, rule=rule.id,
-            matched=tuple(f["__factid__"] for f in matched), absent=absent,
-            asserted=tuple(asserted), new=tuple(new),
-        ))
+        self.firings.append(
+            Firing(
+                step=len(self.firings) + 1,
+                rule=rule.id,
+                matched=tuple(f["__factid__"] for f in matched),
+                absent=absent,
+                asserted=tuple(asserted),
+                new=tuple(new),
+            )
+        )
 
     def _facts(self, rule, matched):
         """(the facts matched, the facts to assert, absences) for a firing of ``rule``.
@@ -188,8 +194,9 @@ class _Engine(KnowledgeEngine):
     def _score_facts(self, evidence, vetoed):
         """The scoring action's facts: each model's Score, then the ranking findings (sourcing.expert.plan)."""
         totals, ranked = self.plan.score({fact["rule"] for fact in evidence}, vetoed)
-        return [Score(name=m, value=totals[m]) for m in self.plan.models] + \
-            [Finding(name=name, value=value) for name, value in ranked]
+        return [Score(name=m, value=totals[m]) for m in self.plan.models] + [
+            Finding(name=name, value=value) for name, value in ranked
+        ]
 
 
 def _rhs(rule, branch, positives, negatives):
@@ -206,13 +213,14 @@ def _rhs(rule, branch, positives, negatives):
 
 def _action_signature():
     from inspect import Parameter, Signature
+
     return Signature([Parameter("engine", Parameter.POSITIONAL_OR_KEYWORD), Parameter("bound", Parameter.VAR_KEYWORD)])
 
 
 _ACTION_SIGNATURE = _action_signature()
 
 
-def compile_rules(kb: KnowledgeBase, rule_plan: Optional[Plan] = None) -> type:
+def compile_rules(kb: KnowledgeBase, rule_plan: Plan | None = None) -> type:
     """Build the experta engine class for ``kb``: one Rule per DNF branch of each rule, layer by layer
     as ``rule_plan`` (default: ``plan(kb)``) orders them."""
     namespace = {}
@@ -260,16 +268,24 @@ class Consultant:
         if found:
             named = "; ".join(" -> ".join(members + [members[0]]) for members in found)
         else:
-            named = ", ".join(sorted({f.rule for f in engine.firings[-len(self.kb.rules):]}))
-        return (f"the rules kept firing past the limit of {self.step_limit} steps ({STEPS_PER_RULE} per rule + "
-                f"{STEPS_BASE}); rules in a cycle: {named} (see 'sourcing kb lint')")
+            named = ", ".join(sorted({f.rule for f in engine.firings[-len(self.kb.rules) :]}))
+        return (
+            f"the rules kept firing past the limit of {self.step_limit} steps ({STEPS_PER_RULE} per rule + "
+            f"{STEPS_BASE}); rules in a cycle: {named} (see 'sourcing kb lint')"
+        )
 
 
 def _record(fact_id, fact):
     data = fact.as_dict()
     if isinstance(fact, Conclusion):
-        return FactRecord(id=fact_id, kind=data["kind"], name=data["name"], value=data.get("value"),
-                          text=data.get("text"), rule=data["rule"])
+        return FactRecord(
+            id=fact_id,
+            kind=data["kind"],
+            name=data["name"],
+            value=data.get("value"),
+            text=data.get("text"),
+            rule=data["rule"],
+        )
     kind = _KIND_OF_CLASS.get(type(fact))
     if kind is None:
         return None  # experta's InitialFact

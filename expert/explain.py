@@ -6,6 +6,7 @@ fact, each shared sub-chain once: its leaves are answers and absences, and a
 fact already unfolded appears again only as a reference to it. Every walk is
 iterative and bounded (MAX_DEPTH, MAX_NODES), whatever a record holds.
 """
+
 from sourcing.expert import kinds
 from sourcing.expert.errors import SourcingError
 
@@ -27,12 +28,14 @@ def graph(result, titles):
         nodes[str(fact.id)] = {"fact": fact.to_dict(), "label": fact.label(), "because": []}
     for firing in result.firings:
         for fact_id in firing.asserted:
-            nodes[str(fact_id)]["because"].append({
-                "rule": firing.rule,
-                "title": titles[firing.rule],
-                "from": [str(i) for i in firing.matched],
-                "absent": [absence.label() for absence in firing.absent],
-            })
+            nodes[str(fact_id)]["because"].append(
+                {
+                    "rule": firing.rule,
+                    "title": titles[firing.rule],
+                    "from": [str(i) for i in firing.matched],
+                    "absent": [absence.label() for absence in firing.absent],
+                }
+            )
     return nodes
 
 
@@ -51,8 +54,10 @@ def tree(nodes, fact_id, seen=None):
         count += 1
         if depth > MAX_DEPTH or count > MAX_NODES:
             bound = f"deeper than {MAX_DEPTH} steps" if depth > MAX_DEPTH else f"larger than {MAX_NODES:,} nodes"
-            raise TooLarge(f"the explanation of fact {fact_id} is {bound}; explain a nearer conclusion "
-                           "(--conclusion ID) or draw the graph (--format dot)")
+            raise TooLarge(
+                f"the explanation of fact {fact_id} is {bound}; explain a nearer conclusion "
+                "(--conclusion ID) or draw the graph (--format dot)"
+            )
         node = nodes[key]
         out.update(fact=node["fact"], label=node["label"], because=[])
         if node["because"] and key in seen:
@@ -62,8 +67,9 @@ def tree(nodes, fact_id, seen=None):
         children = []
         for j in node["because"]:
             premises = [{} for _ in j["from"]]
-            out["because"].append({"rule": j["rule"], "title": j["title"], "from": premises,
-                                   "absent": list(j["absent"])})
+            out["because"].append(
+                {"rule": j["rule"], "title": j["title"], "from": premises, "absent": list(j["absent"])}
+            )
             children += [(premise, child, depth + 1) for premise, child in zip(j["from"], premises)]
         pending.extend(reversed(children))  # first premise first: references follow what they refer to
     return root
@@ -107,5 +113,4 @@ def select(result, ident):
     if by_rule:
         return by_rule
     named = {kind.name for kind in kinds.named(ident)}
-    return [f.id for f in result.facts.values()
-            if f.kind != "answer" and (f.name == ident or f.kind in named)]
+    return [f.id for f in result.facts.values() if f.kind != "answer" and (f.name == ident or f.kind in named)]

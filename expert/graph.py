@@ -1,6 +1,6 @@
 """The dependency graph of a knowledge base: questions and findings feed rules, rules assert facts."""
+
 from dataclasses import dataclass
-from typing import Tuple
 
 from sourcing.expert.conditions import branches
 from sourcing.expert.model import RECOMMENDED
@@ -16,13 +16,14 @@ class Edge:
 
 @dataclass(frozen=True)
 class Graph:
-    nodes: Tuple[Tuple[str, str, str], ...]  # (node id, kind, label)
-    edges: Tuple[Edge, ...]
+    nodes: tuple[tuple[str, str, str], ...]  # (node id, kind, label)
+    edges: tuple[Edge, ...]
 
     def to_dict(self):
-        return {"nodes": [{"id": n, "kind": k, "label": label} for n, k, label in self.nodes],
-                "edges": [{"from": e.source, "to": e.target, "label": e.label, "negated": e.negated}
-                          for e in self.edges]}
+        return {
+            "nodes": [{"id": n, "kind": k, "label": label} for n, k, label in self.nodes],
+            "edges": [{"from": e.source, "to": e.target, "label": e.label, "negated": e.negated} for e in self.edges],
+        }
 
 
 def dependencies(kb):
@@ -43,8 +44,9 @@ def dependencies(kb):
                 source = node("question" if atom.kind == "answer" else "finding", atom.name)
                 tests[source] = tests.get(source, True) and positive
         for source, positive in tests.items():
-            edges.append(Edge(source, rule_node, "reads" if source.startswith("question") else "tests",
-                              negated=not positive))
+            edges.append(
+                Edge(source, rule_node, "reads" if source.startswith("question") else "tests", negated=not positive)
+            )
         for a in rule.then:
             edges.append(_assertion_edge(rule_node, a, node))
     return Graph(nodes=tuple(nodes.values()), edges=tuple(dict.fromkeys(edges)))

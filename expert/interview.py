@@ -5,11 +5,12 @@ model (``Foresight.deciding_rules``). Answers of ``unknown`` count as open, as
 they do for the result's *could not determine* list: a question the interview
 passes over is, by the same computation, never one that could change the advice.
 """
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from sourcing.expert.conditions import atoms, values_read
-from sourcing.expert.model import Assertion, Question, RuleSpec, UNKNOWN
+from sourcing.expert.model import UNKNOWN, Assertion, Question, RuleSpec
 from sourcing.expert.names import unique_prefix
 
 
@@ -18,9 +19,9 @@ class Reason:
     """A rule that makes a question matter now: when it applies, and what it would conclude, in words."""
 
     rule: RuleSpec
-    values: Tuple[str, ...]  # the answers of the question under which the rule can apply
-    conclusions: Tuple[str, ...]
-    leads_to: Tuple[RuleSpec, ...] = ()  # the deciding rules that test what it concludes
+    values: tuple[str, ...]  # the answers of the question under which the rule can apply
+    conclusions: tuple[str, ...]
+    leads_to: tuple[RuleSpec, ...] = ()  # the deciding rules that test what it concludes
 
 
 class Interview:
@@ -30,19 +31,19 @@ class Interview:
     them that ``back`` may change, oldest first (e.g. the answers of a resumed interview).
     """
 
-    def __init__(self, advisor, answers: Optional[Mapping[str, str]] = None, asked: Sequence[str] = ()):
+    def __init__(self, advisor, answers: Mapping[str, str] | None = None, asked: Sequence[str] = ()):
         self.kb = advisor.kb
         self.foresight = advisor.foresight
-        self.answers: Dict[str, str] = dict(answers or {})
+        self.answers: dict[str, str] = dict(answers or {})
         self.kept = len(self.answers)
-        self.history: List[str] = [q for q in asked if q in self.answers]
+        self.history: list[str] = [q for q in asked if q in self.answers]
 
-    def _scan(self) -> Tuple[Optional[Question], List[str]]:
+    def _scan(self) -> tuple[Question | None, list[str]]:
         """The next question to ask (None when done) and the unanswered ones passed over before it."""
         known = {q: v for q, v in self.answers.items() if v != UNKNOWN}
         view = self.foresight.outlook(known)
         relevant = self.foresight.deciding(view)
-        passed: List[str] = []
+        passed: list[str] = []
         for question in self.kb.questions:
             if question.id in self.answers:
                 continue
@@ -51,11 +52,11 @@ class Interview:
             passed.append(question.id)
         return None, passed
 
-    def next_question(self) -> Optional[Question]:
+    def next_question(self) -> Question | None:
         """The first unanswered question of the catalogue that could still change the advice; None when done."""
         return self._scan()[0]
 
-    def skipped(self) -> List[str]:
+    def skipped(self) -> list[str]:
         """The unanswered questions passed over because they could no longer change the advice."""
         return self._scan()[1]
 
@@ -83,7 +84,7 @@ class Interview:
             self.history.remove(question_id)
         self.history.append(question_id)
 
-    def back(self) -> Optional[Question]:
+    def back(self) -> Question | None:
         """Withdraw the latest answer that may be changed and return its question (None when there is none).
 
         The interview is then where it stood before that answer, so that question comes next.
@@ -94,7 +95,7 @@ class Interview:
         del self.answers[question_id]
         return self.kb.question(question_id)
 
-    def why(self, question: Question) -> Tuple[Reason, ...]:
+    def why(self, question: Question) -> tuple[Reason, ...]:
         """The rules through which the answer to ``question`` could change the advice now."""
         known = {q: v for q, v in self.answers.items() if v != UNKNOWN and q != question.id}
         view = self.foresight.outlook(known)
@@ -102,9 +103,12 @@ class Interview:
         deciding = [r for r in self.kb.rules if r.id in relevant]
         labels = {m.id: m.label for m in self.kb.all_models}
         return tuple(
-            Reason(rule, tuple(v for v in question.values if v in values_read(rule.when, question)),
-                   tuple(in_words(a, labels) for a in dict.fromkeys(rule.then)),
-                   tuple(r for r in deciding if r != rule and _tests_a_finding_of(r, rule)))
+            Reason(
+                rule,
+                tuple(v for v in question.values if v in values_read(rule.when, question)),
+                tuple(in_words(a, labels) for a in dict.fromkeys(rule.then)),
+                tuple(r for r in deciding if r != rule and _tests_a_finding_of(r, rule)),
+            )
             for rule in self.foresight.deciding_rules(known, question.id, view, relevant)
         )
 
@@ -112,8 +116,11 @@ class Interview:
 def _tests_a_finding_of(rule: RuleSpec, source: RuleSpec) -> bool:
     """True when ``rule`` tests a finding that ``source`` asserts."""
     findings = {(a.name, a.value) for a in source.then if a.kind == "finding"}
-    return any(atom.kind == "finding" and (atom.name, value) in findings
-               for atom in atoms(rule.when) for value in (atom.values or {v for n, v in findings if n == atom.name}))
+    return any(
+        atom.kind == "finding" and (atom.name, value) in findings
+        for atom in atoms(rule.when)
+        for value in (atom.values or {v for n, v in findings if n == atom.name})
+    )
 
 
 def in_words(assertion: Assertion, labels: Mapping[str, str]) -> str:

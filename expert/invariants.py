@@ -15,8 +15,8 @@ the invariant compares answers, one changed copy of the answer set:
 A violation blames the rule that concluded the wrong result, so ``kb lint``
 reports it at that rule's FILE:LINE with the answer set as a counter-example.
 """
+
 from dataclasses import dataclass
-from typing import Dict, List, Optional
 
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.errors import EngineError
@@ -37,25 +37,27 @@ class Violation:
     """One broken invariant: its code, the rule to blame (or None), what happened, and the answers."""
 
     code: str
-    rule: Optional[str]
+    rule: str | None
     message: str
-    answers: Dict[str, str]
+    answers: dict[str, str]
 
 
 class Invariants:
     """The invariant checks for one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, evaluator: Optional[DirectEvaluator] = None):
+    def __init__(self, kb: KnowledgeBase, evaluator: DirectEvaluator | None = None):
         self.kb = kb
         self.direct = evaluator or DirectEvaluator(kb)
         self.fallback = kb.fallback.id
         foresight = Foresight(kb)
-        self.concerns = {q.id: {r.requires for r in kb.rules if r.requires
-                                and q.id in foresight.questions_behind(r.unmet)} for q in kb.questions}
+        self.concerns = {
+            q.id: {r.requires for r in kb.rules if r.requires and q.id in foresight.questions_behind(r.unmet)}
+            for q in kb.questions
+        }
         self.ordered = [q for q in kb.questions if q.order]
         self.pricing = [q for q in kb.questions if q.kind == "pricing"]
 
-    def check(self, answers: Dict[str, str], rng) -> List[Violation]:
+    def check(self, answers: dict[str, str], rng) -> list[Violation]:
         """Every violation found on complete ``answers``; ``rng`` picks the changed copies to compare.
 
         Answers that do not give exactly one recommendation are checked for vetoed recommendations
@@ -80,16 +82,28 @@ class Invariants:
     def blame(self, run, model=None):
         """The rule that recommended ``model`` (default: the model of the Outcome ``run``)."""
         model = model or run.model
-        return next((rule for rule in sorted(run.fired, key=lambda r: self.kb.rule(r).position)
-                     if any(a.kind == "recommend" and a.name == model for a in self.kb.rule(rule).then)), None)
+        return next(
+            (
+                rule
+                for rule in sorted(run.fired, key=lambda r: self.kb.rule(r).position)
+                if any(a.kind == "recommend" and a.name == model for a in self.kb.rule(rule).then)
+            ),
+            None,
+        )
 
     def _wrong_fit(self, answers, state):
         found = []
         for model in self.direct.recommended(state):
             if (VETOED, model) in state.findings:
                 vetoes = sorted(r for r in state.fired if model in self.kb.rule(r).vetoes)
-                found.append(Violation("KB401", self.blame(state, model),
-                                       f"recommends {model}, which {', '.join(vetoes)} vetoed", answers))
+                found.append(
+                    Violation(
+                        "KB401",
+                        self.blame(state, model),
+                        f"recommends {model}, which {', '.join(vetoes)} vetoed",
+                        answers,
+                    )
+                )
         return found
 
     def _gapless(self, answers, outcome):
@@ -103,8 +117,15 @@ class Invariants:
             other = rng.choice([v for v in question.choices if v != answers[question.id]])
             changed = self._run({**answers, question.id: other})
             if changed is not None and changed.model != outcome.model:
-                found.append(Violation("KB403", self.blame(changed), f"{question.id} = {other} instead of "
-                                       f"{answers[question.id]} changes {outcome.model} to {changed.model}", answers))
+                found.append(
+                    Violation(
+                        "KB403",
+                        self.blame(changed),
+                        f"{question.id} = {other} instead of "
+                        f"{answers[question.id]} changes {outcome.model} to {changed.model}",
+                        answers,
+                    )
+                )
         return found
 
     def _monotone(self, answers, outcome, rng):
@@ -129,14 +150,22 @@ class Invariants:
         if worse is None:
             return []
         if worse_answers is None:
-            return [Violation("KB404", self.blame(changed), f"the better {question.id} = {better} instead of "
-                              f"{value} {worse}", answers)]
+            return [
+                Violation(
+                    "KB404",
+                    self.blame(changed),
+                    f"the better {question.id} = {better} instead of {value} {worse}",
+                    answers,
+                )
+            ]
         return [Violation("KB404", self.blame(outcome), f"{question.id}: {worse}", worse_answers)]
 
     def _unknown(self, answers, outcome, rng):
         question = rng.choice(self.kb.questions)
-        runs = {v: (outcome if v == answers[question.id] else self._run({**answers, question.id: v}))
-                for v in question.choices}
+        runs = {
+            v: (outcome if v == answers[question.id] else self._run({**answers, question.id: v}))
+            for v in question.choices
+        }
         if None in runs.values():
             return []
         unknown = runs[UNKNOWN]
@@ -146,8 +175,13 @@ class Invariants:
             if score > worst:
                 value = min(question.values, key=lambda v: runs[v].scores[model])
                 extra = sorted(unknown.fired - runs[value].fired, key=lambda r: self.kb.rule(r).position)
-                found.append(Violation("KB405", extra[0] if extra else None,
-                                       f"{question.id} = unknown gives {model} {score}, more than "
-                                       f"{question.id} = {value} ({runs[value].scores[model]})",
-                                       {**answers, question.id: UNKNOWN}))
+                found.append(
+                    Violation(
+                        "KB405",
+                        extra[0] if extra else None,
+                        f"{question.id} = unknown gives {model} {score}, more than "
+                        f"{question.id} = {value} ({runs[value].scores[model]})",
+                        {**answers, question.id: UNKNOWN},
+                    )
+                )
         return found

@@ -5,8 +5,8 @@ assertion keys a rule may use, what their name must be), the engines, the consul
 (expert/report.py), the advice (expert/advice.py), the audit record, replay, explain and the
 renderers. Adding a kind is one entry here, plus the rules that assert it.
 """
+
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
 
 
 @dataclass(frozen=True)
@@ -35,42 +35,77 @@ class ConclusionKind:
     names: str = ""
     matrix: bool = False
     explained: bool = True
-    layers: Tuple[str, ...] = ("consequences",)
+    layers: tuple[str, ...] = ("consequences",)
 
 
-KINDS: Tuple[ConclusionKind, ...] = (
-    ConclusionKind("warning", key="warnings", subject="about", section="before_you_sign", heading="Before you sign",
-                   plural="warnings", label="warning", names="model"),
-    ConclusionKind("gap", key="readiness_gaps", subject="area", section="before_you_sign", heading="Before you sign",
-                   plural="gaps", label="next step", layers=("requirements", "consequences")),
-    ConclusionKind("pricing", key="pricing", subject="structure", section="pricing", heading="Pricing",
-                   plural="pricing", label="pricing", explained=False),
-    ConclusionKind("responsibility", key="responsibility", subject="area", section="responsibility",
-                   heading="Responsibility", plural="responsibility", label="responsibility", detail="owner",
-                   names="area", matrix=True, explained=False),
-    ConclusionKind("note", key="notes", subject="topic", section="notes", heading="Notes", plural="notes",
-                   label="note"),
+KINDS: tuple[ConclusionKind, ...] = (
+    ConclusionKind(
+        "warning",
+        key="warnings",
+        subject="about",
+        section="before_you_sign",
+        heading="Before you sign",
+        plural="warnings",
+        label="warning",
+        names="model",
+    ),
+    ConclusionKind(
+        "gap",
+        key="readiness_gaps",
+        subject="area",
+        section="before_you_sign",
+        heading="Before you sign",
+        plural="gaps",
+        label="next step",
+        layers=("requirements", "consequences"),
+    ),
+    ConclusionKind(
+        "pricing",
+        key="pricing",
+        subject="structure",
+        section="pricing",
+        heading="Pricing",
+        plural="pricing",
+        label="pricing",
+        explained=False,
+    ),
+    ConclusionKind(
+        "responsibility",
+        key="responsibility",
+        subject="area",
+        section="responsibility",
+        heading="Responsibility",
+        plural="responsibility",
+        label="responsibility",
+        detail="owner",
+        names="area",
+        matrix=True,
+        explained=False,
+    ),
+    ConclusionKind(
+        "note", key="notes", subject="topic", section="notes", heading="Notes", plural="notes", label="note"
+    ),
 )
-BY_NAME: Dict[str, ConclusionKind] = {kind.name: kind for kind in KINDS}
-NAMES: Tuple[str, ...] = tuple(BY_NAME)
-LISTED: Tuple[ConclusionKind, ...] = tuple(kind for kind in KINDS if not kind.matrix)  # shown as lists
+BY_NAME: dict[str, ConclusionKind] = {kind.name: kind for kind in KINDS}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+LISTED: tuple[ConclusionKind, ...] = tuple(kind for kind in KINDS if not kind.matrix)  # shown as lists
 
 
-def in_layer(layer: str) -> Tuple[str, ...]:
+def in_layer(layer: str) -> tuple[str, ...]:
     """The names of the kinds a rule of ``layer`` may assert."""
     return tuple(kind.name for kind in KINDS if layer in kind.layers)
 
 
-def sections() -> List[Tuple[str, str]]:
+def sections() -> list[tuple[str, str]]:
     """(section, heading) of the advice sections that list conclusions, in table order, each once."""
     return list(dict.fromkeys((kind.section, kind.heading) for kind in KINDS))
 
 
-def named(word: str) -> List[ConclusionKind]:
+def named(word: str) -> list[ConclusionKind]:
     """The kinds ``word`` names: a kind's name or its plural (``gap``, ``gaps``)."""
     return [kind for kind in KINDS if word in (kind.name, kind.plural)]
 
 
-def explained_facts(report: dict) -> List[int]:
+def explained_facts(report: dict) -> list[int]:
     """The fact ids of the conclusions of a consult JSON ``report`` explained with its recommendation."""
     return [item["fact"] for kind in LISTED if kind.explained for item in report[kind.key]]

@@ -7,18 +7,19 @@ rules (through the direct evaluator) on the whole answer space when it is
 small enough, otherwise on a seeded random sample, and reports every kind of
 failure with a counter-example answer set.
 """
+
 import random
 from dataclasses import dataclass
 from itertools import product
 from math import prod
-from typing import Dict, Optional, Tuple
 
 from sourcing.expert.conditions import ConditionError, atoms, branches, check
 from sourcing.expert.direct import DirectEvaluator
-from sourcing.expert.invariants import CODES as INVARIANT_CODES, Invariants
+from sourcing.expert.invariants import CODES as INVARIANT_CODES
+from sourcing.expert.invariants import Invariants
+from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
 from sourcing.expert.partial import Foresight
 from sourcing.expert.plan import cycles
-from sourcing.expert.model import CANDIDATE, FIT, LEADING, RECOMMENDED, UNKNOWN, VETOED
 
 # code: (severity, what it means)
 CHECKS = {
@@ -40,8 +41,13 @@ CHECKS = {
     "KB406": ("error", "fit evidence or a veto reads a readiness or pricing question"),
     "KB407": ("error", "fit evidence with a negative weight or a test that holds on unknown"),
 }
-BUILT_IN_FINDINGS = {LEADING: "scoring", CANDIDATE: "scoring", FIT: "scoring", VETOED: "vetoes",
-                     RECOMMENDED: "recommendation"}
+BUILT_IN_FINDINGS = {
+    LEADING: "scoring",
+    CANDIDATE: "scoring",
+    FIT: "scoring",
+    VETOED: "vetoes",
+    RECOMMENDED: "recommendation",
+}
 SEVERITIES = ("error", "warning", "info")
 COMPLETENESS = ("KB103", "KB104", "KB107")  # the checks that answers give exactly one model, ranked
 
@@ -50,17 +56,22 @@ COMPLETENESS = ("KB103", "KB104", "KB107")  # the checks that answers give exact
 class Issue:
     code: str
     location: str  # FILE:LINE, or the knowledge base
-    rule: Optional[str]
+    rule: str | None
     message: str
-    example: Optional[Dict[str, str]] = None  # a counter-example answer set
+    example: dict[str, str] | None = None  # a counter-example answer set
 
     @property
     def severity(self):
         return CHECKS[self.code][0]
 
     def to_dict(self):
-        data = {"code": self.code, "severity": self.severity, "location": self.location, "rule": self.rule,
-                "message": self.message}
+        data = {
+            "code": self.code,
+            "severity": self.severity,
+            "location": self.location,
+            "rule": self.rule,
+            "message": self.message,
+        }
         if self.example is not None:
             data["example"] = self.example
         return data
@@ -68,11 +79,11 @@ class Issue:
 
 @dataclass
 class Report:
-    issues: Tuple[Issue, ...]
+    issues: tuple[Issue, ...]
     space: int  # size of the whole answer space
     exhaustive: bool
     runs: int  # answer sets evaluated
-    seed: Optional[int]
+    seed: int | None
     rules: int = 0
 
     @property
@@ -93,8 +104,12 @@ class Report:
     def to_dict(self):
         return {
             "ok": not self.failed,
-            "completeness": {"answer_space": self.space, "method": "exhaustive" if self.exhaustive else "sampled",
-                             "answer_sets": self.runs, "seed": self.seed},
+            "completeness": {
+                "answer_space": self.space,
+                "method": "exhaustive" if self.exhaustive else "sampled",
+                "answer_sets": self.runs,
+                "seed": self.seed,
+            },
             "counts": self.counts,
             "issues": [i.to_dict() for i in self.issues],
         }
@@ -109,8 +124,14 @@ def lint(kb, samples=20000, seed=0, exhaustive_limit=100000, invariant_samples=2
     """
     unreadable = _unreadable(kb)
     if unreadable:
-        return Report(issues=tuple(unreadable), space=prod(len(q.choices) for q in kb.questions), exhaustive=False,
-                      runs=0, seed=None, rules=len(kb.rules))
+        return Report(
+            issues=tuple(unreadable),
+            space=prod(len(q.choices) for q in kb.questions),
+            exhaustive=False,
+            runs=0,
+            seed=None,
+            rules=len(kb.rules),
+        )
     issues = []
     issues += _never_fire(kb)
     issues += _cycles(kb)
@@ -125,8 +146,14 @@ def lint(kb, samples=20000, seed=0, exhaustive_limit=100000, invariant_samples=2
     issues += [i for i in completeness if i.rule not in dead]
     order = {code: n for n, code in enumerate(CHECKS)}
     issues.sort(key=lambda i: (SEVERITIES.index(i.severity), order[i.code], _position(kb, i.rule)))
-    return Report(issues=tuple(issues), space=space, exhaustive=exhaustive, runs=runs,
-                  seed=None if exhaustive else seed, rules=len(kb.rules))
+    return Report(
+        issues=tuple(issues),
+        space=space,
+        exhaustive=exhaustive,
+        runs=runs,
+        seed=None if exhaustive else seed,
+        rules=len(kb.rules),
+    )
 
 
 def _position(kb, rule_id):
@@ -189,8 +216,9 @@ def _never_fire(kb):
                 continue
             for branch in live[rule.id]:
                 needs = [a for a, positive in branch if positive and a.kind == "finding"]
-                if all(any((a.name, v) in reachable for v in (a.values or _values_of(reachable, a.name)))
-                       for a in needs):
+                if all(
+                    any((a.name, v) in reachable for v in (a.values or _values_of(reachable, a.name))) for a in needs
+                ):
                     firable.add(rule.id)
                     reachable.update(_asserts(rule, kb))
                     changed = True
@@ -202,10 +230,16 @@ def _never_fire(kb):
         if not live[rule.id]:
             reason = "its conditions contradict each other"
         else:
-            missing = sorted({f"{a.name}" + (f" = {'/'.join(a.values)}" if a.values else "")
-                              for branch in live[rule.id] for a, positive in branch
-                              if positive and a.kind == "finding"
-                              and not any((a.name, v) in reachable for v in (a.values or _values_of(reachable, a.name)))})
+            missing = sorted(
+                {
+                    f"{a.name}" + (f" = {'/'.join(a.values)}" if a.values else "")
+                    for branch in live[rule.id]
+                    for a, positive in branch
+                    if positive
+                    and a.kind == "finding"
+                    and not any((a.name, v) in reachable for v in (a.values or _values_of(reachable, a.name)))
+                }
+            )
             reason = f"it needs finding {', '.join(missing)}, which no rule that can fire asserts"
         issues.append(Issue("KB101", _where(rule), rule.id, f"can never fire: {reason}"))
     return issues
@@ -220,8 +254,9 @@ def _cycles(kb):
     issues = []
     for members in cycles(kb):
         first = kb.rule(members[0])
-        issues.append(Issue("KB102", _where(first), first.id,
-                            f"cycle through findings: {' -> '.join(members + [members[0]])}"))
+        issues.append(
+            Issue("KB102", _where(first), first.id, f"cycle through findings: {' -> '.join(members + [members[0]])}")
+        )
     return issues
 
 
@@ -234,7 +269,7 @@ def _same_conditions(kb):
     issues = []
     for rules in groups.values():
         for i, first in enumerate(rules):
-            for second in rules[i + 1:]:
+            for second in rules[i + 1 :]:
                 issues += _compare_pair(first, second)
     return issues
 
@@ -244,10 +279,10 @@ def _compare_pair(first, second):
     if set(first.then) == set(second.then):
         return [Issue("KB204", _where(second), second.id, f"{pair} and assert the same facts")]
     found = []
-    recommends = {a.name for a in first.then if a.kind == "recommend"} ^ {a.name for a in second.then
-                                                                         if a.kind == "recommend"}
-    if len(recommends) > 1 or (recommends and all(any(a.kind == "recommend" for a in r.then)
-                                                  for r in (first, second))):
+    recommends = {a.name for a in first.then if a.kind == "recommend"} ^ {
+        a.name for a in second.then if a.kind == "recommend"
+    }
+    if len(recommends) > 1 or (recommends and all(any(a.kind == "recommend" for a in r.then) for r in (first, second))):
         found.append(Issue("KB105", _where(second), second.id, f"{pair} but recommend different models"))
     values = {}
     for rule in (first, second):
@@ -300,18 +335,42 @@ def _fit_reads(kb):
         fit = rule.layer in ("evidence", "vetoes")
         if (fit and kinds - {"fit"}) or (rule.layer != "consequences" and "pricing" in kinds):
             named = sorted(q for q in reads if kb.question(q).kind != "fit")
-            issues.append(Issue("KB406", _where(rule), rule.id,
-                                f"the {rule.layer} layer reads {', '.join(named)}: fit is what the buyer wants to "
-                                f"move; readiness decides whether a model can work now, pricing follows the model"))
+            issues.append(
+                Issue(
+                    "KB406",
+                    _where(rule),
+                    rule.id,
+                    f"the {rule.layer} layer reads {', '.join(named)}: fit is what the buyer wants to "
+                    f"move; readiness decides whether a model can work now, pricing follows the model",
+                )
+            )
         if rule.layer != "evidence":
             continue
         if any(a.kind == "evidence" and a.weight < 0 for a in rule.then):
-            issues.append(Issue("KB407", _where(rule), rule.id, "a negative fit weight: an unknown answer would "
-                                "score better than this one; express a wrong fit as a veto"))
-        if any(UNKNOWN in (a.values or ()) for branch in branches(rule.when, kb.question_map) for a, _ in branch
-               if a.kind == "answer"):
-            issues.append(Issue("KB407", _where(rule), rule.id, "fit evidence that holds when an answer is "
-                                "unknown: unknown must never score better than a known answer"))
+            issues.append(
+                Issue(
+                    "KB407",
+                    _where(rule),
+                    rule.id,
+                    "a negative fit weight: an unknown answer would "
+                    "score better than this one; express a wrong fit as a veto",
+                )
+            )
+        if any(
+            UNKNOWN in (a.values or ())
+            for branch in branches(rule.when, kb.question_map)
+            for a, _ in branch
+            if a.kind == "answer"
+        ):
+            issues.append(
+                Issue(
+                    "KB407",
+                    _where(rule),
+                    rule.id,
+                    "fit evidence that holds when an answer is "
+                    "unknown: unknown must never score better than a known answer",
+                )
+            )
     return issues
 
 
@@ -326,8 +385,11 @@ def _invariants(kb, samples, seed):
     for (code, rule_id), (violation, count) in found.items():
         where = _where(kb.rule(rule_id)) if rule_id else "knowledge base"
         example = {q: v for q, v in violation.answers.items() if v != UNKNOWN}
-        issues.append(Issue(code, where, rule_id, f"{violation.message} ({count} of {samples} sampled answer sets)",
-                            example=example))
+        issues.append(
+            Issue(
+                code, where, rule_id, f"{violation.message} ({count} of {samples} sampled answer sets)", example=example
+            )
+        )
     return issues
 
 
@@ -359,11 +421,15 @@ def _completeness(kb, exhaustive, samples, seed):
     scope = "of all" if exhaustive else "of the sampled"
     issues = []
     for (code, models), (example, count) in failures.items():
-        what = {"KB103": "no recommended model", "KB104": f"several recommended models ({', '.join(models)})",
-                "KB107": "a recommendation but no ranking (no scoring rule fired)"}[code]
+        what = {
+            "KB103": "no recommended model",
+            "KB104": f"several recommended models ({', '.join(models)})",
+            "KB107": "a recommendation but no ranking (no scoring rule fired)",
+        }[code]
         shown = {q: v for q, v in example.items() if v != UNKNOWN}
-        issues.append(Issue(code, "knowledge base", None, f"{count} {scope} {runs} answer sets give {what}",
-                            example=shown))
+        issues.append(
+            Issue(code, "knowledge base", None, f"{count} {scope} {runs} answer sets give {what}", example=shown)
+        )
     for rule in kb.rules:
         if rule.id not in fired:
             code = "KB106" if exhaustive else "KB205"

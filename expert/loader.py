@@ -3,6 +3,7 @@
 Every problem is collected (not only the first) and reported as
 ``FILE:LINE: RULE-ID: message`` through a KnowledgeError.
 """
+
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -13,16 +14,30 @@ from sourcing.expert.conditions import MAX_BRANCHES, branch_count, normal_fold
 from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
 from sourcing.expert.kinds import KINDS, in_layer
 from sourcing.expert.model import (
-    BLOCKED, CANDIDATE, LAYER_KINDS, LAYERS, QUESTION_KINDS, UNKNOWN,
-    All, Any, Assertion, Atom, KnowledgeBase, Model, ModelCatalogue, Not, Question, RuleSpec, StrengthLevel,
+    BLOCKED,
+    CANDIDATE,
+    LAYER_KINDS,
+    LAYERS,
+    QUESTION_KINDS,
+    UNKNOWN,
+    All,
+    Any,
+    Assertion,
+    Atom,
+    KnowledgeBase,
+    Model,
+    ModelCatalogue,
+    Not,
+    Question,
+    RuleSpec,
+    StrengthLevel,
 )
 from sourcing.expert.names import did_you_mean, unknown_key, unknown_key_in
 
 ATOM_KEYS = ("answer", "finding", "is", "in")
 QUESTION_KEYS = {"id", "prompt", "values"}
 OPTIONAL_QUESTION_KEYS = {"purpose", "examples", "kind", "order", "favours"}
-RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references",
-             "requires", "unmet"}
+RULE_KEYS = {"id", "title", "rationale", "source", "layer", "status", "when", "then", "references", "requires", "unmet"}
 STRENGTH_KEYS = {"name", "min_margin", "max_open_unknowns", "max_unconfirmed", "max_warnings", "min_blockers"}
 EXTENSION_KEYS = {"replaces", "disables"}
 QUESTION_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -42,6 +57,7 @@ ASSERTION_KEYS = {
 def default_directory():
     """The directory of the knowledge files shipped with the package."""
     from sourcing import knowledge
+
     return knowledge.directory()
 
 
@@ -71,10 +87,14 @@ def load(directory=None, extensions=()):
     rules = _RuleBuilder(questions, models, problems).build(shipped, added)
     if problems:
         raise KnowledgeError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
-    fingerprint = digest({"questions": reader.raw["questions"], "models": reader.raw["models"],
-                          "rules": [rule.digest for rule in rules]})
+    fingerprint = digest(
+        {"questions": reader.raw["questions"], "models": reader.raw["models"], "rules": [rule.digest for rule in rules]}
+    )
     return KnowledgeBase(
-        **vars(models), questions=tuple(questions.values()), rules=rules, fingerprint=fingerprint,
+        **vars(models),
+        questions=tuple(questions.values()),
+        rules=rules,
+        fingerprint=fingerprint,
         sources=tuple(str(root) for root in (directory, *extensions)),
     )
 
@@ -128,14 +148,19 @@ class _Reader:
                 continue
             order = tuple(str(_yaml_word(v)) for v in entry.get("order") or ())
             if order and sorted(order) != sorted(values):
-                self._note(name, entry, entry["id"], f"'order' lists every value once, best first: "
-                                                     f"{', '.join(values)}")
+                self._note(name, entry, entry["id"], f"'order' lists every value once, best first: {', '.join(values)}")
                 continue
             result[entry["id"]] = Question(
-                id=entry["id"], prompt=str(entry["prompt"]), values=values,
+                id=entry["id"],
+                prompt=str(entry["prompt"]),
+                values=values,
                 help=tuple((str(_yaml_word(k)), str(v)) for k, v in entry["values"].items()),
-                kind=entry.get("kind", "fit"), order=order, favours=entry.get("favours"),
-                file=name, line=entry.line or 0, purpose=" ".join(entry.get("purpose", "").split()),
+                kind=entry.get("kind", "fit"),
+                order=order,
+                favours=entry.get("favours"),
+                file=name,
+                line=entry.line or 0,
+                purpose=" ".join(entry.get("purpose", "").split()),
                 examples=tuple((str(_yaml_word(k)), " ".join(v.split())) for k, v in entry.get("examples", {}).items()),
             )
         return result
@@ -182,8 +207,7 @@ def _model(entry, what):
 
 def _models_from(document) -> ModelCatalogue:
     """The ModelCatalogue of the parsed models.yaml (ValueError if bad)."""
-    document = _mapping(document, ("models", "fallback", "undetermined", "responsibility", "strength"),
-                        "models.yaml")
+    document = _mapping(document, ("models", "fallback", "undetermined", "responsibility", "strength"), "models.yaml")
     if not isinstance(document["models"], list) or len(document["models"]) < 2:
         raise ValueError("'models' lists at least two models (the scoring ranks a leader and a second)")
     scored = tuple(_model(m, "a model") for m in document["models"])
@@ -209,9 +233,15 @@ def _models_from(document) -> ModelCatalogue:
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise ValueError(f"a strength level's {key} must be a whole number")
         levels.append(StrengthLevel(_word(level["name"], "a strength level name"), float(margin), **counts))
-    return ModelCatalogue(scored, fallback, undetermined, tuple((_word(k, "an area"), v) for k, v in areas.items()),
-                          tuple(_word(o, "an owner") for o in owners), tuple(levels),
-                          _word(strength["otherwise"], "'strength: otherwise'"))
+    return ModelCatalogue(
+        scored,
+        fallback,
+        undetermined,
+        tuple((_word(k, "an area"), v) for k, v in areas.items()),
+        tuple(_word(o, "an owner") for o in owners),
+        tuple(levels),
+        _word(strength["otherwise"], "'strength: otherwise'"),
+    )
 
 
 def _question_problem(entry):
@@ -287,8 +317,13 @@ class _RuleBuilder:
             if rule.when is not None:
                 self._check_condition(rule, rule.when, asserted)
                 if branch_count(rule.when) > MAX_BRANCHES:
-                    self._note(rule.file, rule, rule.id, f"the condition expands to {branch_count(rule.when):,} "
-                                                         f"alternatives; at most {MAX_BRANCHES} are allowed")
+                    self._note(
+                        rule.file,
+                        rule,
+                        rule.id,
+                        f"the condition expands to {branch_count(rule.when):,} "
+                        f"alternatives; at most {MAX_BRANCHES} are allowed",
+                    )
         return tuple(parsed)
 
     def _note(self, file, node, rule_id, message):
@@ -347,8 +382,12 @@ class _RuleBuilder:
         rule_id = entry.get("id")
         allowed = {"id", "title", "rationale", "source", "references", "status", "disables"}
         for key in sorted(set(map(str, entry)) - allowed):
-            self._note(file, entry, rule_id, f"{unknown_key(key, allowed)} in a disabling entry; allowed: "
-                                             f"{', '.join(sorted(allowed))}")
+            self._note(
+                file,
+                entry,
+                rule_id,
+                f"{unknown_key(key, allowed)} in a disabling entry; allowed: {', '.join(sorted(allowed))}",
+            )
         for key in ("id", "title", "rationale", "source"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 self._note(file, entry, rule_id, f"missing '{key}' (a disabling entry says who and why)")
@@ -366,13 +405,19 @@ class _RuleBuilder:
         ok = True
         allowed = RULE_KEYS | (EXTENSION_KEYS if extension else set())
         for key in sorted(set(map(str, entry)) - allowed):
-            named = f"unknown key '{key}' (only in an extension directory, --kb DIR)" if key in EXTENSION_KEYS \
+            named = (
+                f"unknown key '{key}' (only in an extension directory, --kb DIR)"
+                if key in EXTENSION_KEYS
                 else unknown_key(key, allowed)
+            )
             self._note(file, entry, rule_id, f"{named}; allowed: {', '.join(sorted(allowed))}")
             ok = False
         requirement = "requires" in entry or "unmet" in entry
-        for key in REQUIRED_RULE_KEYS if not requirement else ("id", "title", "rationale", "source", "layer",
-                                                                "requires", "unmet"):
+        for key in (
+            REQUIRED_RULE_KEYS
+            if not requirement
+            else ("id", "title", "rationale", "source", "layer", "requires", "unmet")
+        ):
             if key not in entry or entry[key] in (None, "", []):
                 self._note(file, entry, rule_id, f"missing '{key}'")
                 ok = False
@@ -401,16 +446,40 @@ class _RuleBuilder:
             requires = unmet = None
         if not ok or then is None or (entry.get("when") is not None and when is None):
             if when is not None:  # still check its condition against the catalogue: every problem at once
-                self.unchecked.append(RuleSpec(id=rule_id, title="", rationale="", source="", layer=layer,
-                                               status=status, when=when, then=(), position=0, file=file,
-                                               line=entry.line or 0))
+                self.unchecked.append(
+                    RuleSpec(
+                        id=rule_id,
+                        title="",
+                        rationale="",
+                        source="",
+                        layer=layer,
+                        status=status,
+                        when=when,
+                        then=(),
+                        position=0,
+                        file=file,
+                        line=entry.line or 0,
+                    )
+                )
             return None
         references = entry.get("references") or ()
         return RuleSpec(
-            id=rule_id, title=entry["title"].strip(), rationale=" ".join(entry["rationale"].split()),
-            source=entry["source"].strip(), layer=layer, status=status, when=when, then=then,
-            position=0, file=file, line=entry.line or 0, references=tuple(str(r) for r in references),
-            requires=requires, unmet=unmet, content=canonical(entry), digest=digest(entry),
+            id=rule_id,
+            title=entry["title"].strip(),
+            rationale=" ".join(entry["rationale"].split()),
+            source=entry["source"].strip(),
+            layer=layer,
+            status=status,
+            when=when,
+            then=then,
+            position=0,
+            file=file,
+            line=entry.line or 0,
+            references=tuple(str(r) for r in references),
+            requires=requires,
+            unmet=unmet,
+            content=canonical(entry),
+            digest=digest(entry),
         )
 
     def _requirement(self, entry, layer):
@@ -465,8 +534,11 @@ class _RuleBuilder:
         kinds = [k for k in ("answer", "finding") if k in node]
         extra = set(node) - set(ATOM_KEYS)
         if len(kinds) != 1 or extra or ("is" in node and "in" in node):
-            return self._bad(node, f"{unknown_key_in(node, ATOM_KEYS)}a test is {{answer|finding: NAME}} with "
-                                   "'is: VALUE' or 'in: [VALUES]', or all/any/not of tests")
+            return self._bad(
+                node,
+                f"{unknown_key_in(node, ATOM_KEYS)}a test is {{answer|finding: NAME}} with "
+                "'is: VALUE' or 'in: [VALUES]', or all/any/not of tests",
+            )
         kind = kinds[0]
         if "is" in node:
             values = (str(_yaml_word(node["is"])),)
@@ -482,11 +554,13 @@ class _RuleBuilder:
 
     def _check_condition(self, rule, condition, asserted):
         """Note every test of ``condition`` that the catalogue or the layers do not allow."""
+
         def ignore(parts):
             return None
 
-        normal_fold(condition, lambda atom, positive: self._check_atom(rule, atom, asserted, not positive),
-                    ignore, ignore, None)
+        normal_fold(
+            condition, lambda atom, positive: self._check_atom(rule, atom, asserted, not positive), ignore, ignore, None
+        )
 
     def _check_atom(self, rule, atom, asserted, negated):
         def note(message):
@@ -505,17 +579,21 @@ class _RuleBuilder:
         layers_by_value = asserted[atom.name]
         for value in atom.values or ():
             if value not in layers_by_value:
-                note(f"finding '{atom.name}' is never asserted with value '{value}'; "
-                     f"asserted values: {', '.join(sorted(layers_by_value))}")
+                note(
+                    f"finding '{atom.name}' is never asserted with value '{value}'; "
+                    f"asserted values: {', '.join(sorted(layers_by_value))}"
+                )
         own = LAYERS.index(rule.layer)
         for value in atom.values or tuple(layers_by_value):
             for layer in layers_by_value.get(value, ()):
                 index = LAYERS.index(layer)
                 if index > own or (negated and index == own):
                     relation = "a later" if index > own else "the same"
-                    note(f"{'negated ' if negated else ''}test of finding '{atom.name}' = '{value}' which is asserted "
-                         f"in {relation} layer ({layer}); a rule may only test findings of earlier layers"
-                         f"{'' if negated else ' or its own'}")
+                    note(
+                        f"{'negated ' if negated else ''}test of finding '{atom.name}' = '{value}' which is asserted "
+                        f"in {relation} layer ({layer}); a rule may only test findings of earlier layers"
+                        f"{'' if negated else ' or its own'}"
+                    )
 
     # -- assertions -------------------------------------------------------
 
@@ -539,8 +617,9 @@ class _RuleBuilder:
         kind = kinds[0]
         allowed_keys = {kind, *ASSERTION_KEYS[kind]}
         if set(item) != allowed_keys:
-            return self._bad(item, f"{unknown_key_in(item, allowed_keys)}'{kind}' takes the keys "
-                                   f"{', '.join(sorted(allowed_keys))}")
+            return self._bad(
+                item, f"{unknown_key_in(item, allowed_keys)}'{kind}' takes the keys {', '.join(sorted(allowed_keys))}"
+            )
         if kind not in LAYER_KINDS[layer]:
             allowed = ", ".join(LAYER_KINDS[layer])
             return self._bad(item, f"the {layer} layer cannot assert '{kind}'; allowed: {allowed}")
@@ -565,8 +644,13 @@ class _RuleBuilder:
         if "text" in allowed_keys and (not isinstance(text, str) or not text.strip()):
             return self._bad(item, "'text' must be non-empty text")
         value = item.get("value", item.get("owner"))
-        return Assertion(kind=kind, name=name, value=None if value is None else str(_yaml_word(value)),
-                         weight=weight, text=" ".join(text.split()) if text else None)
+        return Assertion(
+            kind=kind,
+            name=name,
+            value=None if value is None else str(_yaml_word(value)),
+            weight=weight,
+            text=" ".join(text.split()) if text else None,
+        )
 
     def _asserted_findings(self, rules):
         """{finding name: {value: [layers that assert it]}}, built-in findings included."""

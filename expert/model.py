@@ -3,9 +3,9 @@
 Everything downstream (the experta compiler, the relevance evaluator, the CLI's
 rule listings) reads these objects, never the YAML files.
 """
+
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Optional, Tuple, Union
 
 from sourcing.expert.kinds import in_layer
 
@@ -16,8 +16,7 @@ UNKNOWN = "unknown"
 # the buyer wants to move); vetoes exclude the models the source calls the wrong fit; scoring ranks the
 # models that are not vetoed; requirements check the readiness the leading candidate needs;
 # recommendation decides; consequences add the conclusions (warnings, gaps, ...: see expert/kinds.py).
-LAYERS = ("findings", "readiness", "evidence", "vetoes", "scoring", "requirements", "recommendation",
-          "consequences")
+LAYERS = ("findings", "readiness", "evidence", "vetoes", "scoring", "requirements", "recommendation", "consequences")
 LAYER_KINDS = {
     "findings": ("finding",),
     "readiness": ("finding",),
@@ -45,15 +44,15 @@ class Question:
 
     id: str
     prompt: str
-    values: Tuple[str, ...]
-    help: Tuple[Tuple[str, str], ...]
+    values: tuple[str, ...]
+    help: tuple[tuple[str, str], ...]
     kind: str = "fit"  # fit: what the buyer wants to move; readiness: whether a model can work now; pricing
-    order: Tuple[str, ...] = ()  # the values, best (or, for fit questions, tightest) first; () if unordered
-    favours: Optional[str] = None  # a fit question: the model its earlier values favour
+    order: tuple[str, ...] = ()  # the values, best (or, for fit questions, tightest) first; () if unordered
+    favours: str | None = None  # a fit question: the model its earlier values favour
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
     purpose: str = ""  # why the question is asked, for the interview's '?'
-    examples: Tuple[Tuple[str, str], ...] = ()  # (value, an example of a buyer who would choose it)
+    examples: tuple[tuple[str, str], ...] = ()  # (value, an example of a buyer who would choose it)
 
     @property
     def choices(self):
@@ -82,18 +81,18 @@ class Atom:
 
     kind: str
     name: str
-    values: Optional[Tuple[str, ...]]
+    values: tuple[str, ...] | None
     line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
 class All:
-    items: Tuple["Condition", ...]
+    items: tuple["Condition", ...]
 
 
 @dataclass(frozen=True)
 class Any:
-    items: Tuple["Condition", ...]
+    items: tuple["Condition", ...]
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class Not:
     item: "Condition"
 
 
-Condition = Union[Atom, All, Any, Not]
+Condition = Atom | All | Any | Not
 
 
 @dataclass(frozen=True)
@@ -110,9 +109,9 @@ class Assertion:
 
     kind: str
     name: str
-    value: Optional[str] = None
-    weight: Optional[float] = None
-    text: Optional[str] = None
+    value: str | None = None
+    weight: float | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,14 +122,14 @@ class RuleSpec:
     source: str
     layer: str
     status: str
-    when: Optional[Condition]
-    then: Tuple[Assertion, ...]
+    when: Condition | None
+    then: tuple[Assertion, ...]
     position: int
     file: str
     line: int
-    references: Tuple[str, ...] = ()
-    requires: Optional[str] = None  # a requirements rule: the model whose readiness it checks
-    unmet: Optional[Condition] = None  # ... and the answers that leave the requirement unmet
+    references: tuple[str, ...] = ()
+    requires: str | None = None  # a requirements rule: the model whose readiness it checks
+    unmet: Condition | None = None  # ... and the answers that leave the requirement unmet
     content: str = field(default="", compare=False)  # the rule's canonical content (sourcing.expert.canonical)
     digest: str = field(default="", compare=False)  # its SHA-256
 
@@ -177,12 +176,12 @@ class ModelCatalogue:
     """What models.yaml defines: the scored models, the fallback, the undetermined outcome, the
     responsibility areas ((id, label) pairs) and owners, the strength levels and the weakest strength."""
 
-    models: Tuple[Model, ...]
+    models: tuple[Model, ...]
     fallback: Model
     undetermined: Model
-    areas: Tuple[Tuple[str, str], ...]
-    owners: Tuple[str, ...]
-    strength: Tuple[StrengthLevel, ...]
+    areas: tuple[tuple[str, str], ...]
+    owners: tuple[str, ...]
+    strength: tuple[StrengthLevel, ...]
     weakest: str
 
 
@@ -190,10 +189,10 @@ class ModelCatalogue:
 class KnowledgeBase(ModelCatalogue):
     """The models.yaml catalogue, the questions and the rules (in firing position order)."""
 
-    questions: Tuple[Question, ...]
-    rules: Tuple[RuleSpec, ...]
+    questions: tuple[Question, ...]
+    rules: tuple[RuleSpec, ...]
     fingerprint: str = ""  # digest of every question, model and rule (see expert.canonical)
-    sources: Tuple[str, ...] = ()  # the knowledge directory, then the extension directories
+    sources: tuple[str, ...] = ()  # the knowledge directory, then the extension directories
 
     def question(self, qid):
         """The question with id ``qid`` (KeyError if none)."""

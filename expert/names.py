@@ -3,26 +3,27 @@
 One place for the forgiving rules (case, '-' or ' ' for '_', a model's label as
 well as its id, unique prefixes) so that every command accepts the same words.
 """
+
 import difflib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from sourcing.expert.errors import InputError, shown
 from sourcing.expert.kinds import KINDS
 
 
 def did_you_mean(word: object, allowed: Iterable[object]) -> str:
-    """" (did you mean 'weight'?)" naming the closest of ``allowed``, or "" when none is close."""
+    """ " (did you mean 'weight'?)" naming the closest of ``allowed``, or "" when none is close."""
     close = difflib.get_close_matches(str(word), [str(a) for a in allowed], n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def unknown_key(key: object, allowed: Iterable[object]) -> str:
-    """"unknown key 'weigth' (did you mean 'weight'?)"."""
+    """ "unknown key 'weigth' (did you mean 'weight'?)"."""
     return f"unknown key {shown(str(key))!r}{did_you_mean(key, allowed)}"
 
 
 def unknown_key_in(mapping: object, keys: Iterable[str]) -> str:
-    """"unknown key 'x' (did you mean 'y'?): " for the first key of ``mapping`` not in ``keys``, or ""."""
+    """ "unknown key 'x' (did you mean 'y'?): " for the first key of ``mapping`` not in ``keys``, or ""."""
     keys = set(keys)
     extra = sorted(str(k) for k in mapping if k not in keys) if isinstance(mapping, dict) else []
     return f"{unknown_key(extra[0], keys)}: " if extra else ""
@@ -69,13 +70,19 @@ def model_id(kb, text: str, source: str = "MODEL") -> str:
     raise InputError(source, f"{shown(text)!r} is not a model{did_you_mean(wanted, names)}", allowed=ids)
 
 
-CONCLUSION_NAMES = ("recommendation", "a fact id", "a fired rule id", "a finding or conclusion name",
-                    *(kind.plural for kind in KINDS))
+CONCLUSION_NAMES = (
+    "recommendation",
+    "a fact id",
+    "a fired rule id",
+    "a finding or conclusion name",
+    *(kind.plural for kind in KINDS),
+)
 
 
 def conclusion_facts(result, ident: str, source: str) -> list:
     """The fact ids ``ident`` names in ``result``; InputError listing what can be named otherwise."""
     from sourcing.expert import explain
+
     fact_ids = explain.select(result, ident)
     if not fact_ids:
         raise InputError(source, f"nothing named {ident!r} in this consultation", allowed=CONCLUSION_NAMES)

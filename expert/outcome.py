@@ -1,6 +1,6 @@
 """What a consultation concludes, independent of the engine that computed it."""
+
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
@@ -12,8 +12,8 @@ class Verdict:
     fit margin between the model and its best rival that is not vetoed (None: no such rival)."""
 
     model: str
-    runner_up: Optional[str]
-    margin: Optional[float]
+    runner_up: str | None
+    margin: float | None
 
 
 def verdict(recommended, scores, vetoed, candidates):
@@ -25,8 +25,10 @@ def verdict(recommended, scores, vetoed, candidates):
     every model was vetoed, the best fit); after a tie there is none.
     """
     if len(recommended) != 1:
-        raise EngineError(f"the knowledge base concluded {len(recommended)} recommended models "
-                          f"({', '.join(recommended) or 'none'}); exactly one is required")
+        raise EngineError(
+            f"the knowledge base concluded {len(recommended)} recommended models "
+            f"({', '.join(recommended) or 'none'}); exactly one is required"
+        )
     model = recommended[0]
     if not scores:
         raise EngineError("no scoring rule fired, so nothing ranked the models (see 'sourcing kb lint')")
@@ -44,8 +46,10 @@ def verdict(recommended, scores, vetoed, candidates):
 
 def verdict_from(findings, scores):
     """The Verdict of a run from the (finding, value) pairs it established and its fit ``scores``."""
+
     def values(name):
         return sorted({v for n, v in findings if n == name})
+
     return verdict(values(RECOMMENDED), scores, set(values(VETOED)), set(values(CANDIDATE)))
 
 
@@ -56,8 +60,8 @@ class Conclusion:
 
     kind: str
     name: str
-    value: Optional[str]
-    text: Optional[str]
+    value: str | None
+    text: str | None
     rule: str
 
 
@@ -66,16 +70,16 @@ class Outcome:
     """The result of the direct evaluator: no trace, just what fired and what follows."""
 
     verdict: Verdict
-    fired: FrozenSet[str]
-    findings: FrozenSet[Tuple[str, str]]
-    scores: Dict[str, float]
-    conclusions: Tuple[Conclusion, ...]  # in the order of their rules
+    fired: frozenset[str]
+    findings: frozenset[tuple[str, str]]
+    scores: dict[str, float]
+    conclusions: tuple[Conclusion, ...]  # in the order of their rules
 
     @property
     def model(self) -> str:
         """The recommended model (or the fallback, or the undetermined outcome)."""
         return self.verdict.model
 
-    def of_kind(self, kind: str) -> List[Conclusion]:
+    def of_kind(self, kind: str) -> list[Conclusion]:
         """The conclusions of one kind (see expert/kinds.py)."""
         return [c for c in self.conclusions if c.kind == kind]

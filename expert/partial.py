@@ -8,9 +8,9 @@ items) and which rules are waiting on a question (the WHY prompt). The
 experta engine remains the engine of record: with every question answered
 this evaluation agrees with it (tested).
 """
+
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Dict, FrozenSet
 
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms, evaluate
@@ -22,9 +22,9 @@ SCORE_FINDINGS = (CANDIDATE, LEADING, FIT)
 
 @dataclass(frozen=True)
 class Outlook:
-    status: Dict[str, object]  # rule id -> True / False / None
-    certain: FrozenSet[tuple]  # (finding, value) pairs that will be established
-    possible: FrozenSet[tuple]  # (finding, value) pairs that may be established
+    status: dict[str, object]  # rule id -> True / False / None
+    certain: frozenset[tuple]  # (finding, value) pairs that will be established
+    possible: frozenset[tuple]  # (finding, value) pairs that may be established
 
     @property
     def recommendations(self):
@@ -59,23 +59,27 @@ def _compiled_layers(rule_plan):
             entries.append((rule.id, rule.when, findings, tuple({n for n, _ in findings})))
         described.append((layer.name, layer.repeats, entries))
     functions = codegen.kleene_layers([(repeat, entries) for _, repeat, entries in described])
-    return [(layer, tuple(e[0] for e in entries), function if layer != "scoring" else None)
-            for (layer, _, entries), function in zip(described, functions)]
+    return [
+        (layer, tuple(e[0] for e in entries), function if layer != "scoring" else None)
+        for (layer, _, entries), function in zip(described, functions)
+    ]
 
 
 def _run_outlook(kb, rule_plan, layers, known):
     answers = {q.id: known.get(q.id) for q in kb.questions}
     certain, possible, certain_names, possible_names = set(), set(), set(), set()
     status = {}
-    for index, (layer, rule_ids, evaluate_layer) in enumerate(layers):
+    for index, (_layer, rule_ids, evaluate_layer) in enumerate(layers):
         if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
             status.update(dict.fromkeys(rule_ids, True))
             _add_score_findings(kb, rule_plan, status, certain, possible)
-            view = _finish(layers[index + 1:], answers, certain, possible, status)
+            view = _finish(layers[index + 1 :], answers, certain, possible, status)
             if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
                 return view
-            return _merge(status, [_finish(layers[index + 1:], answers, c, p, {})
-                                   for c, p in _ranking_cases(kb, certain, possible)])
+            return _merge(
+                status,
+                [_finish(layers[index + 1 :], answers, c, p, {}) for c, p in _ranking_cases(kb, certain, possible)],
+            )
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
@@ -102,8 +106,11 @@ def _ranking_cases(kb, certain, possible):
     if (FIT, "clear") in possible:
         outcomes += [{(FIT, "clear"), (LEADING, m), (CANDIDATE, m)} for m in maybe if (LEADING, m) in possible]
     if (FIT, "tie") in possible:
-        outcomes += [{(FIT, "tie")} | {(CANDIDATE, m) for m in group}
-                     for size in range(2, len(maybe) + 1) for group in combinations(maybe, size)]
+        outcomes += [
+            {(FIT, "tie")} | {(CANDIDATE, m) for m in group}
+            for size in range(2, len(maybe) + 1)
+            for group in combinations(maybe, size)
+        ]
     if (FIT, "all_vetoed") in possible:
         outcomes.append({(FIT, "all_vetoed")})
     certain_ranking = {f for f in certain if f[0] in SCORE_FINDINGS}
@@ -118,8 +125,11 @@ def _merge(status, views):
     status = dict(status)
     for rule, value in views[0].status.items():
         status[rule] = value if all(v.status[rule] == value for v in views) else None
-    return Outlook(status=status, certain=frozenset.intersection(*(v.certain for v in views)),
-                   possible=frozenset.union(*(v.possible for v in views)))
+    return Outlook(
+        status=status,
+        certain=frozenset.intersection(*(v.certain for v in views)),
+        possible=frozenset.union(*(v.possible for v in views)),
+    )
 
 
 def _add_score_findings(kb, rule_plan, status, certain, possible):
@@ -148,8 +158,9 @@ def _add_score_findings(kb, rule_plan, status, certain, possible):
         possible.update(ranked)
         return
     never_vetoed = [m for m in order if m not in maybe_vetoed]
-    maybe_candidates = [m for m in order if m not in surely_vetoed
-                        and not any(low[o] > high[m] for o in never_vetoed if o != m)]
+    maybe_candidates = [
+        m for m in order if m not in surely_vetoed and not any(low[o] > high[m] for o in never_vetoed if o != m)
+    ]
     for m in maybe_candidates:
         possible.update({(CANDIDATE, m), (LEADING, m)})
         rivals = [o for o in order if o != m and o not in surely_vetoed]
@@ -180,8 +191,9 @@ class Foresight:
         self.layers = _compiled_layers(self.plan)
         self._confirm = {}  # model -> its (rule id, condition to confirm, questions behind it), built on first use
         self.reads = {r.id: frozenset(a.name for a in atoms(r.when) if a.kind == "answer") for r in kb.rules}
-        self.tests = {r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding"))
-                      for r in kb.rules}
+        self.tests = {
+            r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding")) for r in kb.rules
+        }
         self.feeders = {}  # finding name -> the rules that can establish it (evidence feeds the ranking)
         for rule in kb.rules:
             names = {n for n, _ in rule.asserted_findings([m.id for m in kb.models])}
@@ -190,7 +202,7 @@ class Foresight:
             for name in sorted(names):
                 self.feeders.setdefault(name, []).append(rule)
         self.deciding_reads = frozenset()  # the questions read by a rule the walk of ``deciding`` can reach
-        self.advice_layers = self.layers[:self._last_advice_layer() + 1]
+        self.advice_layers = self.layers[: self._last_advice_layer() + 1]
 
     def _last_advice_layer(self):
         """The index of the last layer holding a rule that ``advice_outlook``'s readers look at: a rule the
@@ -210,8 +222,9 @@ class Foresight:
             for atom in atoms(condition):
                 if atom.kind == "finding":
                     reached.update(r.id for r in self.feeders.get(atom.name, ()))
-        return max((index for index, (_, rule_ids, _) in enumerate(self.layers) if reached.intersection(rule_ids)),
-                   default=-1)
+        return max(
+            (index for index, (_, rule_ids, _) in enumerate(self.layers) if reached.intersection(rule_ids)), default=-1
+        )
 
     def outlook(self, known):
         """Evaluate every rule with ``known`` answers (questions not in ``known`` are open)."""
@@ -300,8 +313,11 @@ class Foresight:
                 values = [v for v in values if v in atom.values]
             return True if any(v in certain.get(atom.name, ()) for v in values) else None if values else False
 
-        return tuple((rule_id, tuple(q for q in unknown if q in reads)) for rule_id, condition, reads in checks
-                     if evaluate(condition, known.get, finding_state) is None)
+        return tuple(
+            (rule_id, tuple(q for q in unknown if q in reads))
+            for rule_id, condition, reads in checks
+            if evaluate(condition, known.get, finding_state) is None
+        )
 
     def most_unconfirmed(self, model, unknown):
         """The most items ``unconfirmed`` can list for ``model`` while the questions ``unknown`` are unknown:

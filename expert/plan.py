@@ -9,8 +9,10 @@ ways its condition holds; ``Plan.totals`` is the one sum of the fit scores and
 And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
 engine's message when a run keeps firing).
 """
+
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
-from typing import Callable, Container, Dict, List, Optional, Set, Tuple, cast
+from typing import cast
 
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
@@ -21,7 +23,7 @@ class LayerPlan:
     """One layer: its rules in firing order, and whether it repeats until nothing more is established."""
 
     name: str
-    rules: Tuple[RuleSpec, ...]
+    rules: tuple[RuleSpec, ...]
     repeats: bool
 
 
@@ -29,24 +31,24 @@ class LayerPlan:
 class Plan:
     """The layers of a knowledge base in firing order, and the evidence each rule counts once."""
 
-    layers: Tuple[LayerPlan, ...]
-    models: Tuple[str, ...]  # the scored models, in catalogue order
-    evidence: Tuple[Tuple[str, Tuple[Tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
+    layers: tuple[LayerPlan, ...]
+    models: tuple[str, ...]  # the scored models, in catalogue order
+    evidence: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
     kb: KnowledgeBase = field(compare=False, repr=False)
 
-    def totals(self, counted: Container[str], part: Optional[Callable[[float], float]] = None) -> Dict[str, float]:
+    def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
         distinct weight once per rule, summed in the order of the knowledge files (never in firing or
         hash order, so every engine gets the same number). ``part`` maps each weight first (the
         foresight's bounds count only its negative or positive part)."""
-        totals: Dict[str, float] = dict.fromkeys(self.models, 0)
+        totals: dict[str, float] = dict.fromkeys(self.models, 0)
         for rule_id, pieces in self.evidence:
             if rule_id in counted:
                 for model, weight in pieces:
                     totals[model] += weight if part is None else part(weight)
         return totals
 
-    def score(self, counted: Container[str], vetoed: Container[str]) -> Tuple[Dict[str, float], List[tuple]]:
+    def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], list[tuple]]:
         """The scoring action: the fit totals of the evidence rules in ``counted``, and the (finding,
         value) pairs of the ranking among the models not ``vetoed`` (KnowledgeBase.ranked_findings)."""
         totals = self.totals(counted)
@@ -73,15 +75,15 @@ def plan(kb: KnowledgeBase) -> Plan:
     return Plan(layers=tuple(layers), models=model_ids, evidence=tuple(evidence), kb=kb)
 
 
-def cycles(kb: KnowledgeBase) -> List[List[str]]:
+def cycles(kb: KnowledgeBase) -> list[list[str]]:
     """Groups of rules that feed each other (A asserts a finding value B tests, ..., back to A),
     each in knowledge-base order."""
     model_ids = [m.id for m in kb.models]
-    asserted_by: Dict[Tuple[str, Optional[str]], Set[str]] = {}
+    asserted_by: dict[tuple[str, str | None], set[str]] = {}
     for rule in kb.rules:
         for pair in rule.asserted_findings(model_ids):
             asserted_by.setdefault(pair, set()).add(rule.id)
-    edges: Dict[str, Set[str]] = {rule.id: set() for rule in kb.rules}
+    edges: dict[str, set[str]] = {rule.id: set() for rule in kb.rules}
     for rule in kb.rules:
         for a in atoms(rule.when):
             if a.kind != "finding":
@@ -90,9 +92,11 @@ def cycles(kb: KnowledgeBase) -> List[List[str]]:
                 if name == a.name and (a.values is None or value in a.values):
                     for source in sources:
                         edges[source].add(rule.id)
-    return [sorted(component, key=lambda r: kb.rule(r).position)
-            for component in _strongly_connected(edges, [r.id for r in kb.rules])
-            if len(component) > 1 or component[0] in edges[component[0]]]
+    return [
+        sorted(component, key=lambda r: kb.rule(r).position)
+        for component in _strongly_connected(edges, [r.id for r in kb.rules])
+        if len(component) > 1 or component[0] in edges[component[0]]
+    ]
 
 
 def _strongly_connected(edges, order):

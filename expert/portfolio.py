@@ -7,14 +7,16 @@ a line that is not a mapping) becomes a BadRow with its row number and key,
 and the other rows are still assessed. Rows are counted from 1 in reading
 order (a CSV header is not a row).
 """
+
 import codecs
 import csv
 import json
 import sys
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any
 
 from sourcing.expert import answers as answers_io
 from sourcing.expert import yamlio
@@ -36,7 +38,7 @@ SHOWN_NOTES = 50
 class Row:
     number: int
     id: str
-    answers: Dict[str, str]  # validated; missing questions are unknown
+    answers: dict[str, str]  # validated; missing questions are unknown
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,26 @@ class Assessed:
 
     number: int
     id: str
-    model: Optional[str]  # None: undetermined
+    model: str | None  # None: undetermined
     strength: str
-    runner_up: Optional[str]
-    margin: Optional[float]
-    warnings: Tuple[Tuple[str, str, str], ...]  # (rule, about, text)
-    gaps: Tuple[Tuple[str, str, str], ...]  # (rule, area, text) of the readiness gaps
+    runner_up: str | None
+    margin: float | None
+    warnings: tuple[tuple[str, str, str], ...]  # (rule, about, text)
+    gaps: tuple[tuple[str, str, str], ...]  # (rule, area, text) of the readiness gaps
     unknowns: int  # questions answered unknown
 
     def to_dict(self):
-        return {"row": self.number, "id": self.id, "model": self.model, "strength": self.strength,
-                "runner_up": self.runner_up, "margin": number(self.margin),
-                "warnings": [{"rule": rule, "about": about, "text": text} for rule, about, text in self.warnings],
-                "readiness_gaps": [{"rule": rule, "area": area, "text": text} for rule, area, text in self.gaps],
-                "unknowns": self.unknowns}
+        return {
+            "row": self.number,
+            "id": self.id,
+            "model": self.model,
+            "strength": self.strength,
+            "runner_up": self.runner_up,
+            "margin": number(self.margin),
+            "warnings": [{"rule": rule, "about": about, "text": text} for rule, about, text in self.warnings],
+            "readiness_gaps": [{"rule": rule, "area": area, "text": text} for rule, area, text in self.gaps],
+            "unknowns": self.unknowns,
+        }
 
 
 def detect_format(path, text):
@@ -96,14 +104,15 @@ class Input:
         self.handle = sys.stdin.buffer if path == "-" else _open(path, self.source)
         self.size = _size(self.handle)
         self.read = 0
-        self.notes: List[str] = []
+        self.notes: list[str] = []
         self.noted = 0
         head = self._block()
         self.format = input_format or detect_format(path, head[:BLOCK].decode("utf-8", "replace"))
         if self.format in STREAMED:
             lines = _lines(self._blocks(head), self.source)
-            self.records = enumerate(_csv_records(kb, lines, self) if self.format == "csv" else _jsonl_records(lines),
-                                     start=1)
+            self.records = enumerate(
+                _csv_records(kb, lines, self) if self.format == "csv" else _jsonl_records(lines), start=1
+            )
         else:
             data = head + self.handle.read(yamlio.PORTFOLIO_MAX_BYTES + 1 - len(head))
             self.read = len(data)
@@ -142,6 +151,7 @@ def _open(path, source):
 def _size(handle):
     import os
     import stat
+
     try:
         status = os.fstat(handle.fileno())
     except (OSError, ValueError, AttributeError):
@@ -233,8 +243,12 @@ def _csv_records(kb, lines, reader):
     known = {q.id for q in kb.questions} | set(ID_KEYS)
     for column in header:
         if column not in known:
-            raise InputError(reader.source, "header column is not a question", key=column,
-                             allowed=list(ID_KEYS) + [q.id for q in kb.questions])
+            raise InputError(
+                reader.source,
+                "header column is not a question",
+                key=column,
+                allowed=list(ID_KEYS) + [q.id for q in kb.questions],
+            )
         if header.count(column) > 1:
             raise InputError(reader.source, "header column appears twice", key=column)
     count = 0
@@ -249,9 +263,11 @@ def _csv_records(kb, lines, reader):
             yield InputError(reader.source, f"{len(cells)} cells for {len(header)} columns")
             continue
         if len(cells) < len(header):
-            missing = header[len(cells):]
-            reader.note(f"{reader.source}: row {count}: {len(cells)} cells for {len(header)} columns; "
-                        f"{', '.join(missing)} treated as unknown")
+            missing = header[len(cells) :]
+            reader.note(
+                f"{reader.source}: row {count}: {len(cells)} cells for {len(header)} columns; "
+                f"{', '.join(missing)} treated as unknown"
+            )
         yield {column: (cell.strip() or None) for column, cell in zip(header, cells)}
 
 
@@ -296,14 +312,30 @@ def assess(advisor, row, engine="direct"):
     unknowns = sum(v == UNKNOWN for v in answers.values())
     if engine == "experta":
         result = advisor.consult(answers)
-        return Assessed(row.number, row.id, result.recommendation, result.strength, result.runner_up, result.margin,
-                        tuple((f.rule, f.name, f.text) for f in result.warnings),
-                        tuple((f.rule, f.name, f.text) for f in result.gaps), unknowns)
+        return Assessed(
+            row.number,
+            row.id,
+            result.recommendation,
+            result.strength,
+            result.runner_up,
+            result.margin,
+            tuple((f.rule, f.name, f.text) for f in result.warnings),
+            tuple((f.rule, f.name, f.text) for f in result.gaps),
+            unknowns,
+        )
     outcome = advisor.direct.run(answers)  # validated and complete
     decided = outcome.verdict
-    return Assessed(row.number, row.id, decided.model, advisor.strength_of(answers, outcome), decided.runner_up,
-                    decided.margin, tuple((c.rule, c.name, c.text) for c in outcome.of_kind("warning")),
-                    tuple((c.rule, c.name, c.text) for c in outcome.of_kind("gap")), unknowns)
+    return Assessed(
+        row.number,
+        row.id,
+        decided.model,
+        advisor.strength_of(answers, outcome),
+        decided.runner_up,
+        decided.margin,
+        tuple((c.rule, c.name, c.text) for c in outcome.of_kind("warning")),
+        tuple((c.rule, c.name, c.text) for c in outcome.of_kind("gap")),
+        unknowns,
+    )
 
 
 @dataclass
@@ -359,10 +391,15 @@ class Summary:
         return counts
 
     def to_dict(self, kb):
-        return {"rows": self.rows, "bad_rows": self.bad_rows, "models": self.per_model(kb),
-                "strengths": self.per_strength(kb), "rows_with_readiness_gaps": self.with_gaps,
-                "rows_with_unknowns": self.with_unknowns,
-                "gaps": [{"rule": rule, "text": text, "rows": n} for rule, text, n in self.per_gap()]}
+        return {
+            "rows": self.rows,
+            "bad_rows": self.bad_rows,
+            "models": self.per_model(kb),
+            "strengths": self.per_strength(kb),
+            "rows_with_readiness_gaps": self.with_gaps,
+            "rows_with_unknowns": self.with_unknowns,
+            "gaps": [{"rule": rule, "text": text, "rows": n} for rule, text, n in self.per_gap()],
+        }
 
 
 def to_json(value):
@@ -377,8 +414,8 @@ class Chunk:
 
     text: str
     summary: Summary
-    bad: List[BadRow]
-    kept: Optional[List[Assessed]]
+    bad: list[BadRow]
+    kept: list[Assessed] | None
 
 
 def judge_chunk(advisor, records, source, engine="direct", render=None):
@@ -395,16 +432,18 @@ def judge_chunk(advisor, records, source, engine="direct", render=None):
 
 
 # The advisor of a worker process: inherited when processes fork, loaded once otherwise.
-_WORKER: Dict[str, Any] = {}
+_WORKER: dict[str, Any] = {}
 
 
 def _start_worker(sources):
     import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     _die_with_parent()
     if _WORKER.get("sources") != sources:
         from sourcing.expert.advisor import Advisor
         from sourcing.expert.loader import load
+
         _WORKER.update(sources=sources, advisor=Advisor(load(sources[0], sources[1:])))
 
 
@@ -413,6 +452,7 @@ def _die_with_parent():
     try:
         import ctypes
         import signal
+
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError, TypeError):
         pass  # not Linux: the pool still ends its workers when the parent exits or fails
@@ -435,8 +475,9 @@ def batches(records: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def judge_stream(advisor, chunks: Iterable[list], source: str, engine: str = "direct", jobs: int = 1,
-                 render: Optional[Callable] = None) -> Iterator[Chunk]:
+def judge_stream(
+    advisor, chunks: Iterable[list], source: str, engine: str = "direct", jobs: int = 1, render: Callable | None = None
+) -> Iterator[Chunk]:
     """Yield one Chunk per list of ``chunks``, in input order. With ``jobs`` > 1 the chunks are judged
     by worker processes, at most two per worker in flight, so memory stays bounded however long the
     input; the workers end with the generator (exhausted, closed or interrupted)."""
@@ -445,9 +486,13 @@ def judge_stream(advisor, chunks: Iterable[list], source: str, engine: str = "di
             yield judge_chunk(advisor, records, source, engine, render)
         return
     import multiprocessing
+
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
-    with _deferred_interrupt() as interrupted, \
-            multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources,)) as pool:
+    with (
+        _deferred_interrupt() as interrupted,
+        multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources,)) as pool,
+    ):
+
         def result(pending):
             while not pending.ready():
                 interrupted()
@@ -470,6 +515,7 @@ def _deferred_interrupt():
     came, so that it is raised only between calls into the pool, never inside one."""
     import signal
     import threading
+
     came = []
 
     def check():

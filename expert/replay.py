@@ -1,6 +1,7 @@
 """Replay: run a record's answers against the current knowledge base and say what changed."""
+
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Tuple
+from typing import TYPE_CHECKING
 
 from sourcing.expert.kinds import KINDS
 from sourcing.expert.result import number
@@ -32,8 +33,8 @@ class Replay:
     fingerprint_before: str
     fingerprint_now: str
     kb_unchanged: bool  # computed: same fingerprint and the same rule digests, never taken from the record
-    conclusions: Tuple[ConclusionChange, ...]  # empty when identical
-    rules: Tuple[RuleChange, ...]  # along the chain: fired then or now
+    conclusions: tuple[ConclusionChange, ...]  # empty when identical
+    rules: tuple[RuleChange, ...]  # along the chain: fired then or now
 
     @property
     def identical(self) -> bool:
@@ -44,11 +45,16 @@ class Replay:
         """JSON form (keys documented in docs/audit-record.md)."""
         return {
             "identical": self.identical,
-            "fingerprint": {"recorded": self.fingerprint_before, "current": self.fingerprint_now,
-                            "same": self.kb_unchanged},
+            "fingerprint": {
+                "recorded": self.fingerprint_before,
+                "current": self.fingerprint_now,
+                "same": self.kb_unchanged,
+            },
             "conclusions": [{"what": c.what, "recorded": c.recorded, "current": c.current} for c in self.conclusions],
-            "rules": [{"rule": c.rule, "change": c.change, "recorded": c.before or None, "current": c.after or None}
-                      for c in self.rules],
+            "rules": [
+                {"rule": c.rule, "change": c.change, "recorded": c.before or None, "current": c.after or None}
+                for c in self.rules
+            ],
         }
 
 
@@ -66,8 +72,11 @@ def replay(record: "Record", advisor: "Advisor") -> Replay:
     recorded = record.data["knowledge_base"]["rule_digests"]
     unchanged = record.fingerprint == kb.fingerprint and list(recorded.items()) == [(r.id, r.digest) for r in kb.rules]
     return Replay(
-        fingerprint_before=record.fingerprint, fingerprint_now=kb.fingerprint, kb_unchanged=unchanged,
-        conclusions=tuple(changes), rules=tuple(_rule_changes(record, current, kb)),
+        fingerprint_before=record.fingerprint,
+        fingerprint_now=kb.fingerprint,
+        kb_unchanged=unchanged,
+        conclusions=tuple(changes),
+        rules=tuple(_rule_changes(record, current, kb)),
     )
 
 
@@ -75,8 +84,10 @@ def _comparable(result):
     """The conclusions of ``result`` as {what: text}, without fact ids and rule ids (which do not change
     the advice): the outcome, every score, and every conclusion of every kind (expert/kinds.py)."""
     items = {
-        "recommendation": result.recommendation, "strength": str(result.strength),
-        "runner-up": str(result.runner_up), "margin": str(number(result.margin)),
+        "recommendation": result.recommendation,
+        "strength": str(result.strength),
+        "runner-up": str(result.runner_up),
+        "margin": str(number(result.margin)),
     }
     items.update((f"score {model}", str(number(score))) for model, score in result.scores.items())
     for kind in KINDS:
@@ -122,4 +133,3 @@ def _rule_changes(record, current, kb):
             continue
         changes.append(RuleChange(rule_id, change, old, new))
     return changes
-

@@ -1,5 +1,6 @@
 """The consultation result as one JSON-ready dict (the contract's keys and more)."""
-from typing import Dict, Optional, Sequence
+
+from collections.abc import Sequence
 
 from sourcing.expert import advice, explain
 from sourcing.expert.kinds import KINDS
@@ -7,8 +8,9 @@ from sourcing.expert.model import BLOCKED, CANDIDATE, FIT, VETOED, KnowledgeBase
 from sourcing.expert.result import Result, number
 
 
-def build(result: Result, kb: KnowledgeBase, version: str, changes: Optional[Sequence[dict]] = None,
-          tree: bool = False) -> Dict[str, object]:
+def build(
+    result: Result, kb: KnowledgeBase, version: str, changes: Sequence[dict] | None = None, tree: bool = False
+) -> dict[str, object]:
     """Everything a renderer or another tool needs, in a stable order: the contract's keys, the advice
     (``changes``: the answer changes that would change it, if searched), the justification graph and,
     with ``tree``, the explanation tree of the recommendation unfolded from it."""
@@ -26,7 +28,7 @@ def build(result: Result, kb: KnowledgeBase, version: str, changes: Optional[Seq
     }
 
 
-def conclusions(result: Result, kb: KnowledgeBase) -> Dict[str, object]:
+def conclusions(result: Result, kb: KnowledgeBase) -> dict[str, object]:
     """What the consultation concluded: recommendation, fit, vetoes, blocked models, scores, the
     conclusions of every kind (expert/kinds.py: warnings, readiness gaps, ...), and what it could not
     determine. Each conclusion names its fact id."""
@@ -45,16 +47,23 @@ def conclusions(result: Result, kb: KnowledgeBase) -> Dict[str, object]:
             "margin": number(result.margin),
             "rules": list(dict.fromkeys(f.rule for f in result.justifications(rec_fact.id))),
             "conditional": bool(result.unconfirmed),
-            "to_confirm": [{"rule": u.rule, "title": kb.rule(u.rule).title, "questions": list(u.questions)}
-                           for u in result.unconfirmed],
+            "to_confirm": [
+                {"rule": u.rule, "title": kb.rule(u.rule).title, "questions": list(u.questions)}
+                for u in result.unconfirmed
+            ],
             "deciding_questions": list(result.deciding_questions),
         },
-        "fit": {"status": next(iter(result.finding_values(FIT)), None),
-                "candidates": result.finding_values(CANDIDATE)},
-        "vetoes": [{"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
-                   for f in result.findings if f.name == VETOED],
-        "blocked": [{"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
-                    for f in result.findings if f.name == BLOCKED],
+        "fit": {"status": next(iter(result.finding_values(FIT)), None), "candidates": result.finding_values(CANDIDATE)},
+        "vetoes": [
+            {"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
+            for f in result.findings
+            if f.name == VETOED
+        ],
+        "blocked": [
+            {"model": f.value, "rules": [j.rule for j in result.justifications(f.id)], "fact": f.id}
+            for f in result.findings
+            if f.name == BLOCKED
+        ],
         "scores": {m.id: number(result.scores[m.id]) for m in kb.models},
         **{kind.key: _listing(result, kind, kb) for kind in KINDS},
         "could_not_determine": {

@@ -1,11 +1,12 @@
 """The result of a consultation as plain data (no experta types)."""
+
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Any
 
 from sourcing.expert.kinds import BY_NAME
 
 
-def number(value):
+def number(value: Any) -> Any:
     """Integral floats print as ints so the JSON reads 3, not 3.0."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -17,10 +18,10 @@ class FactRecord:
     id: int
     kind: str
     name: str
-    value: Optional[object] = None
-    weight: Optional[float] = None
-    text: Optional[str] = None
-    rule: Optional[str] = None
+    value: object | None = None
+    weight: float | None = None
+    text: str | None = None
+    rule: str | None = None
 
     def label(self) -> str:
         """A short human reading of the fact."""
@@ -36,7 +37,7 @@ class FactRecord:
             return f"{self.kind} {self.name}: {self.value}"
         return f"{self.kind} {self.name}"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON form: id, kind, name and whichever of value/weight/text/rule apply."""
         data = {"id": self.id, "kind": self.kind, "name": self.name}
         if self.value is not None:
@@ -56,17 +57,18 @@ class Absence:
 
     kind: str
     name: str
-    values: Optional[Tuple[str, ...]]
+    values: tuple[str, ...] | None
 
-    def label(self):
+    def label(self) -> str:
         """E.g. 'not established: finding readiness_blocker'."""
         what = f"{self.kind} {self.name}"
         if self.values:
             what += " = " + " or ".join(self.values)
         return "not established: " + what
 
-    def to_dict(self):
-        data = {"kind": self.kind, "name": self.name, "label": self.label()}
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: kind, name, label and the values relied on."""
+        data: dict[str, Any] = {"kind": self.kind, "name": self.name, "label": self.label()}
         if self.values:
             data["values"] = list(self.values)
         return data
@@ -78,10 +80,10 @@ class Firing:
 
     step: int
     rule: str
-    matched: Tuple[int, ...]
-    absent: Tuple[Absence, ...]
-    asserted: Tuple[int, ...]
-    new: Tuple[int, ...]
+    matched: tuple[int, ...]
+    absent: tuple[Absence, ...]
+    asserted: tuple[int, ...]
+    new: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class OpenQuestion:
     """An unanswered question whose answer could still change the recommended model."""
 
     question: str
-    read_by: Tuple[str, ...]
+    read_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -97,57 +99,60 @@ class Unconfirmed:
     """A veto or requirement of the recommended model that unknown answers leave open: to confirm."""
 
     rule: str
-    questions: Tuple[str, ...]
+    questions: tuple[str, ...]
 
 
 @dataclass
 class Result:
-    answers: Dict[str, str]
-    facts: Dict[int, FactRecord]
-    firings: List[Firing]
-    recommendation: str
-    runner_up: Optional[str]
-    margin: Optional[float]
-    scores: Dict[str, float]
-    strength: Optional[str]
-    open_questions: Tuple[OpenQuestion, ...] = field(default=())
-    unconfirmed: Tuple[Unconfirmed, ...] = field(default=())
-    deciding_questions: Tuple[str, ...] = field(default=())
+    """A consultation: the answers, every fact with the firing that asserted it, the recommendation
+    (the model, runner-up, margin and strength) and what is still open."""
 
-    def of_kind(self, kind: str) -> List[FactRecord]:
+    answers: dict[str, str]
+    facts: dict[int, FactRecord]
+    firings: list[Firing]
+    recommendation: str
+    runner_up: str | None
+    margin: float | None
+    scores: dict[str, float]
+    strength: str | None
+    open_questions: tuple[OpenQuestion, ...] = field(default=())
+    unconfirmed: tuple[Unconfirmed, ...] = field(default=())
+    deciding_questions: tuple[str, ...] = field(default=())
+
+    def of_kind(self, kind: str) -> list[FactRecord]:
         """The facts of one kind, in the order they were asserted."""
         return [f for f in self.facts.values() if f.kind == kind]
 
     @property
-    def warnings(self):
+    def warnings(self) -> list[FactRecord]:
         return self.of_kind("warning")
 
     @property
-    def gaps(self):
+    def gaps(self) -> list[FactRecord]:
         return self.of_kind("gap")
 
     @property
-    def responsibility(self):
+    def responsibility(self) -> dict[str, Any]:
         """{area: owner} for the recommended model."""
         return {f.name: f.value for f in self.of_kind("responsibility")}
 
     @property
-    def findings(self):
+    def findings(self) -> list[FactRecord]:
         return self.of_kind("finding")
 
-    def finding_values(self, name):
+    def finding_values(self, name: str) -> list[Any]:
         """The values of finding ``name`` established, in the order they were asserted."""
         return [f.value for f in self.findings if f.name == name]
 
     @property
-    def undetermined(self):
+    def undetermined(self) -> list[str]:
         """Findings the rules marked as undetermined for lack of answers."""
         return [f.name for f in self.findings if f.value == "undetermined"]
 
-    def recommendation_fact(self):
+    def recommendation_fact(self) -> FactRecord:
         """The fact that holds the recommended model."""
         return next(f for f in self.findings if f.name == "recommended_model")
 
-    def justifications(self, fact_id):
+    def justifications(self, fact_id: int) -> list[Firing]:
         """The firings that asserted ``fact_id`` (first the one that created it)."""
         return [f for f in self.firings if fact_id in f.asserted]

@@ -1,7 +1,8 @@
 """Scenario cases kept beside the rules: answers, the expected model, warnings that must (not) appear."""
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 from sourcing.expert import yamlio
 from sourcing.expert.answers import normalise
@@ -17,12 +18,12 @@ class Scenario:
     id: str
     title: str
     source: str
-    answers: Dict[str, str]
+    answers: dict[str, str]
     model: str
-    warnings: Tuple[str, ...]
-    no_warnings: Tuple[str, ...]
-    fires: Tuple[str, ...]
-    no_fires: Tuple[str, ...]
+    warnings: tuple[str, ...]
+    no_warnings: tuple[str, ...]
+    fires: tuple[str, ...]
+    no_fires: tuple[str, ...]
     strength: str
     file: str
     line: int
@@ -48,8 +49,14 @@ def load(kb):
                 if scenario is None:
                     continue
                 if scenario.id in seen:
-                    problems.append(Problem(name, scenario.line, scenario.id,
-                                            f"duplicate scenario id (first defined at {seen[scenario.id]})"))
+                    problems.append(
+                        Problem(
+                            name,
+                            scenario.line,
+                            scenario.id,
+                            f"duplicate scenario id (first defined at {seen[scenario.id]})",
+                        )
+                    )
                     continue
                 seen[scenario.id] = f"{name}:{scenario.line}"
                 scenarios.append(scenario)
@@ -71,8 +78,9 @@ def _parse(kb, name, entry, problems):
         if not isinstance(expect, dict) or "model" not in expect or set(expect) - EXPECT_KEYS:
             raise ValueError(f"'expect' needs 'model' and may have {', '.join(sorted(EXPECT_KEYS - {'model'}))}")
         if expect["model"] not in [m.id for m in kb.all_models]:
-            raise ValueError(f"unknown model {shown(expect['model'])}; allowed: "
-                             f"{', '.join(m.id for m in kb.all_models)}")
+            raise ValueError(
+                f"unknown model {shown(expect['model'])}; allowed: {', '.join(m.id for m in kb.all_models)}"
+            )
         levels = [level.name for level in kb.strength] + [kb.weakest]
         if expect.get("strength", levels[0]) not in levels:
             raise ValueError(f"unknown strength {shown(expect['strength'])}; allowed: {', '.join(levels)}")
@@ -91,10 +99,18 @@ def _parse(kb, name, entry, problems):
         problems.append(Problem(name, line, sid, str(error)))
         return None
     return Scenario(
-        id=sid, title=entry["title"], source=entry["source"], answers=answers, model=expect["model"],
-        warnings=tuple(expect.get("warnings", ())), no_warnings=tuple(expect.get("no_warnings", ())),
+        id=sid,
+        title=entry["title"],
+        source=entry["source"],
+        answers=answers,
+        model=expect["model"],
+        warnings=tuple(expect.get("warnings", ())),
+        no_warnings=tuple(expect.get("no_warnings", ())),
         fires=tuple(expect.get("fires", ())),
-        no_fires=tuple(expect.get("no_fires", ())), strength=expect.get("strength"), file=name, line=line or 0,
+        no_fires=tuple(expect.get("no_fires", ())),
+        strength=expect.get("strength"),
+        file=name,
+        line=line or 0,
     )
 
 
@@ -103,8 +119,8 @@ class Run:
     """One scenario run: its failures (none when it passes) and the rules that fired."""
 
     scenario: Scenario
-    failures: Tuple[str, ...]
-    fired: FrozenSet[str]
+    failures: tuple[str, ...]
+    fired: frozenset[str]
 
     @property
     def passed(self):
@@ -128,9 +144,9 @@ def coverage(kb, runs):
 class ScenarioReport:
     """What ``kb test`` found: every run, the rules fired and never fired, the coverage and its minimum."""
 
-    runs: Tuple[Run, ...]
-    fired: List[str]
-    never_fired: List[str]
+    runs: tuple[Run, ...]
+    fired: list[str]
+    never_fired: list[str]
     percent: float
     min_coverage: float
 
@@ -147,10 +163,22 @@ class ScenarioReport:
     def to_dict(self) -> dict:
         """JSON form: each scenario's verdict, then the coverage."""
         return {
-            "scenarios": [{"id": r.scenario.id, "file": r.scenario.file, "line": r.scenario.line,
-                           "passed": r.passed, "failures": list(r.failures)} for r in self.runs],
-            "coverage": {"percent": round(self.percent, 1), "fired": self.fired, "never_fired": self.never_fired,
-                         "min_coverage": self.min_coverage},
+            "scenarios": [
+                {
+                    "id": r.scenario.id,
+                    "file": r.scenario.file,
+                    "line": r.scenario.line,
+                    "passed": r.passed,
+                    "failures": list(r.failures),
+                }
+                for r in self.runs
+            ],
+            "coverage": {
+                "percent": round(self.percent, 1),
+                "fired": self.fired,
+                "never_fired": self.never_fired,
+                "min_coverage": self.min_coverage,
+            },
         }
 
 

@@ -7,9 +7,9 @@ when it makes the target the recommendation and no strict subset of it does.
 Every reported set is then run again through experta, the engine of record,
 which supplies the rules that would fire; a disagreement is an EngineError.
 """
+
 from dataclasses import dataclass
 from itertools import combinations, product
-from typing import Optional, Tuple
 
 from sourcing.expert.conditions import atoms, conjuncts, evaluate, finding_test
 from sourcing.expert.errors import EngineError
@@ -27,12 +27,12 @@ class Change:
 class Counterfactual:
     """A minimal set of answer changes that makes the target the recommendation."""
 
-    changes: Tuple[Change, ...]
-    margin: Optional[float]
+    changes: tuple[Change, ...]
+    margin: float | None
     strength: str
     runner_up: str
-    started: Tuple[str, ...]  # rules that would fire and did not
-    stopped: Tuple[str, ...]  # rules that fired and would not
+    started: tuple[str, ...]  # rules that would fire and did not
+    stopped: tuple[str, ...]  # rules that fired and would not
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,12 @@ class Clause:
 class WhyNot:
     target: str
     result: object  # the consultation (expert.result.Result) being questioned
-    evidence_for: Tuple[object, ...]  # FactRecords with a positive weight
-    evidence_against: Tuple[object, ...]  # FactRecords with a negative weight
-    vetoes: Tuple[str, ...]  # the rules that vetoed the target
-    blockers: Tuple[str, ...]  # the requirement rules that blocked the target
-    requirements: Tuple[Tuple[str, Tuple[Clause, ...]], ...]  # (rule id, its clauses)
-    counterfactuals: Tuple[Counterfactual, ...]
+    evidence_for: tuple[object, ...]  # FactRecords with a positive weight
+    evidence_against: tuple[object, ...]  # FactRecords with a negative weight
+    vetoes: tuple[str, ...]  # the rules that vetoed the target
+    blockers: tuple[str, ...]  # the requirement rules that blocked the target
+    requirements: tuple[tuple[str, tuple[Clause, ...]], ...]  # (rule id, its clauses)
+    counterfactuals: tuple[Counterfactual, ...]
     max_changes: int
     evaluated: int  # answer sets run through the direct evaluator
 
@@ -78,16 +78,30 @@ def as_dict(analysis, kb):
         "vetoed_by": [{"rule": r, "title": kb.titles[r]} for r in analysis.vetoes],
         "blocked_by": [{"rule": r, "title": kb.titles[r]} for r in analysis.blockers],
         "evidence_for": evidence(analysis.evidence_for),
-        "requires": [{"rule": rule_id, "title": kb.titles[rule_id],
-                      "clauses": [{"condition": c.text, "held": c.held, "actual": c.actual} for c in clauses]}
-                     for rule_id, clauses in analysis.requirements],
-        "search": {"max_changes": analysis.max_changes, "answer_sets_evaluated": analysis.evaluated,
-                   "found": len(analysis.counterfactuals)},
-        "counterfactuals": [{
-            "changes": [{"question": c.question, "from": c.before, "to": c.after} for c in cf.changes],
-            "margin": number(cf.margin), "strength": cf.strength, "runner_up": cf.runner_up,
-            "rules_now_firing": list(cf.started), "rules_no_longer_firing": list(cf.stopped),
-        } for cf in analysis.counterfactuals],
+        "requires": [
+            {
+                "rule": rule_id,
+                "title": kb.titles[rule_id],
+                "clauses": [{"condition": c.text, "held": c.held, "actual": c.actual} for c in clauses],
+            }
+            for rule_id, clauses in analysis.requirements
+        ],
+        "search": {
+            "max_changes": analysis.max_changes,
+            "answer_sets_evaluated": analysis.evaluated,
+            "found": len(analysis.counterfactuals),
+        },
+        "counterfactuals": [
+            {
+                "changes": [{"question": c.question, "from": c.before, "to": c.after} for c in cf.changes],
+                "margin": number(cf.margin),
+                "strength": cf.strength,
+                "runner_up": cf.runner_up,
+                "rules_now_firing": list(cf.started),
+                "rules_no_longer_firing": list(cf.stopped),
+            }
+            for cf in analysis.counterfactuals
+        ],
     }
 
 
@@ -100,15 +114,20 @@ def why_not(advisor, answers, target, max_changes=2):
     else:
         found, evaluated = search(advisor, result.answers, target, max_changes)
     return WhyNot(
-        target=target, result=result,
+        target=target,
+        result=result,
         evidence_for=tuple(f for f in evidence if f.weight > 0),
         evidence_against=tuple(f for f in evidence if f.weight < 0),
         vetoes=_fired(advisor.kb, result, lambda rule: target in rule.vetoes),
         blockers=_fired(advisor.kb, result, lambda rule: rule.requires == target),
-        requirements=tuple((rule.id, _clauses(rule, result)) for rule in advisor.kb.rules
-                           if any(a.kind == "recommend" and a.name == target for a in rule.then)),
+        requirements=tuple(
+            (rule.id, _clauses(rule, result))
+            for rule in advisor.kb.rules
+            if any(a.kind == "recommend" and a.name == target for a in rule.then)
+        ),
         counterfactuals=tuple(_confirm(advisor, result, target, changes) for changes in found),
-        max_changes=max_changes, evaluated=evaluated,
+        max_changes=max_changes,
+        evaluated=evaluated,
     )
 
 
@@ -129,8 +148,11 @@ def search(advisor, answers, target, max_changes, enough=None):
     verdicts = {}  # the effective changes (question, class of the new value) -> the Verdict
 
     def verdict(changes):
-        key = frozenset((c.question, classes[c.question].get(c.after, c.after)) for c in changes
-                        if classes[c.question].get(c.after, c.after) != classes[c.question].get(c.before, c.before))
+        key = frozenset(
+            (c.question, classes[c.question].get(c.after, c.after))
+            for c in changes
+            if classes[c.question].get(c.after, c.after) != classes[c.question].get(c.before, c.before)
+        )
         if key not in verdicts:
             verdicts[key] = advisor.direct.verdict(applied(answers, changes))
         return verdicts[key]
@@ -142,8 +164,9 @@ def search(advisor, answers, target, max_changes, enough=None):
             break
         for chosen in combinations([q.id for q in questions], size):
             for changes in product(*(options[q] for q in chosen)):
-                if size > 1 and any(frozenset(subset) in winners
-                                    for k in range(1, size) for subset in combinations(changes, k)):
+                if size > 1 and any(
+                    frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)
+                ):
                     continue  # a strict subset already wins: not minimal
                 decided = verdict(changes)
                 evaluated += 1
@@ -154,8 +177,7 @@ def search(advisor, answers, target, max_changes, enough=None):
 
     def rank(changes):
         margin = margins[changes]
-        return (len(changes), -(margin or 0),
-                [order[c.question] for c in changes], [c.after for c in changes])
+        return (len(changes), -(margin or 0), [order[c.question] for c in changes], [c.after for c in changes])
 
     return sorted(margins, key=rank), evaluated
 
@@ -178,13 +200,17 @@ def _confirm(advisor, result, target, changes):
     checked = advisor.consult(applied(result.answers, changes))
     if checked.recommendation != target:
         described = ", ".join(f"{c.question}={c.after}" for c in changes)
-        raise EngineError(f"the direct evaluator and experta disagree on {described}: "
-                          f"{target} against {checked.recommendation}")
+        raise EngineError(
+            f"the direct evaluator and experta disagree on {described}: {target} against {checked.recommendation}"
+        )
     before = {f.rule for f in result.firings}
     after = {f.rule for f in checked.firings}
     position = {r.id: r.position for r in advisor.kb.rules}
     return Counterfactual(
-        changes=changes, margin=checked.margin, strength=checked.strength, runner_up=checked.runner_up,
+        changes=changes,
+        margin=checked.margin,
+        strength=checked.strength,
+        runner_up=checked.runner_up,
         started=tuple(sorted(after - before, key=position.get)),
         stopped=tuple(sorted(before - after, key=position.get)),
     )
@@ -198,6 +224,7 @@ def _clauses(rule, result):
     finding_state = finding_test((f.name, f.value) for f in result.findings)
 
     from sourcing.expert.describe import clauses as clause_texts  # only for a why-not, not for a consultation's search
+
     parts = conjuncts(rule.when)
     found = []
     for part, text in zip(parts, clause_texts(rule.when)):

@@ -1,4 +1,5 @@
 """Safe YAML/JSON reading: no object tags, no duplicate keys, bounded numbers, line numbers kept."""
+
 import json
 import math
 import os
@@ -44,10 +45,10 @@ def _construct_mapping(loader, node):
             duplicate = key in seen
         except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark)
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            )
         if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     loader.flatten_mapping(node)
     mapping = LineDict()
@@ -78,6 +79,7 @@ def _number_constructor(kind):
         if problem:
             raise InputError(loader.source, problem, line=node.start_mark.line + 1)
         return value
+
     return build
 
 
@@ -189,8 +191,11 @@ def _bounded(value, source):
         texts = [t for item in frontier for t in (item if isinstance(item, dict) else (item,)) if isinstance(t, str)]
         if any(_SURROGATE.search(t) for t in texts):
             raise InputError(source, "text with a lone surrogate escape (such as \\ud800), which is not valid Unicode")
-        frontier = [child for item in frontier
-                    for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())]
+        frontier = [
+            child
+            for item in frontier
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
     return value
 
 
@@ -201,20 +206,29 @@ def _json_number(source, convert):
         if problem:
             raise InputError(source, problem)
         return value
+
     return build
 
 
 def _json_constant(source):
     def refuse(text):  # NaN, Infinity, -Infinity
         raise InputError(source, _number_problem(text, math.nan))
+
     return refuse
 
 
 def _load_json(text, source):
     """Parsed JSON: duplicate keys, long or non-finite numbers, deep nesting and lone surrogates refused."""
-    return _bounded(json.loads(text, object_pairs_hook=_json_mapping(source), parse_int=_json_number(source, int),
-                               parse_float=_json_number(source, float), parse_constant=_json_constant(source)),
-                    source)
+    return _bounded(
+        json.loads(
+            text,
+            object_pairs_hook=_json_mapping(source),
+            parse_int=_json_number(source, int),
+            parse_float=_json_number(source, float),
+            parse_constant=_json_constant(source),
+        ),
+        source,
+    )
 
 
 def _json_mapping(source):
@@ -225,6 +239,7 @@ def _json_mapping(source):
                 raise InputError(source, f"duplicate key {key!r}")
             mapping[key] = value
         return mapping
+
     return build
 
 

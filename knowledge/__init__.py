@@ -1,4 +1,5 @@
 """The sourcing knowledge base: questions, models, rules and scenarios as YAML data."""
+
 from pathlib import Path
 
 

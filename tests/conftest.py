@@ -1,4 +1,5 @@
 """Shared fixtures: one advisor (knowledge base + experta engine) for the whole run."""
+
 import atexit
 import os
 import shutil
@@ -45,9 +46,11 @@ def shared_file(*parts):
 def pytest_terminal_summary(terminalreporter):
     """Print the hardening figures when the hardening tests ran."""
     from figures import FIGURES
+
     if FIGURES:
         terminalreporter.write_sep("-", "hardening")
         terminalreporter.write_line(
             f"{FIGURES['hostile']:,} hostile inputs tried ({FIGURES['refused']:,} refused with one clear line, "
             f"{FIGURES['accepted']:,} gave a result); {FIGURES['faults']:,} faults simulated; "
-            f"{FIGURES['crashes']} crashes; {FIGURES['lost']} answers lost")
+            f"{FIGURES['crashes']} crashes; {FIGURES['lost']} answers lost"
+        )

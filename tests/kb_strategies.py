@@ -8,11 +8,11 @@ positively only. The recommendation layer is usually a decision list (exactly
 one outcome), sometimes not (then every engine must refuse the same way).
 ``GeneratedKB.load()`` writes it as YAML and loads it through the loader.
 """
+
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import yaml
 from hypothesis import assume
@@ -51,15 +51,20 @@ FINDING_VALUES = ("high", "low")
 class GeneratedKB:
     """A random knowledge base: its questions and its rule entries (as the YAML files hold them)."""
 
-    questions: Tuple[Question, ...]
-    rules: Tuple[dict, ...]
+    questions: tuple[Question, ...]
+    rules: tuple[dict, ...]
 
-    def files(self) -> Dict[str, str]:
+    def files(self) -> dict[str, str]:
         """The questions and rules files, as text."""
-        questions = {"questions": [{"id": q.id, "prompt": f"{q.id}?", "values": {v: v for v in q.values}}
-                                   for q in self.questions]}
-        return {"questions.yaml": yaml.safe_dump(questions, sort_keys=False),
-                "rules/rules.yaml": yaml.safe_dump({"rules": list(self.rules)}, sort_keys=False)}
+        questions = {
+            "questions": [
+                {"id": q.id, "prompt": f"{q.id}?", "values": {v: v for v in q.values}} for q in self.questions
+            ]
+        }
+        return {
+            "questions.yaml": yaml.safe_dump(questions, sort_keys=False),
+            "rules/rules.yaml": yaml.safe_dump({"rules": list(self.rules)}, sort_keys=False),
+        }
 
     def load(self):
         """Write the files (with the shipped models.yaml) to a temporary directory and load them."""
@@ -120,13 +125,19 @@ def _bounded(condition):
 def question_sets(draw):
     """Two to four questions of two to four values each."""
     count = draw(st.integers(2, 4))
-    return tuple(Question(id=f"q{i}", prompt=f"q{i}?", values=WORDS[:draw(st.integers(2, 4))], help=())
-                 for i in range(count))
+    return tuple(
+        Question(id=f"q{i}", prompt=f"q{i}?", values=WORDS[: draw(st.integers(2, 4))], help=()) for i in range(count)
+    )
 
 
 def _entry(rule_id, layer, then, condition=None, as_list=False):
-    entry = {"id": rule_id, "title": f"rule {rule_id}", "layer": layer, "rationale": "Generated.",
-             "source": "generated > test"}
+    entry = {
+        "id": rule_id,
+        "title": f"rule {rule_id}",
+        "layer": layer,
+        "rationale": "Generated.",
+        "source": "generated > test",
+    }
     if condition is not None:
         yaml_condition = to_yaml(condition)
         entry["when"] = yaml_condition["all"] if as_list and isinstance(condition, All) else yaml_condition
@@ -138,8 +149,8 @@ def _entry(rule_id, layer, then, condition=None, as_list=False):
 def knowledge_bases(draw) -> GeneratedKB:
     """A whole random knowledge base with rules in every layer that the loader accepts."""
     questions = draw(question_sets())
-    rules: List[dict] = []
-    earlier: Dict[str, Tuple[str, ...]] = {}
+    rules: list[dict] = []
+    earlier: dict[str, tuple[str, ...]] = {}
     counter = iter(range(1000))
 
     def rule_id(layer):
@@ -155,9 +166,14 @@ def knowledge_bases(draw) -> GeneratedKB:
 
     def finding_layer(layer, rule_count, also=None):
         names = FINDING_NAMES[layer]
-        planned = [[(draw(st.sampled_from(names)), draw(st.sampled_from(FINDING_VALUES)))
-                    for _ in range(draw(st.integers(1, 2)))] for _ in range(rule_count)]
-        own: Dict[str, Tuple[str, ...]] = dict(also or {})
+        planned = [
+            [
+                (draw(st.sampled_from(names)), draw(st.sampled_from(FINDING_VALUES)))
+                for _ in range(draw(st.integers(1, 2)))
+            ]
+            for _ in range(rule_count)
+        ]
+        own: dict[str, tuple[str, ...]] = dict(also or {})
         for assertions in planned:
             for name, value in assertions:
                 own[name] = tuple(sorted(set(own.get(name, ())) | {value}))
@@ -179,9 +195,15 @@ def knowledge_bases(draw) -> GeneratedKB:
     earlier.update({CANDIDATE: MODELS, LEADING: MODELS, FIT: FIT_STATUSES})
     required = draw(st.lists(st.sampled_from(MODELS), max_size=2))
     for model in required:
-        entry = {"id": rule_id("requirements"), "title": "a requirement", "layer": "requirements",
-                 "rationale": "Generated.", "source": "generated > test", "requires": model,
-                 "unmet": to_yaml(_bounded(draw(conditions(questions, earlier))))}
+        entry = {
+            "id": rule_id("requirements"),
+            "title": "a requirement",
+            "layer": "requirements",
+            "rationale": "Generated.",
+            "source": "generated > test",
+            "requires": model,
+            "unmet": to_yaml(_bounded(draw(conditions(questions, earlier)))),
+        }
         if draw(st.booleans()):
             entry["then"] = [{"gap": draw(st.sampled_from(AREAS)), "text": "A gap."}]
         rules.append(entry)
@@ -204,8 +226,10 @@ def _recommendations(draw, questions, earlier):
     if draw(st.integers(0, 9)) == 0:  # not a decision list: none or several may hold
         return list(zip(models, tests, strict=False))  # one model more than tests: the last is unused
     found = [(models[0], tests[0])]
-    found += [(model, All((test,) + tuple(Not(t) for t in tests[:i]))) for i, (model, test)
-              in enumerate(zip(models[1:], tests[1:], strict=False), start=1)]
+    found += [
+        (model, All((test,) + tuple(Not(t) for t in tests[:i])))
+        for i, (model, test) in enumerate(zip(models[1:], tests[1:], strict=False), start=1)
+    ]
     found.append((models[-1], Not(Any(tuple(tests)))))
     return [(model, _bounded(condition)) for model, condition in found]
 
@@ -226,7 +250,7 @@ def complete_answers(questions) -> st.SearchStrategy:
 
 
 @st.composite
-def partial_answers(draw, questions) -> Dict[str, str]:
+def partial_answers(draw, questions) -> dict[str, str]:
     """Some questions answered with a known value, the others still open (absent)."""
     known = draw(st.lists(st.sampled_from([q.id for q in questions]), unique=True))
     return {q.id: draw(st.sampled_from(q.choices)) for q in questions if q.id in known}
@@ -234,14 +258,15 @@ def partial_answers(draw, questions) -> Dict[str, str]:
 
 def completions(partial, questions) -> st.SearchStrategy:
     """The answer sets that keep ``partial`` and answer every open question."""
-    return st.fixed_dictionaries({q.id: st.just(partial[q.id]) if q.id in partial else st.sampled_from(q.choices)
-                                  for q in questions})
+    return st.fixed_dictionaries(
+        {q.id: st.just(partial[q.id]) if q.id in partial else st.sampled_from(q.choices) for q in questions}
+    )
 
 
 def finding_states(universe) -> st.SearchStrategy:
     """(certain, possible) sets of (finding, value) pairs drawn from ``universe``, certain within possible."""
     pairs = sorted(universe)
-    return st.tuples(st.sets(st.sampled_from(pairs)) if pairs else st.just(set()),
-                     st.sets(st.sampled_from(pairs)) if pairs else st.just(set())).map(
-        lambda drawn: (frozenset(drawn[0]), frozenset(drawn[0] | drawn[1])))
-
+    return st.tuples(
+        st.sets(st.sampled_from(pairs)) if pairs else st.just(set()),
+        st.sets(st.sampled_from(pairs)) if pairs else st.just(set()),
+    ).map(lambda drawn: (frozenset(drawn[0]), frozenset(drawn[0] | drawn[1])))

@@ -1,4 +1,5 @@
 """Hypothesis strategies shared by the property tests."""
+
 from hypothesis import strategies as st
 
 from sourcing.expert import load

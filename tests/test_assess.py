@@ -1,4 +1,5 @@
 """sourcing assess: formats in and out, bad rows, order under --jobs, agreement with consult."""
+
 import csv
 import io
 import json
@@ -7,18 +8,20 @@ import random
 import pytest
 import yaml
 from click.testing import CliRunner
+from strategies import KB
 
 from sourcing.cli.main import cli
 from sourcing.expert import portfolio
-from strategies import KB
 
 QUESTIONS = [q.id for q in KB.questions]
 
 
 def generated_rows(count, seed=0, blank=0.15):
     rng = random.Random(seed)
-    return [{"id": f"P{n}", **{q.id: rng.choice(q.values) for q in KB.questions if rng.random() > blank}}
-            for n in range(1, count + 1)]
+    return [
+        {"id": f"P{n}", **{q.id: rng.choice(q.values) for q in KB.questions if rng.random() > blank}}
+        for n in range(1, count + 1)
+    ]
 
 
 def as_csv(rows):
@@ -39,6 +42,7 @@ def portfolio_file(tmp_path):
         path = tmp_path / name
         path.write_text(text)
         return str(path)
+
     return write
 
 
@@ -50,14 +54,20 @@ def test_every_row_agrees_with_consult(portfolio_file):
     assert [v["id"] for v in verdicts] == [r["id"] for r in rows]
     for row, verdict in zip(rows, verdicts):
         answers = {k: v for k, v in row.items() if k != "id"}
-        report = json.loads(invoke("consult", "--no-input", "--format", "json", "--answers", "-",
-                                   input=json.dumps(answers)).output)
+        report = json.loads(
+            invoke("consult", "--no-input", "--format", "json", "--answers", "-", input=json.dumps(answers)).output
+        )
         rec = report["recommendation"]
-        assert (verdict["model"], verdict["strength"], verdict["runner_up"], verdict["margin"]) == \
-            (rec["model"], rec["strength"], rec["runner_up"], rec["margin"])
+        assert (verdict["model"], verdict["strength"], verdict["runner_up"], verdict["margin"]) == (
+            rec["model"],
+            rec["strength"],
+            rec["runner_up"],
+            rec["margin"],
+        )
         assert [w["rule"] for w in verdict["warnings"]] == [w["rule"] for w in report["warnings"]]
-        assert [(g["rule"], g["area"], g["text"]) for g in verdict["readiness_gaps"]] == \
-            [(g["rule"], g["area"], g["text"]) for g in report["readiness_gaps"]]
+        assert [(g["rule"], g["area"], g["text"]) for g in verdict["readiness_gaps"]] == [
+            (g["rule"], g["area"], g["text"]) for g in report["readiness_gaps"]
+        ]
 
 
 def test_the_engine_of_record_gives_the_same_verdicts(advisor):
@@ -68,12 +78,15 @@ def test_the_engine_of_record_gives_the_same_verdicts(advisor):
         assert direct == experta
 
 
-@pytest.mark.parametrize("name, render", [
-    ("p.csv", as_csv),
-    ("p.jsonl", lambda rows: "".join(json.dumps(r) + "\n" for r in rows)),
-    ("p.yaml", lambda rows: yaml.safe_dump(rows)),
-    ("p.json", json.dumps),
-])
+@pytest.mark.parametrize(
+    "name, render",
+    [
+        ("p.csv", as_csv),
+        ("p.jsonl", lambda rows: "".join(json.dumps(r) + "\n" for r in rows)),
+        ("p.yaml", lambda rows: yaml.safe_dump(rows)),
+        ("p.json", json.dumps),
+    ],
+)
 def test_input_formats_give_the_same_result(portfolio_file, name, render):
     rows = generated_rows(12, seed=5)
     expected = invoke("assess", portfolio_file(as_csv(rows), "base.csv"), "--format", "csv").stdout
@@ -155,14 +168,18 @@ def test_malformed_csv_is_one_clear_line(portfolio_file):
 
 def test_json_lines_split_on_newline_only(portfolio_file):
     rows = [{"id": "a\u2028b", "need": "process"}, {"id": "c\u0085d\re", "need": "skills"}]
-    done = invoke("assess", portfolio_file("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                                           "p.jsonl"), "--format", "jsonl")
+    done = invoke(
+        "assess",
+        portfolio_file("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "p.jsonl"),
+        "--format",
+        "jsonl",
+    )
     assert done.exit_code == 0, done.output
     assert [json.loads(line)["id"] for line in done.stdout.split("\n")[:-1]] == ["a\u2028b", "c\u0085d\re"]
 
 
 def test_csv_output_neutralises_what_a_spreadsheet_reads_as_a_formula(portfolio_file):
-    ids = ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "plain", "a=b"]
+    ids = ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "plain", "a=b"]
     text = as_csv([{"id": i, "need": "process"} for i in ids])
     done = invoke("assess", portfolio_file(text), "--format", "csv")
     assert done.exit_code == 0, done.output
@@ -173,27 +190,34 @@ def test_csv_output_neutralises_what_a_spreadsheet_reads_as_a_formula(portfolio_
 
 
 def test_an_unterminated_quote_names_its_row(portfolio_file):
-    done = invoke("assess", portfolio_file("need,urgency\nprocess,planned\n\"process,planned\nskills,planned\n"))
+    done = invoke("assess", portfolio_file('need,urgency\nprocess,planned\n"process,planned\nskills,planned\n'))
     assert done.exit_code == 2
     assert done.output.strip().splitlines()[-1].endswith("row 2: a quote opened on line 3 is never closed")
 
 
 def test_rows_with_too_few_cells_are_reported_per_row(portfolio_file):
-    done = invoke("assess", portfolio_file("id,need,urgency,daily_control\nA,process\nB,process,planned,\n"),
-                  "--format", "jsonl")
+    done = invoke(
+        "assess", portfolio_file("id,need,urgency,daily_control\nA,process\nB,process,planned,\n"), "--format", "jsonl"
+    )
     assert done.exit_code == 0
-    assert "warning: " in done.stderr and "row 1: 2 cells for 4 columns; urgency, daily_control treated as unknown" \
-        in done.stderr
+    assert (
+        "warning: " in done.stderr
+        and "row 1: 2 cells for 4 columns; urgency, daily_control treated as unknown" in done.stderr
+    )
     assert "row 2" not in done.stderr
     assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == ["A", "B"]
 
 
 def test_an_empty_value_is_unknown_in_every_format(advisor, portfolio_file):
     rows = [{"id": "A", "need": "", "urgency": "  "}, {"id": "B", "need": "process", "urgency": None}]
-    expected = [advisor.evaluate({"need": "process"}).model if r["id"] == "B" else advisor.evaluate({}).model
-                for r in rows]
-    for name, text in [("p.jsonl", "".join(json.dumps(r) + "\n" for r in rows)), ("p.json", json.dumps(rows)),
-                       ("p.yaml", yaml.safe_dump(rows))]:
+    expected = [
+        advisor.evaluate({"need": "process"}).model if r["id"] == "B" else advisor.evaluate({}).model for r in rows
+    ]
+    for name, text in [
+        ("p.jsonl", "".join(json.dumps(r) + "\n" for r in rows)),
+        ("p.json", json.dumps(rows)),
+        ("p.yaml", yaml.safe_dump(rows)),
+    ]:
         done = invoke("assess", portfolio_file(text, name), "--format", "jsonl")
         assert done.exit_code == 0, done.output
         assert [json.loads(line)["model"] for line in done.stdout.splitlines()] == expected
@@ -208,6 +232,7 @@ def test_absurd_job_counts_are_refused(portfolio_file, jobs):
 
 def test_workers_are_capped_at_the_cpus_and_the_chunks():
     from sourcing.cli.assess import PARALLEL_FROM, _workers
+
     three = [[None] * 500] * 3
     assert _workers(20, 2, three, ended=True) == 2
     assert _workers(20, 8, three, ended=True) == 3
@@ -221,11 +246,16 @@ def test_output_starts_before_the_input_ends(tmp_path):
     import subprocess
     import sys
     import time
+
     out = tmp_path / "out.jsonl"
     with open(out, "w") as stdout:
-        process = subprocess.Popen([sys.executable, "-m", "cli", "assess", "-", "--input-format", "csv",
-                                    "--format", "jsonl", "--jobs", "1"], stdin=subprocess.PIPE, stdout=stdout,
-                                   stderr=subprocess.DEVNULL, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "assess", "-", "--input-format", "csv", "--format", "jsonl", "--jobs", "1"],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             process.stdin.write(as_csv(generated_rows(6000, seed=9)))
             process.stdin.flush()
@@ -249,11 +279,13 @@ def test_the_summary_counts_a_verdict_without_a_model_as_undetermined(kb):
     assert summary.per_model(kb)[portfolio.UNDETERMINED] == 2 and summary.per_model(kb)[kb.models[0].id] == 1
     assert (summary.rows, summary.bad_rows) == (3, 1)
     from sourcing.cli.assess import summary_text
+
     assert "undetermined" in summary_text(summary, kb, "simple").lower()
 
 
 def test_the_quick_path_of_validation_agrees_with_the_answers_checks(kb):
     from sourcing.expert import answers as answers_io
+
     odd = [{"need": True}, {"need": " process "}, {1: "process"}, {"need": "nope"}, {"colour": "blue"}, {"need": 3}]
     for row in generated_rows(200, seed=12) + odd:
         raw = {k: v for k, v in row.items() if k != "id"}
@@ -272,10 +304,18 @@ def test_a_carriage_return_in_a_cell_is_quoted_in_csv_output(portfolio_file):
     assert done.stdout.count("\n") == 3
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("need\nprocess\n", "csv"), ("id,need\na,process\n", "csv"), ("- need: process\n", "yaml"),
-    ("---\n- need: process\n", "yaml"), ("# portfolio\n- need: process\n", "yaml"),
-    ('[{"need": "process"}]', "json"), ('{"need": "process"}\n', "jsonl")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("need\nprocess\n", "csv"),
+        ("id,need\na,process\n", "csv"),
+        ("- need: process\n", "yaml"),
+        ("---\n- need: process\n", "yaml"),
+        ("# portfolio\n- need: process\n", "yaml"),
+        ('[{"need": "process"}]', "json"),
+        ('{"need": "process"}\n', "jsonl"),
+    ],
+)
 def test_standard_input_format_is_detected_from_the_first_line(text, expected):
     assert portfolio.detect_format("-", text) == expected
 

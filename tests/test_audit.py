@@ -1,4 +1,5 @@
 """Audit records, HOW (explain), WHY-NOT (with counterfactuals), replay and --explore."""
+
 import json
 import shutil
 from datetime import datetime
@@ -8,16 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import REPO
+from figures import FIGURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from sourcing import knowledge
 from sourcing.cli.audit_render import tree_lines
 from sourcing.cli.main import cli
-from sourcing import knowledge
 from sourcing.expert import audit, explain, load, replay
 from sourcing.expert.canonical import digest
 from sourcing.expert.errors import InputError
-from figures import FIGURES
-from conftest import REPO
 
 DEVELOPERS = str(REPO / "examples" / "developer-capacity.yaml")
 SUPPORT = str(REPO / "examples" / "customer-support.yaml")
@@ -48,6 +50,7 @@ def rewrite(path, change):
 
 
 # -- the record -----------------------------------------------------------------
+
 
 def test_record_holds_what_an_auditor_needs(record, kb):
     data = json.loads(record.read_text())
@@ -83,12 +86,14 @@ def test_round_trip_explain_gives_the_live_chain(record):
     explained = json.loads(invoke("explain", str(record), "--format", "json").output)
     assert explained["explanations"] == [live["explanation"]]
     for warning in live["warnings"]:
-        out = json.loads(invoke("explain", str(record), "--format", "json", "--conclusion",
-                                str(warning["fact"])).output)
+        out = json.loads(
+            invoke("explain", str(record), "--format", "json", "--conclusion", str(warning["fact"])).output
+        )
         assert out["explanations"] == [explain.tree(live["justifications"], warning["fact"])]
 
 
 # -- explain --------------------------------------------------------------------
+
 
 def test_explain_text_lists_the_chain_and_the_conclusions(record):
     out = invoke("explain", str(record)).output
@@ -97,11 +102,14 @@ def test_explain_text_lists_the_chain_and_the_conclusions(record):
     assert "Conclusions to explain" in out and "[PRI-001]" in out
 
 
-@pytest.mark.parametrize("conclusion, expected", [
-    ("PRI-001", "pricing per_person"),
-    ("control_retention", "finding control_retention = tight"),
-    ("VETO-MS-001", "finding vetoed = managed_services"),
-])
+@pytest.mark.parametrize(
+    "conclusion, expected",
+    [
+        ("PRI-001", "pricing per_person"),
+        ("control_retention", "finding control_retention = tight"),
+        ("VETO-MS-001", "finding vetoed = managed_services"),
+    ],
+)
 def test_explain_one_conclusion(record, conclusion, expected):
     done = invoke("explain", str(record), "--conclusion", conclusion)
     assert done.exit_code == 0 and expected in done.output
@@ -125,18 +133,21 @@ def test_explain_dot_shapes_and_labelled_edges(record):
 
 # -- validation -----------------------------------------------------------------
 
+
 def _fact_value(name, value):
     def change(data):
         data["answers"][name] = value
         for fact in data["facts"]:
             if fact["kind"] == "answer" and fact["name"] == name:
                 fact["value"], fact["label"] = value, f"answer {name} = {value}"
+
     return change
 
 
 def _recommend(model):
     def change(data):
         data["outcome"]["model"] = model
+
     return change
 
 
@@ -144,6 +155,7 @@ def _score(model, value):
     def change(data):
         fact = next(f for f in data["facts"] if f["kind"] == "score" and f["name"] == model)
         fact["value"], fact["label"] = value, f"score {model} = {value}"
+
     return change
 
 
@@ -152,20 +164,24 @@ def _drop_firing(index):
         del data["firings"][index]
         for step, firing in enumerate(data["firings"], start=1):
             firing["step"] = step
+
     return change
 
 
-@pytest.mark.parametrize("change, message", [
-    (_fact_value("daily_control", "outcomes_only"), "does not hold on the facts it matched"),
-    (_recommend("bpo"), "the recommendation does not match"),
-    (_drop_firing(3), "before anything established it"),
-    (_drop_firing(-1), "has no justification"),
-    (lambda d: d.update(schema="sourcing.audit/99"), "unknown schema version 'sourcing.audit/99'"),
-    (lambda d: d.pop("facts"), "missing key 'facts'"),
-    (_score("bpo", 100), "is not the sum of the evidence it matched"),
-    (lambda d: d["facts"][0].update(kind="hunch"), "unknown kind 'hunch'"),
-    (lambda d: d["rules"][0]["content"].update(title="edited"), "does not match its digest"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_fact_value("daily_control", "outcomes_only"), "does not hold on the facts it matched"),
+        (_recommend("bpo"), "the recommendation does not match"),
+        (_drop_firing(3), "before anything established it"),
+        (_drop_firing(-1), "has no justification"),
+        (lambda d: d.update(schema="sourcing.audit/99"), "unknown schema version 'sourcing.audit/99'"),
+        (lambda d: d.pop("facts"), "missing key 'facts'"),
+        (_score("bpo", 100), "is not the sum of the evidence it matched"),
+        (lambda d: d["facts"][0].update(kind="hunch"), "unknown kind 'hunch'"),
+        (lambda d: d["rules"][0]["content"].update(title="edited"), "does not match its digest"),
+    ],
+)
 def test_tampered_records_are_rejected(record, change, message):
     rewrite(record, change)
     done = invoke("explain", str(record))
@@ -197,11 +213,11 @@ def test_reading_a_record_checks_with_the_library_api(record, kb):
 
 # -- replay ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def kb_copy(tmp_path):
     target = tmp_path / "kb"
-    shutil.copytree(knowledge.directory(), target,
-                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(knowledge.directory(), target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     return target
 
 
@@ -244,22 +260,25 @@ def test_any_change_of_logic_changes_the_fingerprint(kb_copy, kb):
 
 # -- why-not --------------------------------------------------------------------
 
+
 def _apply(answers, changes):
     trial = dict(answers)
     trial.update((c["question"], c["to"]) for c in changes)
     return trial
 
 
-@pytest.mark.parametrize("example", ["developer-capacity.yaml", "customer-support.yaml",
-                                     "messy-claims.yaml", "it-service-desk.json"])
+@pytest.mark.parametrize(
+    "example", ["developer-capacity.yaml", "customer-support.yaml", "messy-claims.yaml", "it-service-desk.json"]
+)
 @pytest.mark.parametrize("target", MODELS)
 def test_every_counterfactual_works_and_is_minimal(advisor, example, target):
     path = str(REPO / "examples" / example)
     done = invoke("why-not", target, "--answers", path, "--format", "json")
     assert done.exit_code == 0, done.output
     report = json.loads(done.output)
-    answers = advisor.complete(json.loads(invoke("consult", "--answers", path, "--no-input",
-                                                 "--format", "json").output)["answers"])
+    answers = advisor.complete(
+        json.loads(invoke("consult", "--answers", path, "--no-input", "--format", "json").output)["answers"]
+    )
     if report["is_recommended"]:
         assert report["counterfactuals"] == []
         return
@@ -277,11 +296,18 @@ def test_every_counterfactual_works_and_is_minimal(advisor, example, target):
 def test_why_not_finds_every_single_change(advisor):
     """Exhaustiveness on one change: every single change that works is reported."""
     report = json.loads(invoke("why-not", "stabilize_first", "--answers", SUPPORT, "--format", "json").output)
-    reported = {(cf["changes"][0]["question"], cf["changes"][0]["to"])
-                for cf in report["counterfactuals"] if len(cf["changes"]) == 1}
+    reported = {
+        (cf["changes"][0]["question"], cf["changes"][0]["to"])
+        for cf in report["counterfactuals"]
+        if len(cf["changes"]) == 1
+    }
     base = json.loads(invoke("consult", "--answers", SUPPORT, "--no-input", "--format", "json").output)["answers"]
-    expected = {(q.id, v) for q in advisor.kb.questions for v in q.values
-                if v != base[q.id] and advisor.evaluate(dict(base, **{q.id: v})).model == "stabilize_first"}
+    expected = {
+        (q.id, v)
+        for q in advisor.kb.questions
+        for v in q.values
+        if v != base[q.id] and advisor.evaluate(dict(base, **{q.id: v})).model == "stabilize_first"
+    }
     assert reported == expected and expected
 
 
@@ -301,10 +327,12 @@ def test_why_not_says_when_no_small_change_exists():
 
 
 def test_a_wider_search_finds_three_changes(advisor):
-    report = json.loads(invoke("why-not", "managed_services", "--answers", MESSY, "--max-changes", "3",
-                               "--format", "json").output)
-    base = advisor.complete(json.loads(invoke("consult", "--answers", MESSY, "--no-input",
-                                              "--format", "json").output)["answers"])
+    report = json.loads(
+        invoke("why-not", "managed_services", "--answers", MESSY, "--max-changes", "3", "--format", "json").output
+    )
+    base = advisor.complete(
+        json.loads(invoke("consult", "--answers", MESSY, "--no-input", "--format", "json").output)["answers"]
+    )
     assert report["counterfactuals"] and report["search"]["max_changes"] == 3
     for cf in report["counterfactuals"]:
         assert len(cf["changes"]) == 3
@@ -318,12 +346,15 @@ def test_why_not_the_recommended_model(record):
     assert "Staff augmentation is the recommendation" in out and "What would have to change" not in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["why-not", "outsourcing", "--answers", SUPPORT], "MODEL: 'outsourcing' is not a model; allowed: staff_aug"),
-    (["why-not", "bpo"], "give an audit RECORD, or --answers FILE"),
-    (["why-not", "bpo", "x.json", "--answers", SUPPORT], "give an audit RECORD, or --answers FILE"),
-    (["why-not", "bpo", "--max-changes", "9", "--answers", SUPPORT], "--max-changes"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["why-not", "outsourcing", "--answers", SUPPORT], "MODEL: 'outsourcing' is not a model; allowed: staff_aug"),
+        (["why-not", "bpo"], "give an audit RECORD, or --answers FILE"),
+        (["why-not", "bpo", "x.json", "--answers", SUPPORT], "give an audit RECORD, or --answers FILE"),
+        (["why-not", "bpo", "--max-changes", "9", "--answers", SUPPORT], "--max-changes"),
+    ],
+)
 def test_why_not_bad_arguments(args, message):
     done = invoke(*args)
     assert done.exit_code == 2 and message in done.output
@@ -331,10 +362,12 @@ def test_why_not_bad_arguments(args, message):
 
 # -- explore --------------------------------------------------------------------
 
+
 def test_explore_answers_how_and_why_not():
     commands = "how\nhow control_retention\nwhy-not bpo\nwhy-not nothing\nlist\nfly\nquit\n"
-    done = CliRunner().invoke(cli, ["consult", "--answers", DEVELOPERS, "--no-input", "--no-trace", "--explore"],
-                              input=commands)
+    done = CliRunner().invoke(
+        cli, ["consult", "--answers", DEVELOPERS, "--no-input", "--no-trace", "--explore"], input=commands
+    )
     assert done.exit_code == 0, done.output
     err = done.stderr
     assert "how [ID]" in err and "<- REC-002" in err
@@ -358,6 +391,7 @@ def test_record_path_in_a_missing_directory_fails_cleanly(tmp_path):
 
 # -- generated damage -----------------------------------------------------------
 
+
 def _paths(value, prefix=()):
     """Every (path, leaf) of a JSON value."""
     if isinstance(value, dict):
@@ -373,8 +407,13 @@ def pristine(advisor):
     return audit.build(result, advisor.kb, "0.1.0", "2026-11-29T00:00:00Z")
 
 
-leaves = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.text(max_size=12),
-                   st.sampled_from(["bpo", "managed_services", "tight", "finding", "answer", "unknown"]))
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 300),
+    st.text(max_size=12),
+    st.sampled_from(["bpo", "managed_services", "tight", "finding", "answer", "unknown"]),
+)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -435,14 +474,17 @@ def test_a_v1_record_is_read_in_the_v2_form(kb, path):
     written = json.loads(path.read_text())
     assert written["schema"] == checked.written_as == audit.SCHEMA_V1
     assert checked.signed == ("signature" in written)
-    assert checked.data["schema"] == audit.SCHEMA and set(checked.data) == {
-        key.rstrip("?") for key in audit.SHAPE} - {"integrity", "signature"}
+    assert checked.data["schema"] == audit.SCHEMA and set(checked.data) == {key.rstrip("?") for key in audit.SHAPE} - {
+        "integrity",
+        "signature",
+    }
     recorded = written["conclusions"]["recommendation"]
     assert checked.data["outcome"]["model"] == checked.result.recommendation == recorded["model"]
     assert (checked.result.strength, checked.result.runner_up) == (recorded["strength"], recorded["runner_up"])
     assert [u.rule for u in checked.result.unconfirmed] == [u["rule"] for u in recorded["to_confirm"]]
     assert [q.question for q in checked.result.open_questions] == [
-        q["question"] for q in written["conclusions"]["could_not_determine"]["questions"]]
+        q["question"] for q in written["conclusions"]["could_not_determine"]["questions"]
+    ]
 
 
 def test_a_v1_record_is_verified_explained_and_replayed(kb):
@@ -470,13 +512,19 @@ def test_a_v1_record_keeps_its_checksum_and_signature(tmp_path):
     assert done.exit_code == 2 and "the signature does not match the key" in done.output
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["conclusions"]["warnings"][0].update(text="edited"), "the warnings do not match the warning facts"),
-    (lambda d: d["conclusions"]["scores"].update(bpo=100), "the scores do not match"),
-    (lambda d: d["conclusions"]["responsibility"].update(service_design=None), "the responsibility matrix"),
-    (lambda d: d["conclusions"]["recommendation"].update(model="bpo"), "the recommendation does not match"),
-    (lambda d: d["conclusions"].pop("notes"), "conclusions: missing key 'notes'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda d: d["conclusions"]["warnings"][0].update(text="edited"),
+            "the warnings do not match the warning facts",
+        ),
+        (lambda d: d["conclusions"]["scores"].update(bpo=100), "the scores do not match"),
+        (lambda d: d["conclusions"]["responsibility"].update(service_design=None), "the responsibility matrix"),
+        (lambda d: d["conclusions"]["recommendation"].update(model="bpo"), "the recommendation does not match"),
+        (lambda d: d["conclusions"].pop("notes"), "conclusions: missing key 'notes'"),
+    ],
+)
 def test_a_resealed_v1_record_must_still_agree_with_its_facts(tmp_path, change, message):
     copy = tmp_path / "v1.json"
     shutil.copy(V1, copy)

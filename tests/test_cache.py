@@ -1,4 +1,5 @@
 """The knowledge-base cache: a hit equals a fresh load, a changed byte is a miss, bad cache files are rebuilt."""
+
 import os
 import shutil
 
@@ -44,8 +45,10 @@ def test_a_changed_file_is_never_served_stale(cache_home, base):
     rules = base / "rules" / "10-findings.yaml"
     text = rules.read_text()
     status = rules.stat()
-    edited = text.replace("title: The buyer wants to keep tight day-to-day control",
-                          "title: The buyer wants to keep TIGHT day-to-day control")
+    edited = text.replace(
+        "title: The buyer wants to keep tight day-to-day control",
+        "title: The buyer wants to keep TIGHT day-to-day control",
+    )
     assert edited != text and len(edited) == len(text)
     rules.write_text(edited)
     os.utime(rules, ns=(status.st_atime_ns, status.st_mtime_ns))  # same size, same mtime: only content differs
@@ -67,8 +70,9 @@ def test_an_extension_is_part_of_the_key(cache_home, tmp_path):
         cache.load(None, [str(extension)])
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "foreign pickle", "readable by others",
-                                    "a symlink"])
+@pytest.mark.parametrize(
+    "damage", ["garbage", "truncated", "empty", "foreign pickle", "readable by others", "a symlink"]
+)
 def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_path):
     fresh = cache.load(base)
     [path] = files_in(cache_home)
@@ -76,12 +80,13 @@ def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_p
     if damage == "garbage":
         path.write_bytes(os.urandom(len(data)))
     elif damage == "truncated":
-        path.write_bytes(data[:len(data) // 2])
+        path.write_bytes(data[: len(data) // 2])
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "foreign pickle":
         import hashlib
         import pickle
+
         payload = pickle.dumps({"not": "a knowledge base"})
         path.write_bytes(cache.MAGIC + hashlib.sha256(payload).digest() + payload)
     elif damage == "readable by others":

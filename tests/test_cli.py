@@ -1,4 +1,5 @@
 """The command line through Click's CliRunner: consult, questions, rules, bad input."""
+
 import json
 import subprocess
 import sys
@@ -6,18 +7,24 @@ import sys
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from sourcing.cli.main import cli
 from strategies import KB
 
-PROCESS = {"need": "process", "work_domain": "business_operations", "daily_control": "outcomes_only",
-           "process_stability": "stable", "governance_capability": "mature"}
+from sourcing.cli.main import cli
+
+PROCESS = {
+    "need": "process",
+    "work_domain": "business_operations",
+    "daily_control": "outcomes_only",
+    "process_stability": "stable",
+    "governance_capability": "mature",
+}
 
 
 @pytest.fixture
 def run():
     def invoke(*args, input=None, env=None):
         return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
     return invoke
 
 
@@ -30,6 +37,7 @@ def answers_file(tmp_path):
         else:
             path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
         return str(path)
+
     return write
 
 
@@ -63,8 +71,10 @@ def test_json_follows_the_contract(run, answers_file):
     assert data["responsibility"]["process_management"] == "provider"
     assert {p["structure"] for p in data["pricing"]} == {"fte", "transaction_based", "hybrid", "sla_linked"}
     assert "explanation" not in data
-    assert consult_json(run, "--answers", answers_file(PROCESS), "--explain")["explanation"]["label"] == \
-        "finding recommended_model = bpo"
+    assert (
+        consult_json(run, "--answers", answers_file(PROCESS), "--explain")["explanation"]["label"]
+        == "finding recommended_model = bpo"
+    )
 
 
 def test_json_answers_file_and_stdin(run, answers_file):
@@ -105,8 +115,9 @@ def test_text_output_sections(run, answers_file):
 
 
 def test_warnings_and_gaps_are_shown(run):
-    result = run("consult", "--no-input", "--set", "need=service", "--set", "daily_control=tight",
-                 "--set", "scope_clarity=fluid")
+    result = run(
+        "consult", "--no-input", "--set", "need=service", "--set", "daily_control=tight", "--set", "scope_clarity=fluid"
+    )
     assert "Before you sign" in result.output and "[WRN-SA-002]" in result.output
     stabilise = run("consult", "--no-input", "--set", "process_stability=chaotic")
     assert "Stabilise first" in stabilise.output and "Before you sign" in stabilise.output
@@ -116,8 +127,10 @@ def test_markdown_output(run, answers_file):
     out = run("consult", "--no-input", "--format", "markdown", "--answers", answers_file(PROCESS)).output
     assert out.startswith("# Sourcing recommendation\n")
     assert "## Why" in out and "## Answers" in out and "| question" in out and "```text" not in out
-    assert "```text" in run("consult", "--no-input", "--format", "markdown", "--trace",
-                            "--answers", answers_file(PROCESS)).output
+    assert (
+        "```text"
+        in run("consult", "--no-input", "--format", "markdown", "--trace", "--answers", answers_file(PROCESS)).output
+    )
 
 
 def test_colour_only_when_allowed(run, monkeypatch):
@@ -132,6 +145,7 @@ def test_no_color_disables_colour(monkeypatch):
     class Tty:
         def isatty(self):
             return True
+
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert session.colour_enabled(Tty())
     monkeypatch.setenv("NO_COLOR", "1")
@@ -154,16 +168,23 @@ def test_questions_and_rules(run):
     assert "see also: TechTarget's BPO definition" in run("rules", "show", "EV-BPO-001").output
 
 
-@pytest.mark.parametrize("args, message", [
-    (("rules", "show", "EV-SA-1"), "error: rules show: no rule 'EV-SA-1'; did you mean: "),
-    (("rules", "list", "--layer", "magic"), "error: --layer: 'magic' is not a layer; allowed: "),
-    (("consult", "--no-input", "--set", "colour=blue"), "error: --set: colour: is not a question; allowed: need, "),
-    (("consult", "--no-input", "--set", "need=lots"),
-     "error: --set: need: 'lots' is not allowed; allowed: capacity, skills, service, process, unknown"),
-    (("consult", "--no-input", "--set", "need"), "error: --set: 'need' is not QUESTION=VALUE"),
-    (("consult", "--no-input", "--answers", "/nonexistent/answers.yaml"),
-     "error: /nonexistent/answers.yaml: no such file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("rules", "show", "EV-SA-1"), "error: rules show: no rule 'EV-SA-1'; did you mean: "),
+        (("rules", "list", "--layer", "magic"), "error: --layer: 'magic' is not a layer; allowed: "),
+        (("consult", "--no-input", "--set", "colour=blue"), "error: --set: colour: is not a question; allowed: need, "),
+        (
+            ("consult", "--no-input", "--set", "need=lots"),
+            "error: --set: need: 'lots' is not allowed; allowed: capacity, skills, service, process, unknown",
+        ),
+        (("consult", "--no-input", "--set", "need"), "error: --set: 'need' is not QUESTION=VALUE"),
+        (
+            ("consult", "--no-input", "--answers", "/nonexistent/answers.yaml"),
+            "error: /nonexistent/answers.yaml: no such file",
+        ),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(run, args, message):
     result = CliRunner().invoke(cli, list(args))
     assert result.exit_code == 2
@@ -171,21 +192,24 @@ def test_bad_arguments_exit_2_with_one_line(run, args, message):
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("content, message", [
-    ("colour: blue\n", "colour: is not a question; allowed: need, work_domain"),
-    ("need: lots\n", "need: 'lots' is not allowed; allowed: capacity, skills, service, process, unknown"),
-    ("need: [capacity]\n", "need: expected one value, got a list; allowed: capacity"),
-    ("need: 3\n", "need: expected one value, got a number; allowed: capacity"),
-    ("- need\n", "expected a mapping of question id to value, got a list"),
-    ("need: capacity\nneed: skills\n", "malformed YAML/JSON: line 2: duplicate key 'need'"),
-    ("need: [capacity\n", "malformed YAML/JSON: line 2"),
-    ("{\"need\": \"capacity\",,}", "malformed YAML/JSON: line 1: "),
-    ("", "file is empty; expected a mapping of question id to value"),
-    ("# only a comment\n", "file is empty"),
-    ("!!python/object/apply:os.system ['echo hacked']\n", "YAML tags that construct objects are not allowed"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary data, expected UTF-8 YAML or JSON text"),
-    (b"need: caf\xe9\n", "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("colour: blue\n", "colour: is not a question; allowed: need, work_domain"),
+        ("need: lots\n", "need: 'lots' is not allowed; allowed: capacity, skills, service, process, unknown"),
+        ("need: [capacity]\n", "need: expected one value, got a list; allowed: capacity"),
+        ("need: 3\n", "need: expected one value, got a number; allowed: capacity"),
+        ("- need\n", "expected a mapping of question id to value, got a list"),
+        ("need: capacity\nneed: skills\n", "malformed YAML/JSON: line 2: duplicate key 'need'"),
+        ("need: [capacity\n", "malformed YAML/JSON: line 2"),
+        ('{"need": "capacity",,}', "malformed YAML/JSON: line 1: "),
+        ("", "file is empty; expected a mapping of question id to value"),
+        ("# only a comment\n", "file is empty"),
+        ("!!python/object/apply:os.system ['echo hacked']\n", "YAML tags that construct objects are not allowed"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary data, expected UTF-8 YAML or JSON text"),
+        (b"need: caf\xe9\n", "not UTF-8 text"),
+    ],
+)
 def test_bad_answers_files_exit_2_naming_file_and_key(answers_file, content, message):
     path = answers_file(content, binary=isinstance(content, bytes))
     result = CliRunner().invoke(cli, ["consult", "--no-input", "--answers", path])
@@ -201,6 +225,7 @@ def test_a_directory_is_not_an_answers_file(tmp_path):
 
 
 # -- interactive -------------------------------------------------------------
+
 
 def test_interactive_consultation_with_unknown_and_numbers(run, tmp_path):
     saved = tmp_path / "saved.yaml"
@@ -249,26 +274,37 @@ def test_interrupt_keeps_the_answers(run, tmp_path):
 
 def test_saved_answers_can_be_read_back(run, tmp_path):
     saved = tmp_path / "saved.yaml"
-    run("consult", "--no-input", "--set", "redesign_expected=yes", "--set", "need=skills",
-        "--save-answers", str(saved))
+    run("consult", "--no-input", "--set", "redesign_expected=yes", "--set", "need=skills", "--save-answers", str(saved))
     data = consult_json(run, "--answers", str(saved))
     assert data["answers"]["redesign_expected"] == "yes" and data["answers"]["need"] == "skills"
 
 
-@pytest.mark.parametrize("example, model", [
-    ("customer-support.yaml", "bpo"), ("it-service-desk.json", "managed_services"),
-    ("developer-capacity.yaml", "staff_augmentation"), ("messy-claims.yaml", "stabilize_first"),
-])
+@pytest.mark.parametrize(
+    "example, model",
+    [
+        ("customer-support.yaml", "bpo"),
+        ("it-service-desk.json", "managed_services"),
+        ("developer-capacity.yaml", "staff_augmentation"),
+        ("messy-claims.yaml", "stabilize_first"),
+    ],
+)
 def test_the_examples_give_the_advice_they_describe(example, model):
     from conftest import REPO
-    data = CliRunner().invoke(cli, ["consult", "--no-input", "--format", "json",
-                                    "--answers", str(REPO / "examples" / example)]).output
+
+    data = (
+        CliRunner()
+        .invoke(cli, ["consult", "--no-input", "--format", "json", "--answers", str(REPO / "examples" / example)])
+        .output
+    )
     assert json.loads(data)["recommendation"]["model"] == model
 
 
 def test_a_closed_pipe_ends_quietly():
-    process = subprocess.Popen([sys.executable, "-m", "cli", "consult", "--no-input", "--set", "need=process"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "consult", "--no-input", "--set", "need=process"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     process.stdout.close()  # the reader goes away before the first line is written
     stderr = process.stderr.read().decode()
     assert process.wait() == 0
@@ -285,6 +321,7 @@ def test_interactive_prompts_go_to_stderr_so_stdout_is_the_result():
 
 def test_the_command_table_matches_the_commands():
     from sourcing.cli.main import COMMANDS
+
     for name, (_, short) in COMMANDS.items():
         command = cli.get_command(None, name)
         assert command.name == name
@@ -292,14 +329,17 @@ def test_the_command_table_matches_the_commands():
 
 
 def test_help_does_not_load_the_engine_or_the_knowledge():
-    code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
-            "CliRunner().invoke(cli, ['--help']); "
-            "assert not {'experta', 'sourcing.expert.loader', 'yaml', 'tabulate'} & set(sys.modules), sorted(sys.modules)")
+    code = (
+        "import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
+        "CliRunner().invoke(cli, ['--help']); "
+        "assert not {'experta', 'sourcing.expert.loader', 'yaml', 'tabulate'} & set(sys.modules), sorted(sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
 # -- the interview's help, why, back and prefixes ------------------------------
+
 
 def squeezed(text):
     return " ".join(text.split())
@@ -321,6 +361,7 @@ def test_every_shipped_question_has_a_purpose_and_an_example_per_value(kb):
 
 def test_why_names_the_deciding_rules_in_words(run, advisor):
     from sourcing.expert.interview import Interview
+
     given = {"need": "process"}
     question = Interview(advisor, given).next_question()
     done = run("consult", "--set", "need=process", input="why\n")
@@ -349,6 +390,7 @@ def test_back_changes_the_previous_answer_and_again_the_one_before(run, kb, tmp_
 
 def test_a_unique_prefix_is_an_answer_and_an_ambiguous_one_is_explained(run, advisor, tmp_path):
     from sourcing.expert.interview import Interview
+
     saved = tmp_path / "answers.yaml"
     interview = Interview(advisor)
     while (question := interview.next_question()).id != "daily_control":  # reach the control question
@@ -365,6 +407,7 @@ def test_a_unique_prefix_is_an_answer_and_an_ambiguous_one_is_explained(run, adv
 def resume_command(stderr):
     """The arguments of the 'To go on:' command an interrupted interview suggests (without 'sourcing')."""
     import shlex
+
     line = next(line for line in stderr.splitlines() if "To go on: " in line)
     words = shlex.split(line.split("To go on: ", 1)[1])
     assert words[0] == "sourcing"
@@ -374,8 +417,9 @@ def resume_command(stderr):
 def test_an_interruption_names_the_resume_command_that_goes_on(tmp_path):
     saved, ext = tmp_path / "kept answers.yaml", tmp_path / "ext"
     ext.mkdir()
-    first = CliRunner().invoke(cli, ["consult", "--kb", str(ext), "--no-trace", "--save-answers", str(saved)],
-                               input="1\n1\n")
+    first = CliRunner().invoke(
+        cli, ["consult", "--kb", str(ext), "--no-trace", "--save-answers", str(saved)], input="1\n1\n"
+    )
     assert first.exit_code == 130
     command = resume_command(first.stderr)
     assert command == ["--kb", str(ext), "consult", "--no-trace", "--resume", str(saved)]
@@ -397,6 +441,7 @@ def test_an_interruption_without_a_file_names_the_set_options(tmp_path):
 
 # -- small traps ------------------------------------------------------------------
 
+
 def leaf_commands(command, path=()):
     for name, sub in getattr(command, "commands", {}).items():
         yield from leaf_commands(sub, path + (name,))
@@ -406,6 +451,7 @@ def leaf_commands(command, path=()):
 
 def test_every_command_takes_the_knowledge_options_after_its_name():
     from sourcing.cli.main import COMMANDS
+
     commands = [leaf for name in COMMANDS for leaf in leaf_commands(cli.get_command(None, name), (name,))]
     assert len(commands) > len(COMMANDS)
     for path, command in commands:
@@ -423,9 +469,13 @@ questions:
 """
 
 
-@pytest.mark.parametrize("args", [
-    ("questions",), ("consult", "--no-input", "--format", "json", "--set", "sector=public"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("questions",),
+        ("consult", "--no-input", "--format", "json", "--set", "sector=public"),
+    ],
+)
 def test_kb_before_or_after_the_command_name_is_the_same(tmp_path, args):
     ext = tmp_path / "ext"
     ext.mkdir()
@@ -442,8 +492,9 @@ def test_the_same_extension_before_after_and_in_the_environment_is_loaded_once(t
     ext = tmp_path / "ext"
     ext.mkdir()
     (ext / "questions.yaml").write_text(EXTRA_QUESTION)
-    done = CliRunner().invoke(cli, ["--kb", str(ext), "questions", "--kb", f"{ext}/", "--format", "json"],
-                              env={"SOURCING_KB": str(ext)})
+    done = CliRunner().invoke(
+        cli, ["--kb", str(ext), "questions", "--kb", f"{ext}/", "--format", "json"], env={"SOURCING_KB": str(ext)}
+    )
     assert done.exit_code == 0, done.output
     assert [q["id"] for q in json.loads(done.output)].count("sector") == 1
 
@@ -509,18 +560,22 @@ def test_an_unknown_key_is_named_with_the_closest_allowed_key(tmp_path, answers_
     assert "nede: is not a question (did you mean 'need'?)" in typo.output
 
 
-@pytest.mark.parametrize("spelling", ["stabilise_first", "stabilize_first", "Stabilise first", "stabilize-first",
-                                      "stab"])
+@pytest.mark.parametrize(
+    "spelling", ["stabilise_first", "stabilize_first", "Stabilise first", "stabilize-first", "stab"]
+)
 def test_model_names_accept_either_spelling_and_a_unique_prefix(run, spelling):
     expected = run("why-not", "stabilize_first", "--set", "need=process", "--format", "json")
     done = run("why-not", spelling, "--set", "need=process", "--format", "json")
     assert done.exit_code == expected.exit_code == 0 and done.output == expected.output
 
 
-@pytest.mark.parametrize("spelling, message", [
-    ("s", "error: MODEL: 's' could be staff_augmentation or stabilize_first; type more of it"),
-    ("bop", "error: MODEL: 'bop' is not a model (did you mean 'bpo'?); allowed: "),
-])
+@pytest.mark.parametrize(
+    "spelling, message",
+    [
+        ("s", "error: MODEL: 's' could be staff_augmentation or stabilize_first; type more of it"),
+        ("bop", "error: MODEL: 'bop' is not a model (did you mean 'bpo'?); allowed: "),
+    ],
+)
 def test_a_model_name_that_names_no_single_model_is_one_clear_line(spelling, message):
     done = CliRunner().invoke(cli, ["why-not", spelling, "--set", "need=process"])
     assert done.exit_code == 2 and done.output.startswith(message) and done.output.count("\n") == 1
@@ -528,11 +583,13 @@ def test_a_model_name_that_names_no_single_model_is_one_clear_line(spelling, mes
 
 def test_every_model_is_named_by_its_id_its_label_and_a_unique_prefix(kb):
     from sourcing.expert.names import model_id
+
     for model in kb.all_models:
         assert model_id(kb, model.id) == model_id(kb, model.label) == model_id(kb, model.id.upper()) == model.id
         others = [m.id for m in kb.all_models if m != model]
-        prefix = next(model.id[:n] for n in range(1, len(model.id) + 1)
-                      if not any(o.startswith(model.id[:n]) for o in others))
+        prefix = next(
+            model.id[:n] for n in range(1, len(model.id) + 1) if not any(o.startswith(model.id[:n]) for o in others)
+        )
         assert model_id(kb, prefix) == model.id
 
 
@@ -545,9 +602,9 @@ def test_explain_opens_with_the_advice_in_words(run, kb, tmp_path):
     record = tmp_path / "record.json"
     run("consult", "--no-input", "--set", "need=process", "--audit", str(record))
     from sourcing.expert import audit as records
+
     first = run("explain", str(record)).output.splitlines()[0]
     model = records.read(str(record), kb).result.recommendation
     assert first.startswith(kb.model(model).label if model else "No recommendation"), first
     digest = kb.fingerprint.split(":")[-1]
     assert digest[:12] in first and digest not in first
-

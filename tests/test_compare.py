@@ -1,12 +1,12 @@
 """sourcing compare: what-if variants and two sources side by side."""
+
 import json
 
 import yaml
-
 from click.testing import CliRunner
+from conftest import REPO
 
 from sourcing.cli.main import cli
-from conftest import REPO
 
 SUPPORT = str(REPO / "examples" / "customer-support.yaml")
 DESK = str(REPO / "examples" / "it-service-desk.json")

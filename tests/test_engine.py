@@ -1,15 +1,15 @@
 """The experta engine: provenance, NOT-only rules, reuse, determinism across processes."""
+
 import json
 import os
 import subprocess
 import sys
 
-import yaml
-
 import pytest
+import yaml
+from test_loader import GOOD_RULE, NOT_F_RULE, make_kb
 
 from sourcing.expert import Advisor, load, report, scenarios
-from test_loader import GOOD_RULE, NOT_F_RULE, make_kb
 
 SCORE_AND_RECOMMEND = """
   - id: T-003
@@ -28,8 +28,13 @@ SCORE_AND_RECOMMEND = """
       - recommend: bpo
 """
 
-ANSWERS = {"need": "process", "work_domain": "business_operations", "daily_control": "outcomes_only",
-           "process_stability": "stable", "governance_capability": "mature"}
+ANSWERS = {
+    "need": "process",
+    "work_domain": "business_operations",
+    "daily_control": "outcomes_only",
+    "process_stability": "stable",
+    "governance_capability": "mature",
+}
 
 
 def as_json(advisor, answers):
@@ -71,8 +76,10 @@ def test_a_not_only_rule_shows_the_absence_it_relied_on(tmp_path):
     assert len(not_f) == 1 and not_f[0].matched == ()
     assert [a.label() for a in not_f[0].absent] == ["not established: finding f"]
     score = [f for f in fired if f.rule == "T-003"][0]
-    assert [a.label() for a in score.absent] == ["not established: evidence for any model",
-                                                 "not established: finding vetoed"]
+    assert [a.label() for a in score.absent] == [
+        "not established: evidence for any model",
+        "not established: finding vetoed",
+    ]
     assert "T-002" not in [f.rule for f in advisor.consult({"need": "capacity"}).firings]
 
 
@@ -89,16 +96,22 @@ def test_json_is_byte_identical_across_hash_seeds(tmp_path):
     outputs = set()
     for seed in ("0", "1", "4242"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        done = subprocess.run([sys.executable, "-m", "cli", "consult", "--answers", str(answers), "--no-input",
-                               "--format", "json"], capture_output=True, env=env, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "consult", "--answers", str(answers), "--no-input", "--format", "json"],
+            capture_output=True,
+            env=env,
+            check=True,
+        )
         outputs.add(done.stdout)
     assert len(outputs) == 1
 
 
 def test_not_only_rules_fire_exactly_when_they_hold_and_in_file_order(tmp_path):
     """experta's DepthStrategy can keep stale activations of such rules and orders their ties by hash."""
-    not_rules = "".join(NOT_F_RULE.format(layer="readiness").replace("T-002", f"T-10{i}")
-                        .replace('finding: g\n', f"finding: g{i}\n") for i in range(8))
+    not_rules = "".join(
+        NOT_F_RULE.format(layer="readiness").replace("T-002", f"T-10{i}").replace("finding: g\n", f"finding: g{i}\n")
+        for i in range(8)
+    )
     advisor = Advisor(load(make_kb(tmp_path, "rules:" + GOOD_RULE + not_rules + SCORE_AND_RECOMMEND)))
     fired = [f.rule for f in advisor.consult({"need": "capacity"}).firings]
     assert fired == ["T-001", "T-003", "T-004"]
@@ -108,10 +121,13 @@ def test_not_only_rules_fire_exactly_when_they_hold_and_in_file_order(tmp_path):
 
 @pytest.mark.parametrize("answers, key", [({"need": "bogus"}, "need"), ({"nope": "x"}, "nope")])
 def test_the_library_refuses_bad_answers_like_the_cli(advisor, answers, key):
-    from sourcing.expert import InputError
-    from click.testing import CliRunner
-    from sourcing.cli.main import cli
     import json
+
+    from click.testing import CliRunner
+
+    from sourcing.cli.main import cli
+    from sourcing.expert import InputError
+
     for run in (advisor.consult, advisor.evaluate):
         with pytest.raises(InputError) as raised:
             run(answers)

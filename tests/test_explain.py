@@ -1,9 +1,10 @@
 """Explanation chains: every leaf is an answer or an absence; nothing is unexplained."""
+
 from hypothesis import given, settings
+from strategies import answer_sets
 
 from sourcing.cli.audit_render import tree_lines
 from sourcing.expert import explain, scenarios
-from strategies import answer_sets
 
 
 def assert_explained(advisor, result):

@@ -1,14 +1,15 @@
 """docs/knowledge-engineering.md works as written: its files load, its commands succeed."""
+
 import json
 import re
 import shlex
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from sourcing.cli.main import cli
 from sourcing.expert import load
-from conftest import REPO
 
 GUIDE = (REPO / "docs" / "knowledge-engineering.md").read_text()
 BLOCK = r"<!-- {marker} -->\n```\w*\n(.*?)```"
@@ -20,8 +21,12 @@ def guide_files():
 
 
 def guide_commands():
-    return [shlex.split(line)[1:] for block in re.findall(BLOCK.format(marker="run"), GUIDE, re.S)
-            for line in block.splitlines() if line.startswith("sourcing ")]
+    return [
+        shlex.split(line)[1:]
+        for block in re.findall(BLOCK.format(marker="run"), GUIDE, re.S)
+        for line in block.splitlines()
+        if line.startswith("sourcing ")
+    ]
 
 
 @pytest.fixture
@@ -45,8 +50,10 @@ def test_the_worked_example_runs_as_written(workspace):
     assert "0 error(s)" in lint and "no rule tests regulated_work = no" in lint
     assert re.search(r"EXT-REG-S1\s+pass", scenarios) and "(100.0%)" in scenarios
     assert "EXT-REG-001" in consult and "Regulated work needs mature governance before BPO" in consult
-    results = [json.loads(CliRunner().invoke(cli, guide_commands()[-1] + ["--format", "json", *extra]).output)
-               for extra in ([], ["--set", "regulated_work=no"], ["--set", "regulated_work=unknown"])]
+    results = [
+        json.loads(CliRunner().invoke(cli, guide_commands()[-1] + ["--format", "json", *extra]).output)
+        for extra in ([], ["--set", "regulated_work=no"], ["--set", "regulated_work=unknown"])
+    ]
     assert [r["recommendation"]["model"] for r in results] == ["stabilize_first", "bpo", "bpo"]
     assert [r["scores"] for r in results[1:]] == [results[0]["scores"]] * 2, "readiness adds no fit points"
     assert "EXT-REG-001" in [c["rule"] for c in results[2]["recommendation"]["to_confirm"]]

@@ -5,6 +5,7 @@ Every hostile input must end in a result or in exit code 2 with clear lines
 must leave the files as they were and lose no answer already given. The
 figures are printed at the end of the run (see conftest.py).
 """
+
 import errno
 import json
 import os
@@ -17,19 +18,22 @@ from datetime import timedelta
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from figures import FIGURES
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from strategies import KB
 
 from sourcing import knowledge
 from sourcing.cli import files
 from sourcing.cli.main import cli
 from sourcing.expert import engine
 from sourcing.expert.canonical import digest
-from figures import FIGURES
-from strategies import KB
 
-HOSTILE = settings(max_examples=1500, deadline=timedelta(seconds=5),
-                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                          HealthCheck.data_too_large])
+HOSTILE = settings(
+    max_examples=1500,
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 QUESTIONS = [q.id for q in KB.questions]
 
 
@@ -42,6 +46,7 @@ def shipped(monkeypatch, advisor):
     """Commands reuse one loaded knowledge base and engine, so that thousands of inputs fit the time budget
     (loading the shipped knowledge base is tested everywhere else)."""
     from sourcing.cli.session import Session
+
     monkeypatch.setattr(Session, "advisor", property(lambda session: advisor))
 
 
@@ -62,6 +67,7 @@ def judge(done, allowed_codes=(0, 2)):
 
 # -- hostile documents ----------------------------------------------------------
 
+
 def alias_bomb(levels, fanout):
     lines = ['l0: &l0 ["lol", "lol"]']
     for level in range(1, levels + 1):
@@ -75,10 +81,22 @@ def merge_bomb(levels):
     return "\n".join(lines) + "\n"
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
-                    st.sampled_from(["capacity", "process", "unknown", "yes", "no", "", " ", "\u202e", "\x00"]))
-nested = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-    st.one_of(st.sampled_from(QUESTIONS), st.text(max_size=10)), inner, max_size=4), max_leaves=20)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=40),
+    st.sampled_from(["capacity", "process", "unknown", "yes", "no", "", " ", "\u202e", "\x00"]),
+)
+nested = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.one_of(st.sampled_from(QUESTIONS), st.text(max_size=10)), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 def deep(levels, open_, close):
@@ -86,18 +104,45 @@ def deep(levels, open_, close):
 
 
 # Numbers no reader may crash on: 5,000 digits (decimal, hex, octal, sexagesimal), non-finite, just too long.
-HOSTILE_NUMBERS = ["9" * 5000, "-" + "9" * 5000, "0x" + "f" * 5000, "0o" + "7" * 5000, ":".join(["59"] * 2000),
-                   "1" * 101, "1.0e+999", ".nan", ".NaN", ".inf", "-.inf", "NaN", "Infinity", "-Infinity", "1e999"]
-NUMBER_PLACES = ["need: {n}\n", "? {n}\n: process\n", "need: [{n}]\n", "{{need: {n}}}\n", "- {n}\n",
-                 '{{"need": {n}}}', '[{n}]', '{{"need": [1, {{"x": {n}}}]}}', "{n}"]
-hostile_numbers = st.builds(lambda n, place: place.format(n=n), st.sampled_from(HOSTILE_NUMBERS),
-                            st.sampled_from(NUMBER_PLACES))
+HOSTILE_NUMBERS = [
+    "9" * 5000,
+    "-" + "9" * 5000,
+    "0x" + "f" * 5000,
+    "0o" + "7" * 5000,
+    ":".join(["59"] * 2000),
+    "1" * 101,
+    "1.0e+999",
+    ".nan",
+    ".NaN",
+    ".inf",
+    "-.inf",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+]
+NUMBER_PLACES = [
+    "need: {n}\n",
+    "? {n}\n: process\n",
+    "need: [{n}]\n",
+    "{{need: {n}}}\n",
+    "- {n}\n",
+    '{{"need": {n}}}',
+    "[{n}]",
+    '{{"need": [1, {{"x": {n}}}]}}',
+    "{n}",
+]
+hostile_numbers = st.builds(
+    lambda n, place: place.format(n=n), st.sampled_from(HOSTILE_NUMBERS), st.sampled_from(NUMBER_PLACES)
+)
 # Legal JSON escapes of lone surrogates, and control characters that could forge output lines.
 hostile_unicode = st.one_of(
-    st.sampled_from(['{"need": "\\ud800"}', '{"\\udfff": "process"}', '["\\udbff\\udbff"]',
-                     '{"need": ["a", "\\ud800x"]}']),
+    st.sampled_from(
+        ['{"need": "\\ud800"}', '{"\\udfff": "process"}', '["\\udbff\\udbff"]', '{"need": ["a", "\\ud800x"]}']
+    ),
     st.text(alphabet="\n\r\x1b\x07\x85\u2028\u202eerror: ", min_size=1, max_size=20).map(
-        lambda t: json.dumps({"need": t, t: "x"})),
+        lambda t: json.dumps({"need": t, t: "x"})
+    ),
 )
 
 
@@ -116,7 +161,7 @@ hostile_texts = st.one_of(
     st.just("need: !!python/object/apply:os.system ['echo pwned']\n"),
     st.just("!!binary aGVsbG8=\n"),
     st.just("--- a\n--- b\n"),
-    st.just("\ufeff{\"need\": \"process\"}"),
+    st.just('\ufeff{"need": "process"}'),
     hostile_numbers,
     hostile_unicode,
 )
@@ -136,8 +181,11 @@ def test_random_bytes_as_answers(shipped, data):
     judge(run("consult", "--answers", "-", "--no-input", "--format", "json", input=data))
 
 
-@settings(max_examples=500, deadline=timedelta(seconds=5),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=500,
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=hostile_texts)
 def test_hostile_portfolio_files(shipped, text):
     for fmt in ("yaml", "jsonl", "csv"):
@@ -154,36 +202,56 @@ def test_a_huge_file_is_refused_at_the_documented_limit(tmp_path):
 
 # -- hostile knowledge ----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory):
     """A small knowledge base: two questions, the shipped models, a scoring and a recommending rule."""
     root = tmp_path_factory.mktemp("tiny")
     (root / "rules").mkdir()
     shutil.copy(knowledge.directory() / "models.yaml", root / "models.yaml")
-    (root / "questions.yaml").write_text(textwrap.dedent("""\
+    (root / "questions.yaml").write_text(
+        textwrap.dedent("""\
         questions:
           - {id: need, prompt: Need?, values: {capacity: c, process: p}}
           - {id: urgency, prompt: Urgent?, values: {immediate: i, planned: p}}
-    """))
-    (root / "rules" / "10-base.yaml").write_text(textwrap.dedent("""\
+    """)
+    )
+    (root / "rules" / "10-base.yaml").write_text(
+        textwrap.dedent("""\
         rules:
           - {id: S-1, title: score, layer: scoring, rationale: r, source: "a > b", then: [{score: evidence}]}
           - {id: R-1, title: recommend, layer: recommendation, rationale: r, source: "a > b",
              when: {finding: leading_model}, then: [{recommend: bpo}]}
-    """))
+    """)
+    )
     return root
 
 
-GOOD_RULE = {"id": "X-1", "title": "t", "layer": "evidence", "rationale": "r", "source": "a > b",
-             "when": {"answer": "need", "is": "process"}, "then": [{"evidence": "bpo", "weight": 2}]}
+GOOD_RULE = {
+    "id": "X-1",
+    "title": "t",
+    "layer": "evidence",
+    "rationale": "r",
+    "source": "a > b",
+    "when": {"answer": "need", "is": "process"},
+    "then": [{"evidence": "bpo", "weight": 2}],
+}
 # A valid document of each kind of knowledge file, for the hostile generator to damage.
 GOOD_FILES = {
     "models.yaml": yaml.safe_load((knowledge.directory() / "models.yaml").read_text()),
     "rules/hostile.yaml": {"rules": [GOOD_RULE]},
     "questions.yaml": {"questions": [{"id": "extra", "prompt": "?", "values": {"a": "one", "b": "two"}}]},
-    "scenarios/hostile.yaml": {"scenarios": [{
-        "id": "S-1", "title": "t", "source": "a > b", "answers": {"need": "process"},
-        "expect": {"model": "bpo", "warnings": [], "no_warnings": [], "fires": ["S-1"], "strength": "weak"}}]},
+    "scenarios/hostile.yaml": {
+        "scenarios": [
+            {
+                "id": "S-1",
+                "title": "t",
+                "source": "a > b",
+                "answers": {"need": "process"},
+                "expect": {"model": "bpo", "warnings": [], "no_warnings": [], "fires": ["S-1"], "strength": "weak"},
+            }
+        ]
+    },
 }
 
 
@@ -210,12 +278,29 @@ def hostile_knowledge(draw, where):
     target = document
     for key in path[:-1]:
         target = target[key]
-    target[path[-1]] = draw(st.one_of(nested, st.sampled_from([
-        {"not": {"not": {"not": {"finding": "f"}}}}, "'); __import__('os').system('touch PWNED') #",
-        {"finding": "leading_model"}, {"answer": "need", "in": []}, "\u0000", -1e308, [None], ["a", ["b"]],
-        EXPLODING, NUMBER_MARK, [NUMBER_MARK], {NUMBER_MARK: "x"}])))
+    target[path[-1]] = draw(
+        st.one_of(
+            nested,
+            st.sampled_from(
+                [
+                    {"not": {"not": {"not": {"finding": "f"}}}},
+                    "'); __import__('os').system('touch PWNED') #",
+                    {"finding": "leading_model"},
+                    {"answer": "need", "in": []},
+                    "\u0000",
+                    -1e308,
+                    [None],
+                    ["a", ["b"]],
+                    EXPLODING,
+                    NUMBER_MARK,
+                    [NUMBER_MARK],
+                    {NUMBER_MARK: "x"},
+                ]
+            ),
+        )
+    )
     number = draw(st.sampled_from(HOSTILE_NUMBERS))
-    return yaml.safe_dump(document, allow_unicode=True, width=10 ** 6).replace(f"'{NUMBER_MARK}'", number)
+    return yaml.safe_dump(document, allow_unicode=True, width=10**6).replace(f"'{NUMBER_MARK}'", number)
 
 
 NUMBER_MARK = "@number@"  # where a hostile number goes in the YAML text of a knowledge file
@@ -223,8 +308,11 @@ _PAIR = {"any": [{"answer": "need", "is": "process"}, {"answer": "urgency", "is"
 EXPLODING = {"all": [_PAIR] * 8}  # 256 branches once in disjunctive normal form
 
 
-@settings(max_examples=1000, deadline=timedelta(seconds=5),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=1000,
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data(), where=st.sampled_from(sorted(GOOD_FILES)))
 def test_hostile_knowledge_extensions(tiny_base, tmp_path_factory, data, where):
     text = data.draw(hostile_knowledge(where))
@@ -248,12 +336,25 @@ def test_a_knowledge_extension_cannot_run_code(tiny_base, tmp_path):
     (ext / "rules").mkdir(parents=True)
     marker = tmp_path / "PWNED"
     payload = f"x') or __import__('os').system('touch {marker}') or ('"
-    (ext / "questions.yaml").write_text(yaml.safe_dump({"questions": [
-        {"id": "sneaky", "prompt": "?", "values": {payload: "a value that looks like code"}}]}))
+    (ext / "questions.yaml").write_text(
+        yaml.safe_dump(
+            {"questions": [{"id": "sneaky", "prompt": "?", "values": {payload: "a value that looks like code"}}]}
+        )
+    )
     rule = dict(GOOD_RULE, when={"answer": "sneaky", "is": payload})
     (ext / "rules" / "r.yaml").write_text(yaml.safe_dump({"rules": [rule]}))
-    done = run("--knowledge", str(tiny_base), "--kb", str(ext), "consult", "--no-input", "--set",
-               f"sneaky={payload}", "--format", "json")
+    done = run(
+        "--knowledge",
+        str(tiny_base),
+        "--kb",
+        str(ext),
+        "consult",
+        "--no-input",
+        "--set",
+        f"sneaky={payload}",
+        "--format",
+        "json",
+    )
     assert done.exit_code == 0, done.output
     assert "X-1" in [step["rule"] for step in json.loads(done.output)["trace"]]
     assert not marker.exists()
@@ -264,10 +365,12 @@ def test_a_knowledge_extension_cannot_run_code(tiny_base, tmp_path):
 
 # -- runaway rules --------------------------------------------------------------
 
+
 def test_runaway_chaining_stops_at_the_step_limit_naming_the_cycle(tiny_base, tmp_path, monkeypatch):
     ext = tmp_path / "ext"
     (ext / "rules").mkdir(parents=True)
-    (ext / "rules" / "cycle.yaml").write_text(textwrap.dedent("""\
+    (ext / "rules" / "cycle.yaml").write_text(
+        textwrap.dedent("""\
         rules:
           - {id: C-0, title: seed, layer: findings, rationale: r, source: "a > b",
              when: {answer: need, is: process}, then: [{finding: g, value: "yes"}]}
@@ -275,7 +378,8 @@ def test_runaway_chaining_stops_at_the_step_limit_naming_the_cycle(tiny_base, tm
              when: {finding: g}, then: [{finding: f, value: "yes"}]}
           - {id: C-2, title: two, layer: findings, rationale: r, source: "a > b",
              when: {finding: f}, then: [{finding: g, value: "yes"}]}
-    """))
+    """)
+    )
     lint = run("--knowledge", str(tiny_base), "--kb", str(ext), "kb", "lint")
     assert lint.exit_code == 1 and "cycle through findings: C-1 -> C-2 -> C-1" in lint.output
     monkeypatch.setattr(engine, "STEPS_PER_RULE", 0)
@@ -288,6 +392,7 @@ def test_runaway_chaining_stops_at_the_step_limit_naming_the_cycle(tiny_base, tm
 
 
 # -- interruptions: nothing typed is lost -------------------------------------------
+
 
 def asked_questions(advisor):
     """The questions an interview with all-first-value answers asks, in order (no file given)."""
@@ -309,7 +414,9 @@ def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, share
     if len(kept) != stop_after:
         FIGURES["lost"] += stop_after - len(kept)
     assert len(kept) == stop_after
-    rest = CliRunner().invoke(cli, ["consult", "--resume", str(saved), "--format", "json"], input="1\n" * len(KB.questions))
+    rest = CliRunner().invoke(
+        cli, ["consult", "--resume", str(saved), "--format", "json"], input="1\n" * len(KB.questions)
+    )
     assert rest.exit_code == 0, rest.output
     whole = CliRunner().invoke(cli, ["consult", "--format", "json"], input="1\n" * len(KB.questions))
     assert json.loads(rest.stdout)["answers"] == json.loads(whole.stdout)["answers"]
@@ -319,6 +426,7 @@ def test_an_interrupted_interview_keeps_every_answer_and_resumes(tmp_path, share
 
 def test_a_keyboard_interrupt_keeps_the_answers(tmp_path, monkeypatch):
     from sourcing.cli import interactive
+
     saved = tmp_path / "answers.yaml"
     asked = []
 
@@ -337,9 +445,11 @@ def test_a_keyboard_interrupt_keeps_the_answers(tmp_path, monkeypatch):
 
 # -- failed writes --------------------------------------------------------------
 
+
 def fail_with(monkeypatch, target, error):
     def broken(*args, **kwargs):
         raise error
+
     monkeypatch.setattr(target[0], target[1], broken)
 
 
@@ -377,8 +487,9 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch, fault, command
 
 def test_a_directory_in_the_way(tmp_path):
     (tmp_path / "taken").mkdir()
-    done = CliRunner().invoke(cli, ["consult", "--no-input", "--set", "need=process", "--save-answers",
-                                    str(tmp_path / "taken")])
+    done = CliRunner().invoke(
+        cli, ["consult", "--no-input", "--set", "need=process", "--save-answers", str(tmp_path / "taken")]
+    )
     FIGURES["faults"] += 1
     assert done.exit_code == 2 and "cannot write: Is a directory" in done.output
     assert (tmp_path / "taken").is_dir() and len(list(tmp_path.iterdir())) == 1
@@ -404,11 +515,13 @@ def test_a_save_failing_mid_interview_prints_every_answer(tmp_path, monkeypatch)
     assert line.count("--set ") == 2
 
 
-@pytest.mark.parametrize("args", [["rules", "list"], ["kb", "graph"], ["questions"],
-                                  ["consult", "--no-input", "--set", "need=process"]])
+@pytest.mark.parametrize(
+    "args", [["rules", "list"], ["kb", "graph"], ["questions"], ["consult", "--no-input", "--set", "need=process"]]
+)
 def test_standard_output_closed_early(args):
-    process = subprocess.run(f"{sys.executable} -m sourcing {' '.join(args)} | head -1", shell=True,
-                             capture_output=True, text=True)
+    process = subprocess.run(
+        f"{sys.executable} -m sourcing {' '.join(args)} | head -1", shell=True, capture_output=True, text=True
+    )
     FIGURES["faults"] += 1
     assert process.returncode == 0 and process.stderr == ""
 
@@ -417,8 +530,9 @@ def test_standard_output_on_a_full_disk():
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
-        process = subprocess.run([sys.executable, "-m", "cli", "questions"], stdout=full, stderr=subprocess.PIPE,
-                                 text=True)
+        process = subprocess.run(
+            [sys.executable, "-m", "cli", "questions"], stdout=full, stderr=subprocess.PIPE, text=True
+        )
     FIGURES["faults"] += 1
     assert process.returncode == 2 and process.stderr == "error: output: cannot write: No space left on device\n"
 
@@ -428,6 +542,7 @@ def test_ctrl_c_in_a_long_command_ends_with_one_line(monkeypatch):
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(portfolio, "judge", interrupted)
     done = CliRunner().invoke(cli, ["assess", "-", "--format", "csv"], input="need,urgency\nprocess,planned\n")
     FIGURES["faults"] += 1
@@ -438,13 +553,19 @@ def test_ctrl_c_stops_parallel_workers_quietly(tmp_path):
     import random
     import signal
     import time
+
     rng = random.Random(0)
-    lines = [",".join(QUESTIONS)] + [",".join(rng.choice(q.values + ("",)) for q in KB.questions)
-                                     for _ in range(120000)]
+    lines = [",".join(QUESTIONS)] + [
+        ",".join(rng.choice(q.values + ("",)) for q in KB.questions) for _ in range(120000)
+    ]
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
-    process = subprocess.Popen([sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)
     stderr = process.communicate(timeout=60)[1]
@@ -473,6 +594,7 @@ def test_any_name_typed_for_a_conclusion_or_a_model(shipped, record_file, word):
 
 # -- hostile audit records ------------------------------------------------------
 
+
 def reseal(data):
     """``data`` with its signature dropped and its integrity checksum recomputed."""
     data.pop("integrity", None)
@@ -484,18 +606,32 @@ def reseal(data):
 def with_graph(data, levels, width):
     """Add to a record ``levels`` levels of ``width`` findings, each asserted from every fact of the level below
     (width 1: a chain, 2: a diamond) by a rule the knowledge base does not have; return the top fact's id."""
-    rule = {"id": "X-G", "title": "g", "layer": "findings", "rationale": "r", "source": "s",
-            "then": [{"finding": "g", "value": "yes"}]}
+    rule = {
+        "id": "X-G",
+        "title": "g",
+        "layer": "findings",
+        "rationale": "r",
+        "source": "s",
+        "then": [{"finding": "g", "value": "yes"}],
+    }
     data["rules"].append({"id": "X-G", "digest": digest(rule), "title": "g", "content": rule})
     data["knowledge_base"]["rule_digests"]["X-G"] = digest(rule)
     data["knowledge_base"]["fingerprint"] = "sha256:" + "0" * 64
     below, next_id = [data["facts"][0]["id"]], max(f["id"] for f in data["facts"]) + 1
-    for level in range(levels):
+    for _level in range(levels):
         layer, next_id = list(range(next_id, next_id + width)), next_id + width
         for fact_id in layer:
             data["facts"].append({"id": fact_id, "kind": "finding", "name": f"g{fact_id}", "value": "yes"})
-            data["firings"].append({"step": len(data["firings"]) + 1, "rule": "X-G", "matched": below,
-                                    "absent": [], "asserted": [fact_id], "new": [fact_id]})
+            data["firings"].append(
+                {
+                    "step": len(data["firings"]) + 1,
+                    "rule": "X-G",
+                    "matched": below,
+                    "absent": [],
+                    "asserted": [fact_id],
+                    "new": [fact_id],
+                }
+            )
         below = layer
     return below[0]
 
@@ -534,21 +670,27 @@ def pristine_record(tmp_path_factory):
     return path.read_text()
 
 
-@settings(max_examples=300, deadline=timedelta(seconds=20),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=300,
+    deadline=timedelta(seconds=20),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data(), command=st.sampled_from(["explain", "explain-json", "replay", "why-not"]))
 def test_hostile_records(shipped, tmp_path_factory, pristine_record, data, command):
     text, conclusion = data.draw(hostile_records(pristine_record))
     path = tmp_path_factory.mktemp("hostile") / "record.json"
     path.write_text(text, encoding="utf-8")
-    args = {"explain": ["explain", str(path), "--conclusion", conclusion],
-            "explain-json": ["explain", str(path), "--conclusion", conclusion, "--format", "json"],
-            "replay": ["replay", str(path)], "why-not": ["why-not", "bpo", str(path)]}[command]
+    args = {
+        "explain": ["explain", str(path), "--conclusion", conclusion],
+        "explain-json": ["explain", str(path), "--conclusion", conclusion, "--format", "json"],
+        "replay": ["replay", str(path)],
+        "why-not": ["why-not", "bpo", str(path)],
+    }[command]
     judge(run(*args), allowed_codes=(0, 1, 2))
 
 
 # -- write targets that are not the tool's to replace ---------------------------------
+
 
 def _target(tmp_path, kind):
     """A path of ``kind`` for a command to write to, and a check that it was not harmed."""
@@ -561,15 +703,17 @@ def _target(tmp_path, kind):
         path.write_text("old\n")
         path.chmod(0o444)
     elif kind.startswith("link to"):
-        real = _target(tmp_path / "elsewhere", kind[len("link to "):]) if kind != "link to nothing" else None
+        real = _target(tmp_path / "elsewhere", kind[len("link to ") :]) if kind != "link to nothing" else None
         path.symlink_to(real[0] if real else tmp_path / "missing")
         return path, (real[1] if real else lambda: True)
     before = os.lstat(path)
     return path, lambda: (os.lstat(path).st_ino, os.lstat(path).st_mode) == (before.st_ino, before.st_mode)
 
 
-@pytest.mark.parametrize("kind", ["fifo", "directory", "read-only", "link to fifo", "link to directory",
-                                  "link to read-only", "link to nothing"])
+@pytest.mark.parametrize(
+    "kind",
+    ["fifo", "directory", "read-only", "link to fifo", "link to directory", "link to read-only", "link to nothing"],
+)
 @pytest.mark.parametrize("command", ["save-answers", "audit", "assess", "new-rule"])
 def test_write_targets_that_are_not_ours_to_replace(tmp_path, kind, command):
     (tmp_path / "elsewhere").mkdir()
@@ -595,9 +739,26 @@ def test_write_targets_that_are_not_ours_to_replace(tmp_path, kind, command):
 # -- portfolio classes: formulas, quotes, short rows, empty values, line separators, worker counts --
 
 FORMULA_START = ("=", "+", "-", "@")
-portfolio_cells = st.one_of(st.sampled_from(["", '""', " ", "process", "capacity", "=1+1", "+1", "-1", "@A1",
-                                             "=HYPERLINK(\"http://x\")", "\u2028", "\u0085", '"open']),
-                            st.text(max_size=8))
+portfolio_cells = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            '""',
+            " ",
+            "process",
+            "capacity",
+            "=1+1",
+            "+1",
+            "-1",
+            "@A1",
+            '=HYPERLINK("http://x")',
+            "\u2028",
+            "\u0085",
+            '"open',
+        ]
+    ),
+    st.text(max_size=8),
+)
 
 
 def csv_portfolio(rows):
@@ -606,8 +767,7 @@ def csv_portfolio(rows):
 
 
 def jsonl_portfolio(rows):
-    return "".join(json.dumps(dict(zip(["id", "need", "urgency"], cells)), ensure_ascii=False) + "\n"
-                   for cells in rows)
+    return "".join(json.dumps(dict(zip(["id", "need", "urgency"], cells)), ensure_ascii=False) + "\n" for cells in rows)
 
 
 portfolio_rows = st.lists(st.lists(portfolio_cells, min_size=0, max_size=4), min_size=1, max_size=6)
@@ -623,6 +783,7 @@ def test_hostile_portfolio_cells(shipped, rows, as_jsonl):
         return
     import csv
     import io
+
     out = list(csv.reader(io.StringIO(done.stdout)))
     assert out[0][0] == "row"
     assert not any(cell.startswith(FORMULA_START) for row in out[1:] for cell in row), done.stdout
@@ -671,18 +832,22 @@ def test_no_worker_outlives_its_assess(tmp_path, end):
     import random
     import signal
     import time
+
     if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
         pytest.skip("needs Linux /proc")
     rng = random.Random(0)
     rows = 10000 if end == "a bad line" else 60000  # a failure ends the run: fewer rows before it
-    lines = [",".join(QUESTIONS)] + [",".join(rng.choice(q.values + ("",)) for q in KB.questions)
-                                     for _ in range(rows)]
+    lines = [",".join(QUESTIONS)] + [",".join(rng.choice(q.values + ("",)) for q in KB.questions) for _ in range(rows)]
     if end == "a bad line":
         lines.append('"never closed')
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
-    process = subprocess.Popen([sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     workers = []
     for _ in range(600):
         workers = _workers_of(process.pid)

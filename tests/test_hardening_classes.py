@@ -4,6 +4,7 @@ Each test names its class; the hostile generators of test_hardening.py produce
 the same classes at random. Nothing here depends on what the knowledge base
 recommends: only on exit codes, one-line errors, files and timings.
 """
+
 import json
 import os
 import stat
@@ -15,19 +16,23 @@ import time
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import given, strategies as st
+from figures import FIGURES
+from hypothesis import given
+from hypothesis import strategies as st
+from test_hardening import reseal, tiny_base, with_graph  # noqa: F401 (tiny_base: a fixture)
 
 from sourcing.cli import files
 from sourcing.cli.main import cli
 from sourcing.expert import yamlio
 from sourcing.expert.canonical import digest
 from sourcing.expert.errors import InputError, KnowledgeError, Problem
-from figures import FIGURES
-from test_hardening import reseal, tiny_base, with_graph  # noqa: F401 (tiny_base: a fixture)
 
 HUGE = "9" * 5000
 HUGE_NUMBERS = {
-    "decimal": HUGE, "hex": "0x" + "f" * 5000, "sexagesimal": ":".join(["59"] * 2000), "negative": "-" + HUGE,
+    "decimal": HUGE,
+    "hex": "0x" + "f" * 5000,
+    "sexagesimal": ":".join(["59"] * 2000),
+    "negative": "-" + HUGE,
 }
 
 
@@ -64,11 +69,13 @@ def write_record(tmp_path, data, name="forged.json"):
 
 # -- 1, 2, 3: numbers and text every reader refuses ---------------------------------
 
+
 @pytest.mark.parametrize("kind", HUGE_NUMBERS)
-@pytest.mark.parametrize("template", ["need: {n}\n", "{n}: process\n", "need: [{n}]\n", "{{need: {n}}}\n",
-                                      '{{"need": {n}}}', '[{n}]'])
+@pytest.mark.parametrize(
+    "template", ["need: {n}\n", "{n}: process\n", "need: [{n}]\n", "{{need: {n}}}\n", '{{"need": {n}}}', "[{n}]"]
+)
 def test_huge_numbers_in_answers_are_refused_with_one_line(tmp_path, kind, template):
-    if template.startswith(("{\"", "[")) and kind != "decimal":
+    if template.startswith(('{"', "[")) and kind != "decimal":
         pytest.skip("JSON has decimal integers only")
     text = template.format(n=HUGE_NUMBERS[kind])
     answers = tmp_path / "a.yaml"
@@ -114,10 +121,18 @@ rules:
 """
 
 
-@pytest.mark.parametrize("is_, weight, line", [
-    ("process", HUGE, 10), ("process", "0x" + "f" * 5000, 10), ("process", ":".join(["59"] * 2000), 10),
-    (HUGE, "2", 7), ("process", ".nan", 10), ("process", ".inf", 10), ("process", "-.inf", 10),
-])
+@pytest.mark.parametrize(
+    "is_, weight, line",
+    [
+        ("process", HUGE, 10),
+        ("process", "0x" + "f" * 5000, 10),
+        ("process", ":".join(["59"] * 2000), 10),
+        (HUGE, "2", 7),
+        ("process", ".nan", 10),
+        ("process", ".inf", 10),
+        ("process", "-.inf", 10),
+    ],
+)
 def test_hostile_numbers_in_a_rule_are_refused_at_file_and_line(tiny_base, tmp_path, is_, weight, line):
     ext = tmp_path / "ext"
     (ext / "rules").mkdir(parents=True)
@@ -128,11 +143,17 @@ def test_hostile_numbers_in_a_rule_are_refused_at_file_and_line(tiny_base, tmp_p
         assert f"ext/rules/x.yaml:{line}: " in done.output
 
 
-@pytest.mark.parametrize("where, text", [
-    ("questions.yaml", f"questions:\n  - id: q\n    prompt: '?'\n    values:\n      ? {HUGE}\n      : a\n"),
-    ("scenarios/s.yaml", f"scenarios:\n  - id: S\n    title: t\n    source: s\n    answers: {{need: {HUGE}}}\n"
-                         "    expect: {model: bpo}\n"),
-])
+@pytest.mark.parametrize(
+    "where, text",
+    [
+        ("questions.yaml", f"questions:\n  - id: q\n    prompt: '?'\n    values:\n      ? {HUGE}\n      : a\n"),
+        (
+            "scenarios/s.yaml",
+            f"scenarios:\n  - id: S\n    title: t\n    source: s\n    answers: {{need: {HUGE}}}\n"
+            "    expect: {model: bpo}\n",
+        ),
+    ],
+)
 def test_huge_numbers_in_questions_and_scenarios_are_refused(tiny_base, tmp_path, where, text):
     ext = tmp_path / "ext"
     (ext / where).parent.mkdir(parents=True, exist_ok=True)
@@ -145,10 +166,12 @@ def test_huge_numbers_in_questions_and_scenarios_are_refused(tiny_base, tmp_path
 def test_a_record_is_standard_json(record_path):
     def refuse(token):
         raise AssertionError(f"non-standard JSON {token}")
+
     json.loads(record_path.read_text(), parse_constant=refuse)
 
 
 # -- 4, 5: write targets -------------------------------------------------------------
+
 
 def consult_to(target, *extra):
     return run("consult", "--no-input", "--set", "need=process", "--no-trace", *extra, "--audit", str(target))
@@ -166,8 +189,10 @@ def test_targets_that_are_not_regular_files_are_refused(tmp_path):
     for target in targets:
         before = os.stat(target)
         one_error_line(consult_to(target, "--force"), "is not a regular file")
-        one_error_line(run("consult", "--no-input", "--set", "need=process", "--save-answers", str(target)),
-                       "is not a regular file")
+        one_error_line(
+            run("consult", "--no-input", "--set", "need=process", "--save-answers", str(target)),
+            "is not a regular file",
+        )
         after = os.stat(target)
         assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
 
@@ -190,8 +215,10 @@ def test_a_read_only_target_needs_force(tmp_path):
     target.write_text("old\n")
     target.chmod(0o444)
     one_error_line(consult_to(target), "is read-only; not replaced; use --force to replace it")
-    one_error_line(run("consult", "--no-input", "--set", "need=process", "--save-answers", str(target)),
-                   "is read-only; not replaced")
+    one_error_line(
+        run("consult", "--no-input", "--set", "need=process", "--save-answers", str(target)),
+        "is read-only; not replaced",
+    )
     assert target.read_text() == "old\n"
     done = consult_to(target, "--force")
     assert done.exit_code == 0 and stat.S_IMODE(target.stat().st_mode) == 0o444  # replaced, still read-only
@@ -236,10 +263,21 @@ def test_ten_racing_writers_one_wins(tmp_path):
 
 def test_ten_concurrent_consultations_one_record(tmp_path):
     target = tmp_path / "same.json"
-    command = [sys.executable, "-m", "cli", "consult", "--no-input", "--set", "need=process", "--no-trace",
-               "--audit", str(target)]
-    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                 for _ in range(10)]
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "consult",
+        "--no-input",
+        "--set",
+        "need=process",
+        "--no-trace",
+        "--audit",
+        str(target),
+    ]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(10)
+    ]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
     FIGURES["faults"] += 10
     assert sorted(code for code, _ in results) == [0] + [2] * 9, results
@@ -250,16 +288,33 @@ def test_ten_concurrent_consultations_one_record(tmp_path):
 
 # -- 6: the record is written before the result is printed ---------------------------
 
+
 @pytest.mark.parametrize("stdout", ["closed", "full"])
 def test_the_record_survives_a_failing_standard_output(tmp_path, stdout):
     if stdout == "full" and not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
     record, answers = tmp_path / "r.json", tmp_path / "a.yaml"
-    command = [sys.executable, "-m", "cli", "consult", "--no-input", "--set", "need=process", "--audit",
-               str(record), "--save-answers", str(answers)]
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "consult",
+        "--no-input",
+        "--set",
+        "need=process",
+        "--audit",
+        str(record),
+        "--save-answers",
+        str(answers),
+    ]
     with open("/dev/full" if stdout == "full" else os.devnull, "w") as sink:
-        process = subprocess.run(command, stdout=sink, stderr=subprocess.PIPE, text=True,
-                                 preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None)
+        process = subprocess.run(
+            command,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
+        )
     FIGURES["faults"] += 1
     assert "Traceback" not in process.stderr and process.returncode in (0, 2)
     assert json.loads(record.read_text())["answers"]["need"] == "process"
@@ -267,6 +322,7 @@ def test_the_record_survives_a_failing_standard_output(tmp_path, stdout):
 
 
 # -- 7: checksum and signature -----------------------------------------------------
+
 
 @pytest.fixture
 def key_file(tmp_path):
@@ -315,6 +371,7 @@ def test_an_unsigned_record_says_so_when_a_key_is_given(record_path, key_file):
 
 # -- 8: graphs that would exhaust time or stack ----------------------------------------
 
+
 def test_a_diamond_is_explained_once_per_fact(tmp_path, record_path):
     data = json.loads(record_path.read_text())
     top = with_graph(data, 22, 2)
@@ -333,8 +390,9 @@ def test_a_long_chain_ends_in_one_line_not_a_recursion_error(tmp_path, record_pa
     top = with_graph(data, 3000, 1)
     path = write_record(tmp_path, reseal(data))
     for output_format in ("text", "json"):
-        one_error_line(run("explain", path, "--conclusion", str(top), "--format", output_format),
-                       "deeper than 100 steps")
+        one_error_line(
+            run("explain", path, "--conclusion", str(top), "--format", output_format), "deeper than 100 steps"
+        )
     done = run("explain", path, "--conclusion", str(top), "--format", "dot")
     assert done.exit_code == 0 and done.output.count("->") >= 3000
 
@@ -368,12 +426,17 @@ def test_wrong_nested_types_are_refused(tmp_path, record_path, damage):
 
 # -- 10: extensions that could hang or explode, and forged lines -----------------------
 
+
 def test_a_fifo_in_an_extension_does_not_hang(tiny_base, tmp_path):
     ext = tmp_path / "ext"
     (ext / "rules").mkdir(parents=True)
     os.mkfifo(ext / "rules" / "x.yaml")
-    process = subprocess.run([sys.executable, "-m", "cli", "--knowledge", str(tiny_base), "--kb", str(ext),
-                              "questions"], capture_output=True, text=True, timeout=60)
+    process = subprocess.run(
+        [sys.executable, "-m", "cli", "--knowledge", str(tiny_base), "--kb", str(ext), "questions"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.returncode == 2 and "rules/x.yaml: is not a regular file" in process.stderr
 
 
@@ -381,8 +444,15 @@ def test_a_condition_that_explodes_is_refused_at_its_line(tiny_base, tmp_path):
     ext = tmp_path / "ext"
     (ext / "rules").mkdir(parents=True)
     pair = {"any": [{"answer": "need", "is": "process"}, {"answer": "urgency", "is": "planned"}]}
-    rule = {"id": "BOOM", "title": "t", "layer": "evidence", "rationale": "r", "source": "s",
-            "when": {"all": [pair] * 8}, "then": [{"evidence": "bpo", "weight": 1}]}
+    rule = {
+        "id": "BOOM",
+        "title": "t",
+        "layer": "evidence",
+        "rationale": "r",
+        "source": "s",
+        "when": {"all": [pair] * 8},
+        "then": [{"evidence": "bpo", "weight": 1}],
+    }
     (ext / "rules" / "boom.yaml").write_text("# a rule\n" + yaml.safe_dump({"rules": [rule]}))
     started = time.monotonic()
     done = run("--knowledge", str(tiny_base), "--kb", str(ext), "kb", "lint")
@@ -405,8 +475,10 @@ def test_every_extension_file_symlinked_outside_is_refused(tiny_base, tmp_path):
 
 @given(text=st.text())
 def test_an_error_message_is_always_one_printable_line(text):
-    messages = [str(InputError(text, text, key=text, allowed=[text], line=3)),
-                str(KnowledgeError([Problem(text, 2, text, text)]))]
+    messages = [
+        str(InputError(text, text, key=text, allowed=[text], line=3)),
+        str(KnowledgeError([Problem(text, 2, text, text)])),
+    ]
     assert all(message.isprintable() for message in messages), messages
 
 
@@ -422,6 +494,7 @@ def test_control_characters_in_quoted_input_cannot_forge_a_line(tmp_path):
 
 # -- 12: plain documents are not alias bombs -------------------------------------------
 
+
 def test_only_what_aliases_add_counts_toward_the_bound(monkeypatch):
     monkeypatch.setattr(yamlio, "MAX_NODES", 1000)
     plain = "".join(f"- {{need: process, urgency: planned, id: r{i}}}\n" for i in range(2000))
@@ -433,22 +506,25 @@ def test_only_what_aliases_add_counts_toward_the_bound(monkeypatch):
 
 # -- 14: full or closed standard output; odd digits at a prompt -----------------------------
 
+
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["consult", "--help"]])
 def test_help_and_version_on_a_full_disk(args):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
-        process = subprocess.run([sys.executable, "-m", "cli", *args], stdout=full, stderr=subprocess.PIPE,
-                                 text=True)
+        process = subprocess.run([sys.executable, "-m", "cli", *args], stdout=full, stderr=subprocess.PIPE, text=True)
     FIGURES["faults"] += 1
     assert process.returncode == 2 and process.stderr == "error: output: cannot write: No space left on device\n"
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["questions"], ["rules", "list"],
-                                  ["consult", "--no-input", "--set", "need=process"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["questions"], ["rules", "list"], ["consult", "--no-input", "--set", "need=process"]],
+)
 def test_commands_with_standard_output_closed_end_quietly(args):
-    process = subprocess.run([sys.executable, "-m", "cli", *args], stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: os.close(1))
+    process = subprocess.run(
+        [sys.executable, "-m", "cli", *args], stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1)
+    )
     FIGURES["faults"] += 1
     assert process.returncode == 0 and process.stderr == ""
 
@@ -458,12 +534,20 @@ def test_non_ascii_digits_at_a_prompt(typed):
     done = run("consult", "--set", "need=process", input=f"{typed}\n" + "0\n" * 30)
     assert done.exit_code == 0 and "Traceback" not in done.output, done.output
     assert "is not allowed" in done.output
-    done = run("consult", "--no-input", "--set", "need=process", "--no-trace", "--explore",
-               input=f"how {typed}\nwhy-not {typed}\nquit\n")
+    done = run(
+        "consult",
+        "--no-input",
+        "--set",
+        "need=process",
+        "--no-trace",
+        "--explore",
+        input=f"how {typed}\nwhy-not {typed}\nquit\n",
+    )
     assert done.exit_code == 0 and "Traceback" not in done.output
 
 
 # -- 16: replay computes whether the knowledge base changed ---------------------------
+
 
 def test_a_forged_fingerprint_is_not_believed(tmp_path, record_path):
     data = json.loads(record_path.read_text())

@@ -1,4 +1,5 @@
 """consult/explain --format html: one self-contained page, everything escaped, read in a real browser."""
+
 import re
 import shutil
 import subprocess
@@ -6,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from sourcing import knowledge
 from sourcing.cli.html_report import consult_html
 from sourcing.cli.main import cli
 from sourcing.cli.render import advice_sections
-from conftest import REPO
 from sourcing.expert import report as report_io
 
 EXAMPLE = REPO / "examples" / "customer-support.yaml"
@@ -42,6 +43,7 @@ def page():
 @pytest.fixture(scope="module")
 def example_report(advisor):
     from sourcing.expert import answers as answers_io
+
     result = advisor.consult(answers_io.read(advisor.kb, str(EXAMPLE)))
     return report_io.build(result, advisor.kb, "0+test")
 
@@ -117,8 +119,9 @@ def test_every_text_of_the_report_is_escaped(example_report, kb):
 
 def test_knowledge_file_text_is_escaped_in_the_chart(models_file):
     models_file.write_text(models_file.read_text().replace("label: BPO\n", f'label: "BPO {HOSTILE}"\n'))
-    done = invoke("--knowledge", str(models_file.parent), "consult", "--no-input", "--format", "html",
-                  "--answers", str(EXAMPLE))
+    done = invoke(
+        "--knowledge", str(models_file.parent), "consult", "--no-input", "--format", "html", "--answers", str(EXAMPLE)
+    )
     assert done.exit_code == 0, done.output
     assert "<script" not in done.output and "&lt;script&gt;" in svg(done.output)
 
@@ -135,20 +138,32 @@ def test_explain_renders_a_record_and_refuses_one_of_another_knowledge_base(tmp_
     assert "another knowledge base" in refused.output
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium (/usr/bin/chromium) is not installed; "
-                                                  "'apt-get install chromium' to run the browser check")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium (/usr/bin/chromium) is not installed; "
+    "'apt-get install chromium' to run the browser check",
+)
 def test_a_real_browser_shows_the_advice_and_the_chart(tmp_path, page):
     report = tmp_path / "report.html"
     report.write_text(page, encoding="utf-8")
-    flags = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=180).stdout
     assert re.search(rf"<strong>{re.escape(expected_label())} \(\w+\):", dom), dom[:500]
     assert "<svg" in dom and "</details>" in dom
     shot = tmp_path / "report.png"
-    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()],
-                   capture_output=True, timeout=180)
+    subprocess.run(
+        flags + [f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()], capture_output=True, timeout=180
+    )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 

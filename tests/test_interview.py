@@ -1,16 +1,17 @@
 """The interview policy (expert.interview): next question, answer, back, why, and typed values."""
+
 import json
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import answer_sets
 
 from sourcing.cli.main import cli
 from sourcing.expert.errors import InputError
 from sourcing.expert.interview import Interview
 from sourcing.expert.model import UNKNOWN
-from strategies import answer_sets
 
 BACK = "back"
 
@@ -51,8 +52,11 @@ def test_the_next_question_is_the_first_that_can_still_change_the_advice(advisor
     play(interview, data, steps=data.draw(st.integers(0, 8)))
     question = interview.next_question()
     fore = advisor.foresight
-    deciding = [q.id for q in advisor.kb.questions if q.id not in interview.answers
-                and fore.deciding_rules(known(interview.answers), q.id)]
+    deciding = [
+        q.id
+        for q in advisor.kb.questions
+        if q.id not in interview.answers and fore.deciding_rules(known(interview.answers), q.id)
+    ]
     assert (question.id if question else None) == (deciding[0] if deciding else None)
     position = interview.number(question) - 1 if question else len(advisor.kb.questions)
     assert interview.skipped() == [q.id for q in advisor.kb.questions[:position] if q.id not in interview.answers]
@@ -104,8 +108,9 @@ def test_values_by_number_name_and_unique_prefix(advisor, kb):
         for number, value in enumerate(question.values, start=1):
             assert interview.value(question, str(number)) == value == interview.value(question, f" {value} ")
             others = [v for v in question.choices if v != value]
-            shortest = next(value[:n] for n in range(1, len(value) + 1)
-                            if not any(o.startswith(value[:n]) for o in others))
+            shortest = next(
+                value[:n] for n in range(1, len(value) + 1) if not any(o.startswith(value[:n]) for o in others)
+            )
             if shortest != value:
                 assert interview.value(question, shortest) == value
 

@@ -1,4 +1,5 @@
 """The invariants of sound advice (sourcing.expert.invariants), over generated answer sets and through kb lint."""
+
 import json
 import os
 import random
@@ -8,13 +9,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings
+from strategies import KB, answer_sets
 
 from sourcing.cli.main import cli
 from sourcing.expert import load
 from sourcing.expert.invariants import Invariants
 from sourcing.expert.model import BLOCKED, UNKNOWN, VETOED
 from sourcing.expert.whynot import why_not
-from strategies import KB, answer_sets
 
 SETS = int(os.environ.get("SOURCING_INVARIANT_SETS", "100000"))
 WORKERS = 2
@@ -26,7 +27,9 @@ def _check_range(task):
     checks, rng, found = Invariants(load()), random.Random(seed), []
     for _ in range(count):
         partial = rng.random() < 0.2
-        answers = {q.id: UNKNOWN if partial and rng.random() < 0.5 else rng.choice(q.choices) for q in checks.kb.questions}
+        answers = {
+            q.id: UNKNOWN if partial and rng.random() < 0.5 else rng.choice(q.choices) for q in checks.kb.questions
+        }
         found += [(v.code, v.rule, v.message, v.answers) for v in checks.check(answers, rng)]
     return found
 
@@ -41,7 +44,8 @@ def test_the_invariants_hold_on_generated_answer_sets():
 
 def _models(result):
     return {f.name: [] for f in result.findings} and {
-        name: [f.value for f in result.findings if f.name == name] for name in (VETOED, BLOCKED)}
+        name: [f.value for f in result.findings if f.name == name] for name in (VETOED, BLOCKED)
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -66,15 +70,23 @@ def test_why_not_never_proposes_an_unknown_answer(advisor, answers):
 
 
 def _consult_json(answers):
-    result = CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input", "--format", "json"],
-                                input=json.dumps(answers))
+    result = CliRunner().invoke(
+        cli, ["consult", "--answers", "-", "--no-input", "--format", "json"], input=json.dumps(answers)
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
 def test_a_service_wanted_under_tight_control_is_augmentation_with_the_veto_explained():
-    data = _consult_json({"need": "service", "daily_control": "tight", "supervision_capacity": "high",
-                          "operating_model": "strong", "governance_capability": "none"})
+    data = _consult_json(
+        {
+            "need": "service",
+            "daily_control": "tight",
+            "supervision_capacity": "high",
+            "operating_model": "strong",
+            "governance_capability": "none",
+        }
+    )
     assert data["recommendation"] == {**data["recommendation"], "status": "recommended", "model": "staff_augmentation"}
     vetoes = {v["model"]: v["rules"] for v in data["vetoes"]}
     assert "VETO-MS-001" in vetoes["managed_services"]
@@ -96,8 +108,22 @@ def _extension(tmp_path, rules):
 
 
 def _lint(tmp_path, *extra):
-    result = CliRunner().invoke(cli, ["--kb", str(tmp_path), "kb", "lint", "--format", "json", "--samples", "300",
-                                      "--invariant-samples", "600", *extra])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--kb",
+            str(tmp_path),
+            "kb",
+            "lint",
+            "--format",
+            "json",
+            "--samples",
+            "300",
+            "--invariant-samples",
+            "600",
+            *extra,
+        ],
+    )
     return result.exit_code, json.loads(result.output)
 
 
@@ -105,9 +131,19 @@ BASE = {"title": "Broken on purpose", "rationale": "A test of kb lint.", "source
 
 
 def test_lint_reports_a_rule_that_lets_a_vetoed_model_win_at_its_file_and_line(tmp_path):
-    ext = _extension(tmp_path, [{"id": "REC-003", "replaces": "REC-003", **BASE, "layer": "recommendation",
-                                 "when": {"finding": "provider_role", "is": "service_owner"},
-                                 "then": [{"recommend": "managed_services"}]}])
+    ext = _extension(
+        tmp_path,
+        [
+            {
+                "id": "REC-003",
+                "replaces": "REC-003",
+                **BASE,
+                "layer": "recommendation",
+                "when": {"finding": "provider_role", "is": "service_owner"},
+                "then": [{"recommend": "managed_services"}],
+            }
+        ],
+    )
     code, report = _lint(ext)
     assert code == 1
     wrong = [i for i in report["issues"] if i["code"] == "KB401"]
@@ -115,17 +151,33 @@ def test_lint_reports_a_rule_that_lets_a_vetoed_model_win_at_its_file_and_line(t
     assert wrong[0]["location"].endswith("rules/50-broken.yaml:1") or ":" in wrong[0]["location"]
     assert wrong[0]["location"].split(":")[0].endswith("50-broken.yaml")
     example = wrong[0]["example"]
-    assert CliRunner().invoke(cli, ["--kb", str(ext), "consult", "--answers", "-", "--no-input", "--format", "json"],
-                              input=json.dumps(example)).exit_code in (0, 2)
+    assert CliRunner().invoke(
+        cli,
+        ["--kb", str(ext), "consult", "--answers", "-", "--no-input", "--format", "json"],
+        input=json.dumps(example),
+    ).exit_code in (0, 2)
 
 
 def test_lint_refuses_negative_fit_weights_and_fit_that_reads_readiness(tmp_path):
-    ext = _extension(tmp_path, [
-        {"id": "EV-X-001", **BASE, "layer": "evidence", "when": {"answer": "governance_capability", "is": "mature"},
-         "then": [{"evidence": "managed_services", "weight": 2}]},
-        {"id": "EV-X-002", **BASE, "layer": "evidence", "when": {"answer": "need", "is": "capacity"},
-         "then": [{"evidence": "bpo", "weight": -2}]},
-    ])
+    ext = _extension(
+        tmp_path,
+        [
+            {
+                "id": "EV-X-001",
+                **BASE,
+                "layer": "evidence",
+                "when": {"answer": "governance_capability", "is": "mature"},
+                "then": [{"evidence": "managed_services", "weight": 2}],
+            },
+            {
+                "id": "EV-X-002",
+                **BASE,
+                "layer": "evidence",
+                "when": {"answer": "need", "is": "capacity"},
+                "then": [{"evidence": "bpo", "weight": -2}],
+            },
+        ],
+    )
     code, report = _lint(ext)
     codes = {(i["code"], i["rule"]) for i in report["issues"]}
     assert code == 1 and {("KB406", "EV-X-001"), ("KB407", "EV-X-002")} <= codes
@@ -137,8 +189,9 @@ def test_the_shipped_base_passes_every_invariant_check_in_lint():
 
 
 def _lint_shipped():
-    result = CliRunner().invoke(cli, ["kb", "lint", "--format", "json", "--samples", "500",
-                                      "--invariant-samples", "1500"])
+    result = CliRunner().invoke(
+        cli, ["kb", "lint", "--format", "json", "--samples", "500", "--invariant-samples", "1500"]
+    )
     return result.exit_code, json.loads(result.output)
 
 
@@ -150,4 +203,5 @@ def test_pricing_is_a_consequence_only(kb, question):
 
 def _answer_atoms(condition):
     from sourcing.expert.conditions import atoms
+
     return [a for a in atoms(condition) if a.kind == "answer"]

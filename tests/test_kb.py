@@ -1,4 +1,5 @@
 """The knowledge engineer's toolkit: extensions, kb lint, kb test, kb graph, kb new-rule."""
+
 import json
 import shutil
 import textwrap
@@ -6,13 +7,13 @@ import textwrap
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import REPO
+from test_loader import GOOD_RULE, make_kb
 
 from sourcing import knowledge
 from sourcing.cli.main import cli
 from sourcing.expert import KnowledgeError, load, scenarios
 from sourcing.expert.lint import lint
-from conftest import REPO
-from test_loader import GOOD_RULE, make_kb
 
 
 def invoke(*args, env=None):
@@ -54,6 +55,7 @@ def problems_of(*extensions):
 
 # -- extensions -----------------------------------------------------------------
 
+
 def test_an_extension_adds_rules_after_the_shipped_ones(tmp_path):
     kb = load(None, [extension(tmp_path, rules=EXTRA_RULE)])
     assert kb.rules[-1].id == "EXT-001" and kb.rules[-1].file == "ext/rules/rules.yaml"
@@ -68,8 +70,9 @@ def test_a_shipped_id_needs_replaces_or_disables(tmp_path):
 
 
 def test_replaces_keeps_the_position_and_disables_removes(tmp_path):
-    rules = EXTRA_RULE.replace("  - id: EXT-001\n", "  - id: EXT-001\n        replaces: EV-BPO-001\n"
-                               "        disables: [EV-SA-001, EV-SA-002]\n")
+    rules = EXTRA_RULE.replace(
+        "  - id: EXT-001\n", "  - id: EXT-001\n        replaces: EV-BPO-001\n        disables: [EV-SA-001, EV-SA-002]\n"
+    )
     kb = load(None, [extension(tmp_path, rules=rules)])
     shipped = load()
     assert kb.rules[shipped.rule("EV-BPO-001").position - 2].id == "EXT-001"
@@ -77,7 +80,9 @@ def test_replaces_keeps_the_position_and_disables_removes(tmp_path):
 
 
 def test_replaces_and_disables_must_name_an_earlier_rule(tmp_path):
-    rules = EXTRA_RULE.replace("  - id: EXT-001\n", "  - id: EXT-001\n        replaces: NOPE-1\n") + """\
+    rules = (
+        EXTRA_RULE.replace("  - id: EXT-001\n", "  - id: EXT-001\n        replaces: NOPE-1\n")
+        + """\
       - id: EXT-002
         title: off
         rationale: A test.
@@ -87,6 +92,7 @@ def test_replaces_and_disables_must_name_an_earlier_rule(tmp_path):
         title: off, but says nothing of why
         disables: EV-SA-001
     """
+    )
     text = problems_of(extension(tmp_path, rules=rules))
     assert "EXT-001: 'replaces: NOPE-1' names no rule defined before this one" in text
     assert "EXT-002: 'disables: NOPE-2' names no rule defined before this one" in text
@@ -109,19 +115,23 @@ def test_extension_questions_are_added_and_must_be_new(tmp_path):
     assert kb.questions[-1].id == "regulated_work" and kb.question("regulated_work").values == ("yes", "no")
     clash = questions.replace("regulated_work", "need")
     assert "ext2/questions.yaml:2: need: duplicate question id" in problems_of(
-        extension(tmp_path, questions=clash, name="ext2"))
+        extension(tmp_path, questions=clash, name="ext2")
+    )
 
 
 def test_a_broken_extension_is_refused_and_nothing_else_stops(tmp_path):
-    broken = extension(tmp_path, rules=EXTRA_RULE.replace("layer: consequences", "layer: evidence")
-                       .replace("is: process", "is: proces"))
+    broken = extension(
+        tmp_path,
+        rules=EXTRA_RULE.replace("layer: consequences", "layer: evidence").replace("is: process", "is: proces"),
+    )
     done = invoke("--kb", str(broken), "consult", "--no-input")
     assert done.exit_code == 2
     assert done.output.strip().splitlines() == [
         "ext/rules/rules.yaml:8: EXT-001: question 'need' has no value 'proces'; allowed: "
         "capacity, skills, service, process, unknown",
         "ext/rules/rules.yaml:11: EXT-001: the evidence layer cannot assert 'note'; allowed: evidence",
-        "error: the knowledge base has 2 problem(s); nothing was run"]
+        "error: the knowledge base has 2 problem(s); nothing was run",
+    ]
     assert invoke("consult", "--no-input", "--set", "need=process").exit_code == 0
 
 
@@ -130,7 +140,8 @@ def test_the_environment_variable_adds_extensions(tmp_path):
     done = invoke("rules", "show", "EXT-001", env={"SOURCING_KB": str(ext)})
     assert done.exit_code == 0 and "Process buyers should check for regulation" in done.output
     assert invoke("--kb", str(tmp_path / "missing"), "questions").output.endswith(
-        "missing: is not a knowledge directory\nerror: the knowledge base has 1 problem(s); nothing was run\n")
+        "missing: is not a knowledge directory\nerror: the knowledge base has 1 problem(s); nothing was run\n"
+    )
 
 
 def test_a_file_outside_the_extension_is_refused(tmp_path):
@@ -145,8 +156,10 @@ def test_a_file_outside_the_extension_is_refused(tmp_path):
 def test_an_audit_record_names_its_extensions(tmp_path):
     ext = extension(tmp_path, rules=EXTRA_RULE)
     record = tmp_path / "r.json"
-    assert invoke("--kb", str(ext), "consult", "--no-input", "--set", "need=process", "--audit",
-                  str(record)).exit_code == 0
+    assert (
+        invoke("--kb", str(ext), "consult", "--no-input", "--set", "need=process", "--audit", str(record)).exit_code
+        == 0
+    )
     data = json.loads(record.read_text())
     assert data["knowledge_base"]["extensions"] == ["ext"]
     assert data["knowledge_base"]["fingerprint"] == load(None, [ext]).fingerprint
@@ -155,6 +168,7 @@ def test_an_audit_record_names_its_extensions(tmp_path):
 
 
 # -- kb lint --------------------------------------------------------------------
+
 
 def test_the_shipped_knowledge_base_lints_clean():
     done = invoke("kb", "lint", "--samples", "3000", "--seed", "7")
@@ -181,8 +195,15 @@ FLAWED_QUESTIONS = """\
 
 
 def flawed_rule(rule_id, layer, when, then):
-    return {"id": rule_id, "title": rule_id, "layer": layer, "rationale": "A test.", "source": "x > y",
-            "when": when, "then": then}
+    return {
+        "id": rule_id,
+        "title": rule_id,
+        "layer": layer,
+        "rationale": "A test.",
+        "source": "x > y",
+        "when": when,
+        "then": then,
+    }
 
 
 FLAWED_RULES = [
@@ -192,15 +213,24 @@ FLAWED_RULES = [
     flawed_rule("U-1", "findings", {"answer": "q1", "is": "b"}, [{"finding": "unused", "value": "yes"}]),
     flawed_rule("C-1", "readiness", {"finding": "g"}, [{"finding": "h", "value": "yes"}]),
     flawed_rule("C-2", "readiness", {"finding": "h"}, [{"finding": "g", "value": "yes"}]),
-    flawed_rule("D-1", "readiness", {"all": [{"finding": "f", "is": "yes"}, {"not": {"finding": "f"}}]},
-                [{"finding": "d", "value": "yes"}]),
+    flawed_rule(
+        "D-1",
+        "readiness",
+        {"all": [{"finding": "f", "is": "yes"}, {"not": {"finding": "f"}}]},
+        [{"finding": "d", "value": "yes"}],
+    ),
     flawed_rule("E-1", "evidence", {"finding": "f", "is": "no"}, [{"evidence": "bpo", "weight": 1}]),
-    {"id": "S-1", "title": "score", "layer": "scoring", "rationale": "A test.", "source": "x > y",
-     "then": [{"score": "evidence"}]},
+    {
+        "id": "S-1",
+        "title": "score",
+        "layer": "scoring",
+        "rationale": "A test.",
+        "source": "x > y",
+        "then": [{"score": "evidence"}],
+    },
     flawed_rule("R-1", "recommendation", {"answer": "q2", "is": "x"}, [{"recommend": "bpo"}]),
     flawed_rule("R-2", "recommendation", {"answer": "q2", "is": "x"}, [{"recommend": "managed_services"}]),
-    flawed_rule("N-1", "consequences", {"all": [{"finding": "h"}, {"finding": "d"}]},
-                [{"note": "n", "text": "never"}]),
+    flawed_rule("N-1", "consequences", {"all": [{"finding": "h"}, {"finding": "d"}]}, [{"note": "n", "text": "never"}]),
 ]
 
 
@@ -245,6 +275,7 @@ def test_lint_exits_1_and_prints_counter_examples(flawed):
 
 # -- kb test --------------------------------------------------------------------
 
+
 def test_kb_test_passes_with_full_coverage():
     done = invoke("kb", "test", "--min-coverage", "100")
     assert done.exit_code == 0, done.output
@@ -268,8 +299,12 @@ SCENARIO = """\
 
 def test_kb_test_reports_failures_and_coverage_below_the_minimum(tmp_path):
     never = EXTRA_RULE.replace("answer: need", "answer: regulated_work").replace("is: process", 'is: "yes"')
-    ext = extension(tmp_path, rules=never, scenarios=SCENARIO.replace("{model}", "staff_augmentation"),
-                    questions='questions: [{id: regulated_work, prompt: Regulated?, values: {"yes": y, "no": n}}]')
+    ext = extension(
+        tmp_path,
+        rules=never,
+        scenarios=SCENARIO.replace("{model}", "staff_augmentation"),
+        questions='questions: [{id: regulated_work, prompt: Regulated?, values: {"yes": y, "no": n}}]',
+    )
     done = invoke("--kb", str(ext), "kb", "test", "--min-coverage", "100")
     assert done.exit_code == 1
     assert "EXT-S1" in done.output and "FAIL" in done.output and "rule EXT-001 did not" in done.output
@@ -281,10 +316,12 @@ def test_kb_test_reports_failures_and_coverage_below_the_minimum(tmp_path):
 
 
 def test_an_extension_scenario_for_an_extension_rule_passes(tmp_path):
-    model = invoke("consult", "--no-input", "--set", "need=process", "--set", "daily_control=outcomes_only",
-                   "--format", "json").output
-    ext = extension(tmp_path, rules=EXTRA_RULE,
-                    scenarios=SCENARIO.replace("{model}", json.loads(model)["recommendation"]["model"]))
+    model = invoke(
+        "consult", "--no-input", "--set", "need=process", "--set", "daily_control=outcomes_only", "--format", "json"
+    ).output
+    ext = extension(
+        tmp_path, rules=EXTRA_RULE, scenarios=SCENARIO.replace("{model}", json.loads(model)["recommendation"]["model"])
+    )
     done = invoke("--kb", str(ext), "kb", "test", "--min-coverage", "100")
     assert done.exit_code == 0, done.output
     assert f"{len(scenarios.load(load())) + 1} passed, 0 failed." in done.output
@@ -298,6 +335,7 @@ def test_bad_scenario_files_are_reported_with_lines(tmp_path):
 
 
 # -- kb graph and kb new-rule ----------------------------------------------------
+
 
 def test_kb_graph_formats():
     text = invoke("kb", "graph").output
@@ -333,8 +371,21 @@ def test_new_rule_prints_to_standard_output():
 
 def test_the_guide_and_reference_exist():
     guide = (REPO / "docs" / "knowledge-engineering.md").read_text()
-    for code in ("KB101", "KB102", "KB103", "KB104", "KB105", "KB106", "KB107", "KB201", "KB202", "KB203",
-                 "KB204", "KB205", "KB301"):
+    for code in (
+        "KB101",
+        "KB102",
+        "KB103",
+        "KB104",
+        "KB105",
+        "KB106",
+        "KB107",
+        "KB201",
+        "KB202",
+        "KB203",
+        "KB204",
+        "KB205",
+        "KB301",
+    ):
         assert f"| {code} |" in guide
 
 

@@ -1,9 +1,10 @@
 """The shipped knowledge base: contract catalogue, rule metadata, traceability to the source."""
+
 import re
 
 import pytest
-
 from conftest import shared_file
+
 from sourcing.expert.model import LAYERS
 
 CONTRACT = {
@@ -68,8 +69,11 @@ def _bullets(text, header):
 
 
 GUIDE_HEADERS = [
-    "Choose staff augmentation when:", "Choose managed services when:", "Choose BPO when:",
-    "Staff augmentation is often the wrong fit when:", "Managed services can be the wrong fit when:",
+    "Choose staff augmentation when:",
+    "Choose managed services when:",
+    "Choose BPO when:",
+    "Staff augmentation is often the wrong fit when:",
+    "Managed services can be the wrong fit when:",
     "BPO is often the wrong fit when:",
 ]
 
@@ -84,10 +88,16 @@ def test_every_guide_and_wrong_fit_bullet_is_encoded(kb, header):
     assert missing == []
 
 
-@pytest.mark.parametrize("section", [
-    "How pricing usually differs", "Where managed services and BPO overlap", "Where augmentation can disappoint",
-    "The easiest way to compare them", "The bottom line",
-])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "How pricing usually differs",
+        "Where managed services and BPO overlap",
+        "Where augmentation can disappoint",
+        "The easiest way to compare them",
+        "The bottom line",
+    ],
+)
 def test_sections_are_traceable(kb, section):
     assert any(r.source.startswith(section) for r in kb.rules)
     text = shared_file("sources", "staff-augmentation-vs-managed-services-vs-bpo.txt").read_text()
@@ -103,7 +113,9 @@ def test_every_citation_points_at_a_passage_that_says_it(kb):
     list it introduces) is in it; 'companion:slug > passage' names a companion page and a fact of it."""
     main = _flat(shared_file("sources", "staff-augmentation-vs-managed-services-vs-bpo.txt").read_text())
     notes = shared_file("sources", "companion-notes.md").read_text()
-    pages = {slug: _flat(body) for slug, body in re.findall(r"^## companion:([\w-]+)\n(.*?)(?=^## |\Z)", notes, re.M | re.S)}
+    pages = {
+        slug: _flat(body) for slug, body in re.findall(r"^## companion:([\w-]+)\n(.*?)(?=^## |\Z)", notes, re.M | re.S)
+    }
     signals = _flat(notes.split("## Readiness signals", 1)[1])
     for rule in kb.rules:
         parts = [p.strip() for p in rule.source.split(" > ")]

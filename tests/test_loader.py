@@ -1,4 +1,5 @@
 """Loading knowledge files: every problem reported at once as FILE:LINE: RULE-ID: message."""
+
 import shutil
 import textwrap
 
@@ -60,7 +61,9 @@ def test_a_valid_extension_loads(tmp_path):
 
 
 def test_all_problems_are_reported_with_file_line_and_id(tmp_path):
-    found = problems(tmp_path, """\
+    found = problems(
+        tmp_path,
+        """\
         rules:
           - id: T-001
             title: unknown key and missing source
@@ -94,21 +97,25 @@ def test_all_problems_are_reported_with_file_line_and_id(tmp_path):
             then:
               - evidence: bpo
                 weight: heavy
-    """)
+    """,
+    )
     text = "\n".join(found)
     assert "rules/rules.yaml:2: T-001: unknown key 'colour'" in text
     assert "rules/rules.yaml:2: T-001: missing 'source'" in text
     assert "T-002: condition on unknown question 'nedd'" in text
-    assert ("rules/rules.yaml:19: T-002: question 'need' has no value 'lots'; "
-            "allowed: capacity, skills, service, process, unknown") in text
+    assert (
+        "rules/rules.yaml:19: T-002: question 'need' has no value 'lots'; "
+        "allowed: capacity, skills, service, process, unknown"
+    ) in text
     assert "T-003: weight 'heavy' is not a number" in text
 
 
 def test_duplicate_ids_and_unknown_findings(tmp_path):
-    found = problems(tmp_path, "rules:" + GOOD_RULE + GOOD_RULE.replace("answer: need", "finding: nothing")
-                     .replace("is: capacity", "is: x"))
-    assert any("T-001: duplicate rule id (first defined at " in p and p.endswith("rules/rules.yaml:2)")
-               for p in found)
+    found = problems(
+        tmp_path,
+        "rules:" + GOOD_RULE + GOOD_RULE.replace("answer: need", "finding: nothing").replace("is: capacity", "is: x"),
+    )
+    assert any("T-001: duplicate rule id (first defined at " in p and p.endswith("rules/rules.yaml:2)") for p in found)
 
 
 def test_conditions_on_findings_nobody_asserts(tmp_path):
@@ -122,14 +129,19 @@ def test_negated_finding_of_the_same_layer_is_refused(tmp_path):
     assert any("T-002: negated test of finding 'f' = 'yes' which is asserted in the same layer" in p for p in found)
 
 
-@pytest.mark.parametrize("change, message", [
-    (("layer: findings", "layer: magic"), "layer 'magic' is not allowed; allowed: findings, readiness"),
-    (("- finding: f\n        value: \"yes\"", "- evidence: bpo\n        weight: 1"),
-     "the findings layer cannot assert 'evidence'"),
-    (("      is: capacity", "      in: capacity"), "'in' takes a non-empty list of values"),
-    (("- finding: f\n        value: \"yes\"", "- warning: bpo"), "'warning' takes the keys text, warning"),
-    (("    rationale: A test.", "    rationale: [1]"), "'rationale' must be text"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("layer: findings", "layer: magic"), "layer 'magic' is not allowed; allowed: findings, readiness"),
+        (
+            ('- finding: f\n        value: "yes"', "- evidence: bpo\n        weight: 1"),
+            "the findings layer cannot assert 'evidence'",
+        ),
+        (("      is: capacity", "      in: capacity"), "'in' takes a non-empty list of values"),
+        (('- finding: f\n        value: "yes"', "- warning: bpo"), "'warning' takes the keys text, warning"),
+        (("    rationale: A test.", "    rationale: [1]"), "'rationale' must be text"),
+    ],
+)
 def test_specific_problems(tmp_path, change, message):
     old, new = change
     assert old in GOOD_RULE

@@ -1,5 +1,6 @@
 """The one output layer: every command that prints a result takes --format and -o FILE from one option set,
 and every registered renderer renders a real result."""
+
 import json
 import os
 import subprocess
@@ -8,8 +9,8 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from sourcing.cli import output
 from sourcing.cli.main import cli
 
@@ -66,8 +67,9 @@ def files(tmp_path_factory):
     """{"record": an audit record, "portfolio": a CSV portfolio}, made once."""
     folder = tmp_path_factory.mktemp("inputs")
     record = folder / "record.json"
-    done = CliRunner().invoke(cli, ["consult", "--answers", str(EXAMPLES / "developer-capacity.yaml"), "--no-input",
-                                    "--audit", str(record)])
+    done = CliRunner().invoke(
+        cli, ["consult", "--answers", str(EXAMPLES / "developer-capacity.yaml"), "--no-input", "--audit", str(record)]
+    )
     assert done.exit_code == 0, done.output
     portfolio = folder / "portfolio.csv"
     portfolio.write_text(PORTFOLIO)
@@ -165,6 +167,7 @@ def test_a_new_format_is_one_registered_function(monkeypatch, tmp_path):
     @output.output_options("graph")
     def toy(output):
         from sourcing.expert import graph, load
+
         output.show(graph.dependencies(load()))
 
     done = CliRunner().invoke(toy, ["--format", "count"])
@@ -174,9 +177,11 @@ def test_a_new_format_is_one_registered_function(monkeypatch, tmp_path):
 
 
 def test_the_group_help_loads_no_renderer():
-    code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
-            "done = CliRunner().invoke(cli, ['--help']); assert done.exit_code == 0; "
-            "print(sorted(m for m in sys.modules if m.startswith(('sourcing.cli.', 'tabulate')) and m not in "
-            "('sourcing.cli.main', 'sourcing.cli.helptext', 'sourcing.cli.session')))")
+    code = (
+        "import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
+        "done = CliRunner().invoke(cli, ['--help']); assert done.exit_code == 0; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sourcing.cli.', 'tabulate')) and m not in "
+        "('sourcing.cli.main', 'sourcing.cli.helptext', 'sourcing.cli.session')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout == "[]\n", (done.stdout, done.stderr)

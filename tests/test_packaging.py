@@ -1,4 +1,5 @@
 """Install-level promises: warning-free imports and builds, complete packages, and the installed command works."""
+
 import configparser
 import json
 import os
@@ -9,8 +10,8 @@ import tarfile
 import zipfile
 
 import pytest
-
 from conftest import REPO
+
 from sourcing.expert import Advisor, answers
 
 SETUP = configparser.ConfigParser()
@@ -30,8 +31,12 @@ def run_python(code):
 
 def checkout_files(*folders):
     """The files under ``folders`` of the checkout, as relative POSIX paths, without byte-code caches."""
-    return {path.relative_to(REPO).as_posix() for folder in folders for path in (REPO / folder).rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    return {
+        path.relative_to(REPO).as_posix()
+        for folder in folders
+        for path in (REPO / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
 
 
 def run(command, **options):
@@ -62,21 +67,27 @@ def installed(built, tmp_path_factory):
 
 
 def test_importing_the_packages_is_silent_and_does_not_load_experta():
-    done = run_python("import sys, sourcing.expert, sourcing.knowledge, sourcing.cli.main; assert 'experta' not in sys.modules")
+    done = run_python(
+        "import sys, sourcing.expert, sourcing.knowledge, sourcing.cli.main; assert 'experta' not in sys.modules"
+    )
     assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
 
 
 def test_a_consultation_under_warnings_as_errors():
-    done = run_python("from sourcing.expert import Advisor; print(Advisor().consult({'need': 'skills'}).recommendation)")
+    done = run_python(
+        "from sourcing.expert import Advisor; print(Advisor().consult({'need': 'skills'}).recommendation)"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "staff_augmentation\n"
 
 
 def test_browsing_commands_never_load_experta():
     for args in (["questions"], ["rules", "list"], ["rules", "show", "REC-001"], ["kb", "graph"]):
-        code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
-                f"done = CliRunner().invoke(cli, {args!r}); assert done.exit_code == 0, done.output; "
-                "assert 'experta' not in sys.modules")
+        code = (
+            "import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
+            f"done = CliRunner().invoke(cli, {args!r}); assert done.exit_code == 0, done.output; "
+            "assert 'experta' not in sys.modules"
+        )
         done = run_python(code)
         assert done.returncode == 0, (args, done.stderr)
 
@@ -85,17 +96,27 @@ def test_the_version_constant_is_the_installed_version():
     from importlib.metadata import version
 
     from sourcing.cli.session import VERSION
+
     assert VERSION == version("sourcing")
 
 
 def test_a_command_imports_only_what_it_needs():
-    checks = {("--help",): ("experta", "yaml", "tabulate", "importlib.metadata", "sourcing.expert.loader"),
-              ("consult", "--no-input", "--set", "need=process", "--format", "json"):
-                  ("tabulate", "importlib.metadata", "sourcing.cli.interactive", "sourcing.cli.files", "sourcing.expert.describe")}
+    checks = {
+        ("--help",): ("experta", "yaml", "tabulate", "importlib.metadata", "sourcing.expert.loader"),
+        ("consult", "--no-input", "--set", "need=process", "--format", "json"): (
+            "tabulate",
+            "importlib.metadata",
+            "sourcing.cli.interactive",
+            "sourcing.cli.files",
+            "sourcing.expert.describe",
+        ),
+    }
     for args, unwanted in checks.items():
-        code = ("import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
-                f"done = CliRunner().invoke(cli, {list(args)!r}); assert done.exit_code == 0, done.output; "
-                f"print(sorted(m for m in {unwanted!r} if m in sys.modules))")
+        code = (
+            "import sys; from click.testing import CliRunner; from sourcing.cli.main import cli; "
+            f"done = CliRunner().invoke(cli, {list(args)!r}); assert done.exit_code == 0, done.output; "
+            f"print(sorted(m for m in {unwanted!r} if m in sys.modules))"
+        )
         done = run_python(code)
         assert done.returncode == 0 and done.stdout == "[]\n", (args, done.stdout, done.stderr)
 
@@ -136,8 +157,14 @@ def test_the_version_claims_are_what_ci_runs():
 
 
 def test_the_installed_command_runs_from_the_installed_files(installed, tmp_path):
-    where = run([str(installed / "python"), "-c", "import sourcing.cli, sourcing.knowledge; print(sourcing.cli.__file__, sourcing.knowledge.__file__)"],
-                cwd=tmp_path)
+    where = run(
+        [
+            str(installed / "python"),
+            "-c",
+            "import sourcing.cli, sourcing.knowledge; print(sourcing.cli.__file__, sourcing.knowledge.__file__)",
+        ],
+        cwd=tmp_path,
+    )
     assert str(REPO) not in where.stdout and str(installed.parent) in where.stdout
     assert run([str(installed / "sourcing"), "--version"], cwd=tmp_path).stdout == f"sourcing, version {VERSION}\n"
 
@@ -149,8 +176,10 @@ def test_the_installed_command_writes_a_rule_skeleton_from_its_template(installe
 
 
 def test_the_installed_command_gives_the_checkouts_advice(installed, tmp_path):
-    done = run([str(installed / "sourcing"), "consult", "--answers", str(EXAMPLE), "--no-input", "--format", "json"],
-               cwd=tmp_path)
+    done = run(
+        [str(installed / "sourcing"), "consult", "--answers", str(EXAMPLE), "--no-input", "--format", "json"],
+        cwd=tmp_path,
+    )
     advisor = Advisor()
     expected = advisor.consult(answers.read(advisor.kb, str(EXAMPLE))).recommendation
     assert json.loads(done.stdout)["recommendation"]["model"] == expected

@@ -1,9 +1,11 @@
-from sourcing.expert.conditions import atoms
 """The three-valued foresight: agrees with experta, and skips only questions that cannot matter."""
-from hypothesis import assume, given, settings, strategies as st
 
-from sourcing.expert.partial import outlook
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from strategies import KB, answer_sets
+
+from sourcing.expert.conditions import atoms
+from sourcing.expert.partial import outlook
 
 
 @settings(max_examples=80, deadline=None)

@@ -1,20 +1,23 @@
 """Property tests over generated answers: the contract holds, one model, deterministic, no crash."""
+
 import json
 
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from strategies import KB, answer_sets
 
 from sourcing.cli.main import cli
-from strategies import KB, answer_sets
 
 MODELS = {"staff_augmentation", "managed_services", "bpo", "stabilize_first", "undetermined"}
 FILE_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def consult(answers_text):
-    return CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input", "--format", "json"],
-                              input=answers_text, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["consult", "--answers", "-", "--no-input", "--format", "json"], input=answers_text, catch_exceptions=False
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -45,8 +48,11 @@ def test_cli_json_follows_the_contract(answers):
 
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                          max_size=3), max_leaves=8)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 keys = st.one_of(st.sampled_from([q.id for q in KB.questions]), st.text(max_size=12))
 
 
@@ -74,6 +80,7 @@ def _every_change_set(advisor, answers, target, max_changes):
     from itertools import combinations, product
 
     from sourcing.expert.whynot import Change, applied
+
     questions = advisor.kb.questions
     options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
     found = {}
@@ -91,6 +98,7 @@ def _every_change_set(advisor, answers, target, max_changes):
 @given(answers=answer_sets(), target=st.sampled_from(sorted(MODELS - {"undetermined"})))
 def test_the_search_finds_what_running_every_change_set_finds(advisor, answers, target):
     from sourcing.expert.whynot import search
+
     answers = advisor.complete(answers)
     found, evaluated = search(advisor, answers, target, 2)
     plain = _every_change_set(advisor, answers, target, 2)
@@ -118,7 +126,9 @@ def test_the_advice_layers_of_the_foresight_see_what_all_layers_see(advisor, ans
 def test_the_network_is_prepared_from_the_rules_experta_would_prepare(advisor):
     from sourcing.expert.compat import ReteMatcher
     from sourcing.expert.engine import _Matcher
+
     engine = advisor.consultant._engine
-    assert [list(rule) for rule in _Matcher.prepare_ruleset(engine)] == \
-        [list(rule) for rule in ReteMatcher.prepare_ruleset(engine)]
+    assert [list(rule) for rule in _Matcher.prepare_ruleset(engine)] == [
+        list(rule) for rule in ReteMatcher.prepare_ruleset(engine)
+    ]
     assert _Matcher.prepare_ruleset(engine) == ReteMatcher.prepare_ruleset(engine)

@@ -1,15 +1,16 @@
 """The advice-first report: one screen for every scenario, reasons in words, the detail on request."""
+
 import json
 import os
 
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
+from strategies import KB
 
 from sourcing.cli.main import cli
 from sourcing.expert import scenarios
-from conftest import REPO
-from strategies import KB
 
 SCENARIOS = scenarios.load(KB)
 
@@ -70,8 +71,11 @@ def test_json_keeps_the_tree_behind_explain():
 
 def test_the_report_goes_to_a_file_with_o(tmp_path):
     target = tmp_path / "report.html"
-    done = CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input", "--format", "html", "-o", str(target)],
-                              input=json.dumps(SCENARIOS[0].answers))
+    done = CliRunner().invoke(
+        cli,
+        ["consult", "--answers", "-", "--no-input", "--format", "html", "-o", str(target)],
+        input=json.dumps(SCENARIOS[0].answers),
+    )
     assert done.exit_code == 0 and done.stdout == "" and "Report written to" in done.stderr
     assert target.read_text().startswith("<!DOCTYPE html>")
     refused = CliRunner().invoke(cli, ["consult", "--no-input", "-o", str(tmp_path)])
@@ -80,9 +84,11 @@ def test_the_report_goes_to_a_file_with_o(tmp_path):
 
 # -- the table of conclusion kinds (expert/kinds.py) ------------------------------------
 
+
 def test_every_kind_is_in_the_json_and_the_advice_under_its_keys():
     from sourcing.expert import kinds
     from sourcing.expert.model import LAYER_KINDS
+
     data = json.loads(consult({}, "--format", "json"))
     for kind in kinds.KINDS:
         assert isinstance(data[kind.key], dict if kind.matrix else list), kind.key
@@ -95,7 +101,7 @@ def test_every_kind_is_in_the_json_and_the_advice_under_its_keys():
 
 
 # A kind added as one entry of the table, in a fresh interpreter (the table is read at import time).
-NEW_KIND = r'''
+NEW_KIND = r"""
 import json, sys
 from pathlib import Path
 from click.testing import CliRunner
@@ -103,8 +109,8 @@ import sourcing.expert.kinds as kinds  # nothing else has read it yet
 ENTRY = 'ConclusionKind("risk", key="risks", subject="about", section="risks", heading="Risks", plural="risks", ' \
         'label="risk"),'
 source = Path(kinds.__file__).read_text()
-assert source.count("KINDS: Tuple[ConclusionKind, ...] = (\n") == 1
-source = source.replace("KINDS: Tuple[ConclusionKind, ...] = (\n", "KINDS: Tuple[ConclusionKind, ...] = (\n" + ENTRY)
+assert source.count("KINDS: tuple[ConclusionKind, ...] = (\n") == 1
+source = source.replace("KINDS: tuple[ConclusionKind, ...] = (\n", "KINDS: tuple[ConclusionKind, ...] = (\n" + ENTRY)
 exec(compile(source, kinds.__file__, "exec"), vars(kinds))
 from sourcing.cli.main import cli
 run = lambda *args: CliRunner().invoke(cli, ["--kb", sys.argv[1], *args], catch_exceptions=False)
@@ -114,7 +120,7 @@ print(json.dumps({"json": report["risks"], "advice": report["advice"]["risks"],
                   "text": run("consult", "--no-input", "--set", "need=capacity").output,
                   "explain": run("explain", sys.argv[2], "--conclusion", "risks").output,
                   "replay": run("replay", sys.argv[2]).exit_code}))
-'''
+"""
 RISK_RULE = """rules:
   - id: RISK-001
     title: Any provider can lock you in
@@ -130,14 +136,21 @@ RISK_RULE = """rules:
 def test_a_new_kind_is_one_entry_in_the_table(tmp_path):
     import subprocess
     import sys
+
     (tmp_path / "ext" / "rules").mkdir(parents=True)
     (tmp_path / "ext" / "rules" / "risk.yaml").write_text(RISK_RULE)
-    done = subprocess.run([sys.executable, "-c", NEW_KIND, str(tmp_path / "ext"), str(tmp_path / "record.json")],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "SOURCING_NO_CACHE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", NEW_KIND, str(tmp_path / "ext"), str(tmp_path / "record.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SOURCING_NO_CACHE": "1"},
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
-    assert seen["json"] == [{"about": "lock_in", "text": "Agree an exit plan.", "rule": "RISK-001",
-                             "fact": seen["json"][0]["fact"]}]
+    assert seen["json"] == [
+        {"about": "lock_in", "text": "Agree an exit plan.", "rule": "RISK-001", "fact": seen["json"][0]["fact"]}
+    ]
     assert seen["advice"] == [{"text": "Agree an exit plan.", "rules": ["RISK-001"]}]
     assert "\nRisks\n  - Agree an exit plan.  [RISK-001]" in seen["text"]
     assert "risk lock_in\n  <- RISK-001" in seen["explain"] and seen["replay"] == 0

@@ -1,4 +1,5 @@
 """Scenario cases from sourcing.knowledge/scenarios: the knowledge base gives the advice the source gives."""
+
 import pytest
 
 from sourcing.expert import Advisor, scenarios
@@ -28,8 +29,14 @@ def test_scenarios_fire_every_rule():
 
 def test_a_failing_expectation_is_reported():
     base = next(s for s in SCENARIOS if s.model != "bpo")
-    wrong = scenarios.Scenario(**{**base.__dict__, "model": "bpo", "warnings": ("WRN-BPO-003",),
-                                  "no_warnings": tuple(w.rule for w in _ADVISOR.consult(base.answers).warnings)})
+    wrong = scenarios.Scenario(
+        **{
+            **base.__dict__,
+            "model": "bpo",
+            "warnings": ("WRN-BPO-003",),
+            "no_warnings": tuple(w.rule for w in _ADVISOR.consult(base.answers).warnings),
+        }
+    )
     failures = scenarios.run(_ADVISOR, wrong).failures
     assert any(f.startswith(f"model {base.model}, expected bpo") for f in failures)
     assert "warning WRN-BPO-003 did not appear" in failures

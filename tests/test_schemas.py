@@ -1,4 +1,5 @@
 """The published JSON Schemas (docs/schemas/) hold for what consult --format json and --audit write."""
+
 import json
 
 import pytest
@@ -6,11 +7,14 @@ from click.testing import CliRunner
 
 jsonschema = pytest.importorskip("jsonschema")
 
-from sourcing.cli.main import cli  # noqa: E402
 from conftest import REPO  # noqa: E402
-from sourcing.expert import audit  # noqa: E402
+
+from sourcing.cli.main import cli  # noqa: E402
+from sourcing.expert import (
+    audit,  # noqa: E402
+    scenarios,  # noqa: E402
+)
 from sourcing.expert import report as report_io  # noqa: E402
-from sourcing.expert import scenarios  # noqa: E402
 
 EXAMPLES = sorted(p.name for p in (REPO / "examples").iterdir())
 
@@ -63,8 +67,11 @@ def test_a_broken_result_fails(consult_schema):
 def test_an_audit_record_validates_and_a_broken_one_fails(tmp_path):
     schema = _validator("audit-record.schema.json")
     path = tmp_path / "record.json"
-    result = CliRunner().invoke(cli, ["consult", "--no-input", "--answers", str(REPO / "examples" / EXAMPLES[0]),
-                                      "--audit", str(path)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["consult", "--no-input", "--answers", str(REPO / "examples" / EXAMPLES[0]), "--audit", str(path)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(path.read_text())
     schema.validate(record)
@@ -94,8 +101,9 @@ def _agrees(shape, schema, where="record"):
         _agrees(shape[0], schema["items"], f"{where}[]")
 
 
-@pytest.mark.parametrize("shape, name", [(audit.SHAPE, "audit-record.schema.json"),
-                                         (audit.SHAPE_V1, "audit-record-v1.schema.json")])
+@pytest.mark.parametrize(
+    "shape, name", [(audit.SHAPE, "audit-record.schema.json"), (audit.SHAPE_V1, "audit-record-v1.schema.json")]
+)
 def test_the_published_schemas_describe_what_the_reader_checks(shape, name):
     _agrees(shape, json.loads((REPO / "docs" / "schemas" / name).read_text()))
 
@@ -104,8 +112,19 @@ def test_a_signed_record_validates(tmp_path):
     key = tmp_path / "key"
     key.write_bytes(b"a key of our own, long enough")
     path = tmp_path / "signed.json"
-    done = CliRunner().invoke(cli, ["consult", "--answers", str(REPO / "examples" / "customer-support.yaml"),
-                                    "--no-input", "--audit", str(path), "--sign-key", str(key)])
+    done = CliRunner().invoke(
+        cli,
+        [
+            "consult",
+            "--answers",
+            str(REPO / "examples" / "customer-support.yaml"),
+            "--no-input",
+            "--audit",
+            str(path),
+            "--sign-key",
+            str(key),
+        ],
+    )
     assert done.exit_code == 0, done.output
     record = json.loads(path.read_text())
     assert record["signature"].startswith("hmac-sha256:")

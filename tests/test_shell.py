@@ -1,11 +1,12 @@
 """Living in a shell: completion, whole help texts with exit codes, and the colour switches."""
+
 import pytest
 from click.shell_completion import ShellComplete
 from click.testing import CliRunner
-
-from sourcing.cli.main import COMMANDS, cli
 from conftest import REPO
 from strategies import KB
+
+from sourcing.cli.main import COMMANDS, cli
 
 EXAMPLE = str(REPO / "examples" / "customer-support.yaml")
 
@@ -40,11 +41,22 @@ def test_a_completion_request_from_a_shell_is_answered():
     assert done.exit_code == 0 and done.output.split("\n")[:2] == ["plain", "bpo"]
 
 
-@pytest.mark.parametrize("words", [
-    ["consult", "--answers"], ["consult", "--audit"], ["consult", "--save-answers"], ["consult", "--resume"],
-    ["assess"], ["assess", "x.csv", "-o"], ["explain"], ["why-not", "bpo"], ["why-not", "bpo", "--answers"],
-    ["replay"], ["kb", "new-rule"],
-])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["consult", "--answers"],
+        ["consult", "--audit"],
+        ["consult", "--save-answers"],
+        ["consult", "--resume"],
+        ["assess"],
+        ["assess", "x.csv", "-o"],
+        ["explain"],
+        ["why-not", "bpo"],
+        ["why-not", "bpo", "--answers"],
+        ["replay"],
+        ["kb", "new-rule"],
+    ],
+)
 def test_file_arguments_complete_as_file_names(words):
     assert completions(*words, incomplete="ex") == [("ex", "file")]
 
@@ -66,8 +78,9 @@ def test_set_completes_question_ids_then_their_values():
     expected = [f"{first.id}={value}" for value in first.choices]
     assert values("consult", "--set", incomplete=first.id + "=") == expected
     assert values("consult", "--set", incomplete=first.id) == expected  # one question left: its values
-    assert values("why-not", "bpo", "--set", incomplete=f"{second.id}={second.choices[0]}") == \
-        [f"{second.id}={second.choices[0]}"]
+    assert values("why-not", "bpo", "--set", incomplete=f"{second.id}={second.choices[0]}") == [
+        f"{second.id}={second.choices[0]}"
+    ]
     assert values("consult", "--set", incomplete="no_such_question=") == []
 
 
@@ -101,9 +114,19 @@ def test_group_help_shows_every_description_whole(group):
         assert " ".join(command.help.split("\n\n")[0].split()) in text
 
 
-@pytest.mark.parametrize("words", [[], *([name] for name in COMMANDS if name not in ("kb", "rules")),
-                                   ["rules", "list"], ["rules", "show"], ["kb", "lint"], ["kb", "test"],
-                                   ["kb", "graph"], ["kb", "new-rule"]])
+@pytest.mark.parametrize(
+    "words",
+    [
+        [],
+        *([name] for name in COMMANDS if name not in ("kb", "rules")),
+        ["rules", "list"],
+        ["rules", "show"],
+        ["kb", "lint"],
+        ["kb", "test"],
+        ["kb", "graph"],
+        ["kb", "new-rule"],
+    ],
+)
 def test_every_command_help_ends_with_its_exit_codes(words):
     done = CliRunner().invoke(cli, [*words, "--help"])
     assert done.exit_code == 0
@@ -111,13 +134,16 @@ def test_every_command_help_ends_with_its_exit_codes(words):
     assert epilog.startswith("0 ") and "2 bad input" in epilog
 
 
-@pytest.mark.parametrize("flags, env, coloured", [
-    (["--color"], {"NO_COLOR": "1"}, True),
-    (["--no-color"], {"FORCE_COLOR": "1"}, False),
-    ([], {"FORCE_COLOR": "1"}, True),
-    ([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
-    ([], {}, False),  # not a terminal
-])
+@pytest.mark.parametrize(
+    "flags, env, coloured",
+    [
+        (["--color"], {"NO_COLOR": "1"}, True),
+        (["--no-color"], {"FORCE_COLOR": "1"}, False),
+        ([], {"FORCE_COLOR": "1"}, True),
+        ([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        ([], {}, False),  # not a terminal
+    ],
+)
 def test_colour_follows_the_flag_then_no_color_then_force_color(flags, env, coloured, monkeypatch):
     for name in ("NO_COLOR", "FORCE_COLOR"):
         monkeypatch.delenv(name, raising=False)
