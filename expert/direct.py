@@ -58,17 +58,31 @@ class DirectEvaluator:
     def __init__(self, kb):
         self.kb = kb
         self.plan = plan(kb)
-        self.order = {}  # conclusion -> (its rule's position, its place among the rule's conclusions)
-        layers, last, per_layer = [], -1, []
-        for index, layer in enumerate(self.plan.layers):
-            rules = [_Compiled(rule) for rule in layer.rules]
-            per_layer.append(rules)
+        per_layer = [[_Compiled(rule) for rule in layer.rules] for layer in self.plan.layers]
+        # Every conclusion a rule can assert, numbered in report order (its rule's position, then its place
+        # in the rule): a run collects the numbers, so sorting them gives the report order.
+        ordered = sorted(
+            ((c.rule.position, i), conclusion)
+            for rules in per_layer
+            for c in rules
+            for i, conclusion in enumerate(c.conclusions)
+        )
+        self.conclusions = tuple(conclusion for _, conclusion in ordered)
+        number = {conclusion: n for n, conclusion in enumerate(self.conclusions)}
+        layers, last = [], -1
+        for index, (layer, rules) in enumerate(zip(self.plan.layers, per_layer)):
             if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
                 last = index
-            for compiled in rules:
-                self.order.update((c, (compiled.rule.position, i)) for i, c in enumerate(compiled.conclusions))
             entries = [
-                (c.rule.id, c.rule.when, c.findings, c.names, c.conclusions, c if c.scores else None) for c in rules
+                (
+                    c.rule.id,
+                    c.rule.when,
+                    c.findings,
+                    c.names,
+                    tuple(number[k] for k in c.conclusions),
+                    c if c.scores else None,
+                )
+                for c in rules
             ]
             layers.append((layer.repeats, entries))
         self.layers = codegen.boolean_layers(layers)
@@ -79,13 +93,13 @@ class DirectEvaluator:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
         state = self.fire(answers, self.verdict_layers)
-        return verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
+        return verdict_from(state.findings, state.scores)
 
     def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
-        decided = verdict_from([f for f in state.findings if f[0] in _VERDICT_FINDINGS], state.scores)
-        conclusions = tuple(sorted(state.conclusions, key=self.order.__getitem__))
+        decided = verdict_from(state.findings, state.scores)
+        conclusions = tuple(self.conclusions[n] for n in sorted(state.conclusions))
         return Outcome(
             verdict=decided,
             fired=frozenset(state.fired),
@@ -114,7 +128,7 @@ class _State:
     def __init__(self, rule_plan):
         self.plan = rule_plan
         self.findings, self.names, self.fired = set(), set(), set()
-        self.conclusions, self.scores = set(), {}
+        self.conclusions, self.scores = set(), {}  # conclusions as numbers (DirectEvaluator.conclusions)
 
     def add(self, name, value):
         self.findings.add((name, value))

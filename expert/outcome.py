@@ -47,10 +47,11 @@ def verdict(recommended, scores, vetoed, candidates):
 def verdict_from(findings, scores):
     """The Verdict of a run from the (finding, value) pairs it established and its fit ``scores``."""
 
-    def values(name):
-        return sorted({v for n, v in findings if n == name})
-
-    return verdict(values(RECOMMENDED), scores, set(values(VETOED)), set(values(CANDIDATE)))
+    found: dict[str, set] = {RECOMMENDED: set(), VETOED: set(), CANDIDATE: set()}
+    for name, value in findings:  # one pass: a bulk run calls this for every answer set
+        if name in found:
+            found[name].add(value)
+    return verdict(sorted(found[RECOMMENDED]), scores, found[VETOED], found[CANDIDATE])
 
 
 @dataclass(frozen=True)

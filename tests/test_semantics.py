@@ -61,7 +61,8 @@ def _verdict(run, answers):
 
 def _experta_agrees_with_direct(advisor, answers):
     state = advisor.direct.fire(answers)
-    assert _engine_run(advisor, answers) == (state.fired, state.findings, state.scores, set(state.conclusions))
+    conclusions = {advisor.direct.conclusions[n] for n in state.conclusions}
+    assert _engine_run(advisor, answers) == (state.fired, state.findings, state.scores, conclusions)
     consulted = _verdict(advisor.consult, answers)
     evaluated = _verdict(advisor.evaluate, answers)
     if consulted is EngineError or evaluated is EngineError:
