@@ -160,9 +160,10 @@ def boolean_layers(layers):
     layer's rules in order, inlined: no call per rule.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
-    conclusions (any hashable items, e.g. their numbers), payload). A rule that fires is added to ``fired`` (evidence counts through the rules
-    fired, sourcing.expert.plan), its findings, names and conclusions to the given sets; then, when its
-    payload is not None, it is passed to ``act(payload)``. Firing a rule again changes nothing, so a
+    conclusions (any hashable items: the direct evaluator passes their numbers), payload). A rule that
+    fires is added to ``fired`` (evidence counts through the rules fired, sourcing.expert.plan), its
+    findings, names and conclusions to the given sets; then, when its payload is not None, it is passed
+    to ``act(payload)``. Firing a rule again changes nothing, so a
     layer whose rules test each other's findings (``repeat``) simply runs until no finding is added.
     """
     const = _Constants()
