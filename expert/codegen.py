@@ -163,8 +163,8 @@ def boolean_layers(layers):
     conclusions (any hashable items: the direct evaluator passes their numbers), payload). A rule that
     fires is added to ``fired`` (evidence counts through the rules fired, sourcing.expert.plan), its
     findings, names and conclusions to the given sets; then, when its payload is not None, it is passed
-    to ``act(payload)``. Firing a rule again changes nothing, so a
-    layer whose rules test each other's findings (``repeat``) simply runs until no finding is added.
+    to ``act(payload)``. Firing a rule again changes nothing, so a layer whose rules test each other's
+    findings (``repeat``) simply runs until no finding is added.
     """
     const = _Constants()
     sources = []
