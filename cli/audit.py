@@ -3,6 +3,7 @@
 import click
 
 from sourcing.cli import completion
+from sourcing.cli.answer_options import answer_options
 from sourcing.cli.files import signing_key
 from sourcing.cli.helptext import exit_codes
 from sourcing.cli.output import output_options
@@ -69,21 +70,7 @@ def explain(session, record, conclusion, output, sign_key):
 )
 @click.argument("model", shell_complete=completion.models)
 @click.argument("record", required=False, type=click.Path(dir_okay=False))
-@click.option(
-    "--answers",
-    "answers_file",
-    metavar="FILE",
-    type=completion.FileName(),
-    help="YAML or JSON answers file; '-' reads standard input.",
-)
-@click.option(
-    "--set",
-    "settings",
-    metavar="QUESTION=VALUE",
-    multiple=True,
-    shell_complete=completion.settings,
-    help="Answer one question (with --answers).",
-)
+@answer_options(set_help="Answer one question (with --answers).")
 @click.option(
     "--max-changes",
     type=click.IntRange(1, 3),

@@ -9,6 +9,7 @@ import click
 from click.core import ParameterSource
 
 from sourcing.cli import completion
+from sourcing.cli.answer_options import answer_options
 from sourcing.cli.helptext import exit_codes
 from sourcing.cli.output import output_options, to_json
 from sourcing.cli.renderers import Consultation
@@ -20,21 +21,7 @@ from sourcing.expert.errors import InputError
 
 
 @click.command(epilog=exit_codes("130 an interrupted interactive consultation"))
-@click.option(
-    "--answers",
-    "answers_file",
-    metavar="FILE",
-    type=completion.FileName(),
-    help="YAML or JSON answers file; '-' reads standard input.",
-)
-@click.option(
-    "--set",
-    "settings",
-    metavar="QUESTION=VALUE",
-    multiple=True,
-    shell_complete=completion.settings,
-    help="Answer one question (repeatable; overrides the file).",
-)
+@answer_options(set_help="Answer one question (repeatable; overrides the file).")
 @click.option("--no-input", is_flag=True, help="Never prompt; unanswered questions are unknown.")
 @output_options("consultation")
 @click.option("--trace", "show_trace", is_flag=True, help="Add the reasoning trace: every rule firing, in order.")
