@@ -14,6 +14,10 @@ from conftest import REPO
 
 from sourcing.expert import Advisor, answers
 
+# One worker runs this module: two builds at once in the same checkout race on the temporary
+# sourcing-<version>/ and egg-info folders that setuptools writes there (setup.cfg: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("packaging")
+
 SETUP = configparser.ConfigParser()
 SETUP.read(REPO / "setup.cfg")
 VERSION = SETUP["metadata"]["version"]
