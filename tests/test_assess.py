@@ -250,7 +250,19 @@ def test_output_starts_before_the_input_ends(tmp_path):
     out = tmp_path / "out.jsonl"
     with open(out, "w") as stdout:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "assess", "-", "--input-format", "csv", "--format", "jsonl", "--jobs", "1"],
+            [
+                sys.executable,
+                "-m",
+                "sourcing",
+                "assess",
+                "-",
+                "--input-format",
+                "csv",
+                "--format",
+                "jsonl",
+                "--jobs",
+                "1",
+            ],
             stdin=subprocess.PIPE,
             stdout=stdout,
             stderr=subprocess.DEVNULL,

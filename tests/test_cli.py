@@ -54,7 +54,7 @@ def test_version_and_help(run):
 
 
 def test_python_dash_m_cli_runs_the_same_command():
-    done = subprocess.run([sys.executable, "-m", "cli", "--version"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "sourcing", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("sourcing, version")
 
 
@@ -301,7 +301,7 @@ def test_the_examples_give_the_advice_they_describe(example, model):
 
 def test_a_closed_pipe_ends_quietly():
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "consult", "--no-input", "--set", "need=process"],
+        [sys.executable, "-m", "sourcing", "consult", "--no-input", "--set", "need=process"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

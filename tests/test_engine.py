@@ -97,7 +97,7 @@ def test_json_is_byte_identical_across_hash_seeds(tmp_path):
     for seed in ("0", "1", "4242"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
         done = subprocess.run(
-            [sys.executable, "-m", "cli", "consult", "--answers", str(answers), "--no-input", "--format", "json"],
+            [sys.executable, "-m", "sourcing", "consult", "--answers", str(answers), "--no-input", "--format", "json"],
             capture_output=True,
             env=env,
             check=True,

@@ -531,7 +531,7 @@ def test_standard_output_on_a_full_disk():
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
         process = subprocess.run(
-            [sys.executable, "-m", "cli", "questions"], stdout=full, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-m", "sourcing", "questions"], stdout=full, stderr=subprocess.PIPE, text=True
         )
     FIGURES["faults"] += 1
     assert process.returncode == 2 and process.stderr == "error: output: cannot write: No space left on device\n"
@@ -561,7 +561,7 @@ def test_ctrl_c_stops_parallel_workers_quietly(tmp_path):
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
+        [sys.executable, "-m", "sourcing", "assess", str(path), "--jobs", "2", "--format", "csv"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -843,7 +843,7 @@ def test_no_worker_outlives_its_assess(tmp_path, end):
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "assess", str(path), "--jobs", "2", "--format", "csv"],
+        [sys.executable, "-m", "sourcing", "assess", str(path), "--jobs", "2", "--format", "csv"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -266,7 +266,7 @@ def test_ten_concurrent_consultations_one_record(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "cli",
+        "sourcing",
         "consult",
         "--no-input",
         "--set",
@@ -297,7 +297,7 @@ def test_the_record_survives_a_failing_standard_output(tmp_path, stdout):
     command = [
         sys.executable,
         "-m",
-        "cli",
+        "sourcing",
         "consult",
         "--no-input",
         "--set",
@@ -432,7 +432,7 @@ def test_a_fifo_in_an_extension_does_not_hang(tiny_base, tmp_path):
     (ext / "rules").mkdir(parents=True)
     os.mkfifo(ext / "rules" / "x.yaml")
     process = subprocess.run(
-        [sys.executable, "-m", "cli", "--knowledge", str(tiny_base), "--kb", str(ext), "questions"],
+        [sys.executable, "-m", "sourcing", "--knowledge", str(tiny_base), "--kb", str(ext), "questions"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -512,7 +512,9 @@ def test_help_and_version_on_a_full_disk(args):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
-        process = subprocess.run([sys.executable, "-m", "cli", *args], stdout=full, stderr=subprocess.PIPE, text=True)
+        process = subprocess.run(
+            [sys.executable, "-m", "sourcing", *args], stdout=full, stderr=subprocess.PIPE, text=True
+        )
     FIGURES["faults"] += 1
     assert process.returncode == 2 and process.stderr == "error: output: cannot write: No space left on device\n"
 
@@ -523,7 +525,7 @@ def test_help_and_version_on_a_full_disk(args):
 )
 def test_commands_with_standard_output_closed_end_quietly(args):
     process = subprocess.run(
-        [sys.executable, "-m", "cli", *args], stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1)
+        [sys.executable, "-m", "sourcing", *args], stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1)
     )
     FIGURES["faults"] += 1
     assert process.returncode == 0 and process.stderr == ""
