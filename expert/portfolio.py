@@ -11,6 +11,7 @@ order (a CSV header is not a row).
 import codecs
 import csv
 import json
+import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -435,11 +436,11 @@ def judge_chunk(advisor, records, source, engine="direct", render=None):
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(sources):
+def _start_worker(sources, parent):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
-    _die_with_parent()
+    _die_with_parent(parent)
     if _WORKER.get("sources") != sources:
         from sourcing.expert.advisor import Advisor
         from sourcing.expert.loader import load
@@ -447,8 +448,9 @@ def _start_worker(sources):
         _WORKER.update(sources=sources, advisor=Advisor(load(sources[0], sources[1:])))
 
 
-def _die_with_parent():
-    """On Linux, have the kernel end this worker when its parent dies, even by SIGKILL."""
+def _die_with_parent(parent):
+    """On Linux, have the kernel end this worker when its parent dies, even by SIGKILL. A parent that
+    died between starting this worker and the request (``parent`` is no longer our parent) ends it now."""
     try:
         import ctypes
         import signal
@@ -456,6 +458,8 @@ def _die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError, TypeError):
         pass  # not Linux: the pool still ends its workers when the parent exits or fails
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _judge_task(task):
@@ -490,7 +494,7 @@ def judge_stream(
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
     with (
         _deferred_interrupt() as interrupted,
-        multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources,)) as pool,
+        multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources, os.getpid())) as pool,
     ):
 
         def result(pending):
