@@ -7,10 +7,7 @@ import re
 import stat
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from sourcing.expert.errors import InputError
 
@@ -28,74 +25,13 @@ class LineDict(dict):
     line = None
 
 
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when it is there
-
-
-class _SafeLineLoader(_BaseLoader):
-    """Safe loader (libyaml when available) that records mapping lines and refuses duplicate keys."""
-
-
-def _construct_mapping(loader, node):
-    seen = set()
-    for key_node, _ in node.value:  # explicit keys only: merged (<<) keys may be overridden
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark
-            )
-        if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    loader.flatten_mapping(node)
-    mapping = LineDict()
-    mapping.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        mapping[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _number_problem(text, value):
+def number_problem(text: str, value: Any) -> str | None:
     """Why a number (its text and value) is refused, or None."""
     if len(text) > MAX_NUMBER:
         return f"a number of {len(text):,} characters; at most {MAX_NUMBER} are allowed"
     if isinstance(value, float) and not math.isfinite(value):
         return f"{text!r} is not a finite number; NaN and infinity are not allowed"
     return None
-
-
-def _number_constructor(kind):
-    construct = _SafeLineLoader.yaml_constructors[f"tag:yaml.org,2002:{kind}"]
-
-    def build(loader, node):
-        value = None if len(node.value) > MAX_NUMBER else construct(loader, node)
-        problem = _number_problem(node.value, value)
-        if problem:
-            raise InputError(loader.source, problem, line=node.start_mark.line + 1)
-        return value
-
-    return build
-
-
-for _kind in ("int", "float"):
-    _SafeLineLoader.add_constructor(f"tag:yaml.org,2002:{_kind}", _number_constructor(_kind))
-
-
-def _problem_text(error):
-    if isinstance(error, yaml.reader.ReaderError):
-        return f"character {error.character!r} at position {error.position}: {error.reason}"
-    mark = getattr(error, "problem_mark", None)
-    where = f"line {mark.line + 1}: " if mark is not None else ""
-    problem = getattr(error, "problem", None) or str(error)
-    if "could not determine a constructor" in problem:
-        problem = "YAML tags that construct objects are not allowed (" + problem.split("for the tag")[-1].strip() + ")"
-    return where + problem
 
 
 def decode(data, source, limit=MAX_BYTES):
@@ -110,13 +46,15 @@ def decode(data, source, limit=MAX_BYTES):
         raise InputError(source, f"not UTF-8 text (byte {error.start})")
 
 
-def parse(text, source):
+def parse(text: str, source: str) -> Any:
     """Parse YAML or JSON text safely; raise InputError naming ``source`` on failure.
 
     Besides refusing object tags and duplicate keys, the document's shape is
     bounded before anything is built from it: at most MAX_DEPTH levels of
     nesting and MAX_NODES values once aliases and merge keys are expanded
     (which stops "billion laughs" alias bombs), and no recursive aliases.
+    A flat mapping of plain names (an answers file) is read without PyYAML,
+    to the same result (``flat_mapping``).
     """
     if text.lstrip().startswith(("{", "[")):
         try:
@@ -125,60 +63,45 @@ def parse(text, source):
             pass  # not JSON after all: YAML flow syntax, or broken; YAML says which
         except RecursionError:
             raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
-    loader = _SafeLineLoader(text)
-    loader.source = source
-    try:
-        node = loader.get_single_node()
-        if node is None:
+    flat = flat_mapping(text)
+    if flat is not None:
+        return flat
+    from sourcing.expert.yamlload import parse_yaml
+
+    return parse_yaml(text, source)
+
+
+# A flat mapping of plain names, one "name: value" per line, as PyYAML reads it. Anything else (indentation,
+# quotes, tabs, \r, non-ASCII, flow syntax, a duplicate key, a key YAML would read as true/false/null...)
+# goes to PyYAML, which also gives the errors. tests/test_yamlio.py checks the two agree.
+_PRINTABLE_ASCII = re.compile(r"[ -~\n]*")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"  # PyYAML takes a key of at most 1,024 characters on one line
+_FLAT_LINE = re.compile(rf"(?:({_NAME}):(?: +({_NAME}))?(?: +(?:#.*)?)?| *(?:#.*)?)")
+_BOOLEANS = dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True)
+_BOOLEANS.update(dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False))
+_NULLS = frozenset(("null", "Null", "NULL"))
+
+
+def flat_mapping(text: str) -> "LineDict | None":
+    """``text`` read as PyYAML's safe loader reads it, if it is a flat mapping of plain names (each line
+    ``name: value``, ``name:``, blank or a comment; values as YAML 1.1 reads them: yes/no/on/off/true/false
+    as booleans, null and an empty value as None); None for any other text."""
+    if not _PRINTABLE_ASCII.fullmatch(text):
+        return None
+    mapping = LineDict()
+    for number, line in enumerate(text.split("\n"), 1):
+        match = _FLAT_LINE.fullmatch(line)
+        if match is None:
             return None
-        _check_nodes(node, source)
-        return loader.construct_document(node)
-    except yaml.YAMLError as error:
-        raise InputError(source, "malformed YAML/JSON: " + _problem_text(error))
-    except RecursionError:
-        raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
-    finally:
-        loader.dispose()
-
-
-def _children(node):
-    if isinstance(node, yaml.MappingNode):
-        return [child for pair in node.value for child in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _check_nodes(root, source):
-    """Bound depth and expanded size of a composed YAML node graph, without expanding it.
-
-    Only what aliases and merge keys add counts: a node's expanded size less the
-    distinct nodes seen so far (every later node adds at least itself to the root),
-    so a large plain document passes and an alias bomb is stopped early.
-    """
-    size = {}  # id(node) -> values under it once expanded
-    depth = {}  # id(node) -> nesting levels under it
-    stack, on_path = [(root, False)], set()
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            on_path.discard(key)
-            children = _children(node)
-            size[key] = 1 + sum(size[id(child)] for child in children)
-            depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
-            if size[key] - len(size) > MAX_NODES:
-                raise InputError(source, f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?)")
-            if depth[key] > MAX_DEPTH:
-                raise InputError(source, f"nesting deeper than {MAX_DEPTH} levels")
+        key, value = match.groups()
+        if key is None:
             continue
-        if key in size:
-            continue
-        if key in on_path:
-            raise InputError(source, "a recursive alias (a value that contains itself)")
-        on_path.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+        if key in mapping or key in _BOOLEANS or key in _NULLS:
+            return None  # PyYAML reports the duplicate; a key it reads as true/false/null is not a name
+        if mapping.line is None:
+            mapping.line = number
+        mapping[key] = None if value is None or value in _NULLS else _BOOLEANS.get(value, value)
+    return mapping if mapping else None
 
 
 def _bounded(value, source):
@@ -202,7 +125,7 @@ def _bounded(value, source):
 def _json_number(source, convert):
     def build(text):
         value = None if len(text) > MAX_NUMBER else convert(text)
-        problem = _number_problem(text, value)
+        problem = number_problem(text, value)
         if problem:
             raise InputError(source, problem)
         return value
@@ -212,7 +135,7 @@ def _json_number(source, convert):
 
 def _json_constant(source):
     def refuse(text):  # NaN, Infinity, -Infinity
-        raise InputError(source, _number_problem(text, math.nan))
+        raise InputError(source, number_problem(text, math.nan))
 
     return refuse
 
@@ -256,9 +179,14 @@ def parse_json(text, source):
 def read_file(path, source=None, root=None):
     """Read and parse a YAML/JSON file; with ``root`` (a knowledge directory), a regular file inside it."""
     source = source or str(path)
-    if root is not None and not Path(path).resolve().is_relative_to(Path(root).resolve()):
+    if root is not None and not _inside(os.path.realpath(path), os.path.realpath(root)):
         raise InputError(source, "points outside its knowledge directory; refused")
     return parse(read_text(path, source, regular=root is not None), source)
+
+
+def _inside(path, folder):
+    """True when the real ``path`` is ``folder`` or under it (both real paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def read_text(path, source=None, limit=MAX_BYTES, regular=False):

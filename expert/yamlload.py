@@ -1,0 +1,132 @@
+"""The PyYAML side of ``sourcing.expert.yamlio``: a safe loader that keeps lines and bounds the document.
+
+Imported only when a document needs a YAML parser (PyYAML's import is not cheap);
+``yamlio.parse`` decides.
+"""
+
+from typing import Any
+
+import yaml
+
+from sourcing.expert import yamlio
+from sourcing.expert.errors import InputError
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when it is there
+
+
+class _SafeLineLoader(_BaseLoader):
+    """Safe loader (libyaml when available) that records mapping lines and refuses duplicate keys."""
+
+
+def _construct_mapping(loader, node):
+    seen = set()
+    for key_node, _ in node.value:  # explicit keys only: merged (<<) keys may be overridden
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            )
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    loader.flatten_mapping(node)
+    mapping = yamlio.LineDict()
+    mapping.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        mapping[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _number_constructor(kind):
+    construct = _SafeLineLoader.yaml_constructors[f"tag:yaml.org,2002:{kind}"]
+
+    def build(loader, node):
+        value = None if len(node.value) > yamlio.MAX_NUMBER else construct(loader, node)
+        problem = yamlio.number_problem(node.value, value)
+        if problem:
+            raise InputError(loader.source, problem, line=node.start_mark.line + 1)
+        return value
+
+    return build
+
+
+for _kind in ("int", "float"):
+    _SafeLineLoader.add_constructor(f"tag:yaml.org,2002:{_kind}", _number_constructor(_kind))
+
+
+def _problem_text(error):
+    if isinstance(error, yaml.reader.ReaderError):
+        return f"character {error.character!r} at position {error.position}: {error.reason}"
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    problem = getattr(error, "problem", None) or str(error)
+    if "could not determine a constructor" in problem:
+        problem = "YAML tags that construct objects are not allowed (" + problem.split("for the tag")[-1].strip() + ")"
+    return where + problem
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text safely (see ``yamlio.parse``); raise InputError naming ``source`` on failure."""
+    loader = _SafeLineLoader(text)
+    loader.source = source
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, source)
+        return loader.construct_document(node)
+    except yaml.YAMLError as error:
+        raise InputError(source, "malformed YAML/JSON: " + _problem_text(error))
+    except RecursionError:
+        raise InputError(source, f"nesting deeper than {yamlio.MAX_DEPTH} levels")
+    finally:
+        loader.dispose()
+
+
+def _children(node):
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_nodes(root, source):
+    """Bound depth and expanded size of a composed YAML node graph, without expanding it.
+
+    Only what aliases and merge keys add counts: a node's expanded size less the
+    distinct nodes seen so far (every later node adds at least itself to the root),
+    so a large plain document passes and an alias bomb is stopped early.
+    """
+    size = {}  # id(node) -> values under it once expanded
+    depth = {}  # id(node) -> nesting levels under it
+    stack, on_path = [(root, False)], set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+            if size[key] - len(size) > yamlio.MAX_NODES:
+                raise InputError(
+                    source, f"more than {yamlio.MAX_NODES:,} values once aliases are expanded (an alias bomb?)"
+                )
+            if depth[key] > yamlio.MAX_DEPTH:
+                raise InputError(source, f"nesting deeper than {yamlio.MAX_DEPTH} levels")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise InputError(source, "a recursive alias (a value that contains itself)")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
