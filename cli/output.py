@@ -13,8 +13,7 @@ import importlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 import click
 
@@ -26,8 +25,7 @@ if TYPE_CHECKING:  # annotations only: cli.render is imported when a result is s
 RENDERERS = "sourcing.cli.renderers"  # the module that registers every renderer, imported on first use
 
 
-@dataclass(frozen=True)
-class Renderer:
+class Renderer(NamedTuple):
     """A registered renderer: ``function(result, style) -> str``; a streamed one is
     ``function(rows, header=False) -> str``, called chunk by chunk."""
 
@@ -76,8 +74,7 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """Where and how one command's result goes: its type, the chosen format, and FILE (None: stdout)."""
 
     result_type: str

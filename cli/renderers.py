@@ -10,8 +10,7 @@ builders and are serialised by ``output.to_json``.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sourcing.cli.output import register, to_json
 
@@ -29,10 +28,10 @@ if TYPE_CHECKING:  # annotations only: importing these costs start-up time
 
 
 # -- the views: what a renderer needs beside the library's result ------------------------------------
+# (named tuples: a view is made once per command, and a dataclass costs a millisecond of start-up to define)
 
 
-@dataclass(frozen=True)
-class Consultation:
+class Consultation(NamedTuple):
     """A consultation report (expert.report.build) with the knowledge base it was made with and the
     detail asked for."""
 
@@ -45,8 +44,7 @@ class Consultation:
     explained: Sequence[int] | None = None  # the facts the HTML page explains; None: every conclusion
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     """The explanation of ``fact_ids`` (named on the command line by ``conclusion``) in an audit record."""
 
     record: "Record"
@@ -91,16 +89,14 @@ class Explanation:
         }
 
 
-@dataclass(frozen=True)
-class WhyNotAnswer:
+class WhyNotAnswer(NamedTuple):
     """A WHY-NOT analysis with the knowledge base that words it."""
 
     analysis: "WhyNot"
     kb: "KnowledgeBase"
 
 
-@dataclass(frozen=True)
-class Replayed:
+class Replayed(NamedTuple):
     """A replay outcome with the record it replayed and that record's path."""
 
     outcome: "Replay"
@@ -108,8 +104,7 @@ class Replayed:
     source: str
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     """What expert.compare found between the cases, with the knowledge base and the date."""
 
     data: dict
@@ -117,8 +112,7 @@ class Comparison:
     date: str
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     """A judged portfolio: the rows kept, the bad rows, the summary (for the formats that need every row)."""
 
     rows: list[Any]  # expert.portfolio.Assessed
@@ -127,15 +121,13 @@ class Assessment:
     kb: "KnowledgeBase"
 
 
-@dataclass(frozen=True)
-class RuleList:
+class RuleList(NamedTuple):
     """Rules chosen from a knowledge base (``sourcing rules list``)."""
 
     rules: Sequence["RuleSpec"]
 
 
-@dataclass(frozen=True)
-class Scenarios:
+class Scenarios(NamedTuple):
     """The scenario runs of ``kb test`` with the knowledge base they ran on."""
 
     report: "ScenarioReport"
