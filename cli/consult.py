@@ -1,7 +1,6 @@
 """sourcing consult: one consultation, interactive or from answers, with its audit record and --explore."""
 
 import os
-import shlex
 import sys
 from datetime import datetime, timezone
 
@@ -215,4 +214,6 @@ def _command_line(*options):
         if param.name in CARRIED_OVER and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE:
             words += [param.opts[0]] if param.is_flag else [param.opts[0], str(ctx.params[param.name])]
     words += [word for option in options for word in option]
+    import shlex  # only for an interrupted interview
+
     return " ".join(shlex.quote(word) for word in words)

@@ -4,7 +4,6 @@ One place for the forgiving rules (case, '-' or ' ' for '_', a model's label as
 well as its id, unique prefixes) so that every command accepts the same words.
 """
 
-import difflib
 from collections.abc import Iterable, Sequence
 
 from sourcing.expert.errors import InputError, shown
@@ -13,6 +12,8 @@ from sourcing.expert.kinds import KINDS
 
 def did_you_mean(word: object, allowed: Iterable[object]) -> str:
     """ " (did you mean 'weight'?)" naming the closest of ``allowed``, or "" when none is close."""
+    import difflib  # only for an error message
+
     close = difflib.get_close_matches(str(word), [str(a) for a in allowed], n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
