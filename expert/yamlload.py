@@ -80,7 +80,10 @@ def parse_yaml(text: str, source: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, source)
+        if "&" in text:  # an anchor: aliases may repeat what it names
+            _check_nodes(node, source)
+        else:  # no anchor, so no alias: a tree, as large as its text
+            _check_depth(node, source)
         return loader.construct_document(node)
     except yaml.YAMLError as error:
         raise InputError(source, "malformed YAML/JSON: " + _problem_text(error))
@@ -96,6 +99,16 @@ def _children(node):
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     return []
+
+
+def _check_depth(root, source):
+    """Bound the nesting of a composed YAML tree (a document without anchors: every node appears once)."""
+    stack = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > yamlio.MAX_DEPTH:
+            raise InputError(source, f"nesting deeper than {yamlio.MAX_DEPTH} levels")
+        stack.extend((child, level + 1) for child in _children(node))
 
 
 def _check_nodes(root, source):

@@ -136,3 +136,12 @@ def test_a_consultation_from_a_flat_answers_file_does_not_import_pyyaml(tmp_path
     second = subprocess.run([sys.executable, "-c", command], env=env, capture_output=True, text=True, check=True)
     assert second.stderr.strip().splitlines()[-1] == "False"
     assert '"recommendation"' in second.stdout
+
+
+@pytest.mark.parametrize("note", ["", "# R&D: an ampersand sends the document through the alias bound\n"])
+def test_a_document_nested_past_the_bound_is_refused_either_way(note):
+    nested = "".join(f"{'  ' * level}k{level}:\n" for level in range(yamlio.MAX_DEPTH + 2))
+    with pytest.raises(InputError, match=f"nesting deeper than {yamlio.MAX_DEPTH} levels"):
+        yamlio.parse(note + nested + "  " * (yamlio.MAX_DEPTH + 2) + "x\n", "deep.yaml")
+    shallow = "".join(f"{'  ' * level}k{level}:\n" for level in range(yamlio.MAX_DEPTH - 2))
+    assert yamlio.parse(note + shallow, "shallow.yaml")["k0"] is not None
