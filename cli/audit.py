@@ -1,16 +1,17 @@
-"""Click commands for auditors: explain (HOW), why-not (WHY-NOT), replay."""
+"""Click commands for auditors: explain (HOW), why-not (WHY-NOT), replay.
+
+why-not reads no record: the record machinery (expert.audit, replay, signing keys) is imported by the
+commands that read one.
+"""
 
 import click
 
 from sourcing.cli import completion
 from sourcing.cli.answer_options import answer_options
-from sourcing.cli.files import signing_key
 from sourcing.cli.helptext import exit_codes
 from sourcing.cli.output import output_options
 from sourcing.cli.renderers import Explanation, Replayed, WhyNotAnswer
 from sourcing.expert import answers as answers_io
-from sourcing.expert import audit as records
-from sourcing.expert import replay as replaying
 from sourcing.expert import whynot
 from sourcing.expert.errors import InputError
 from sourcing.expert.names import conclusion_facts, model_id
@@ -26,6 +27,9 @@ SIGN_KEY = click.option(
 
 def read_record(path, kb, key_file):
     """The validated record at ``path``; with a key, its signature verified (or a line saying it is unsigned)."""
+    from sourcing.cli.files import signing_key
+    from sourcing.expert import audit as records
+
     key = signing_key(key_file)
     checked = records.read(path, kb, key)
     if key and checked.signed:
@@ -113,6 +117,8 @@ def replay(ctx, record, output, sign_key):
     identical, 1 with the differences otherwise."""
     session = ctx.obj
     checked = read_record(record, session.kb, sign_key)
+    from sourcing.expert import replay as replaying
+
     outcome = replaying.replay(checked, session.advisor)
     output.show(Replayed(outcome, checked, record))
     if not outcome.identical:

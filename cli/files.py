@@ -10,8 +10,6 @@ import stat
 import tempfile
 from contextlib import contextmanager
 
-import yaml
-
 from sourcing.expert.errors import InputError
 
 MAX_KEY_BYTES = 64 * 1024
@@ -113,6 +111,8 @@ def refuse_existing(path, force):
 
 def save_answers(path, answers):
     """Save answers as a YAML answers file that --answers reads back."""
+    import yaml  # only to save answers
+
     text = "# sourcing answers\n" + yaml.safe_dump(dict(answers), sort_keys=False, default_flow_style=False)
     write_atomic(path, text)
 
