@@ -26,4 +26,9 @@ def canonical(value):
 
 def digest(value):
     """``sha256:<hex>`` of the canonical form of ``value``."""
-    return "sha256:" + hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
+    return text_digest(canonical(value))
+
+
+def text_digest(text):
+    """``sha256:<hex>`` of canonical text (``canonical``'s result), for a caller that keeps the text too."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sourcing.expert import yamlio
-from sourcing.expert.canonical import canonical, digest
+from sourcing.expert.canonical import canonical, digest, text_digest
 from sourcing.expert.conditions import MAX_BRANCHES, branch_count, normal_fold
 from sourcing.expert.errors import InputError, KnowledgeError, Problem, shown
 from sourcing.expert.kinds import KINDS, in_layer
@@ -463,6 +463,7 @@ class _RuleBuilder:
                 )
             return None
         references = entry.get("references") or ()
+        content = canonical(entry)
         return RuleSpec(
             id=rule_id,
             title=entry["title"].strip(),
@@ -478,8 +479,8 @@ class _RuleBuilder:
             references=tuple(str(r) for r in references),
             requires=requires,
             unmet=unmet,
-            content=canonical(entry),
-            digest=digest(entry),
+            content=content,
+            digest=text_digest(content),
         )
 
     def _requirement(self, entry, layer):
