@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from tabulate import tabulate
@@ -37,6 +36,7 @@ from sourcing.expert import codegen, load
 from sourcing.expert.conditions import map_atoms
 from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.engine import Consultant
+from sourcing.expert.record import replace
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCING = str(Path(sys.executable).with_name("sourcing"))

@@ -19,12 +19,12 @@ included), a negated finding test stays a NOT (the finding is absent).
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import product
 from math import prod
 from typing import Generic, TypeVar
 
 from sourcing.expert.model import All, Any, Atom, Condition, Not, Question
+from sourcing.expert.record import Record
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -39,8 +39,7 @@ class ConditionError(ValueError):
     """A condition tree no evaluator can read: an unknown node, an empty all/any, a malformed test."""
 
 
-@dataclass(frozen=True)
-class Algebra(Generic[T]):
+class Algebra(Record, Generic[T]):
     """One way of reading a condition: what an atom is, how all/any/not combine the readings of their
     items, and what no condition (None, "always") means. Every field is required, so a new operator
     (a new field) is a TypeError at every algebra that does not say what it means."""
@@ -114,12 +113,14 @@ def normal_fold(
 
 # -- the DNF the experta compilation needs --------------------------------------------------------
 
-_BRANCH_COUNT = Algebra(  # (branches when it must hold, branches when it must fail), without expanding
-    atom=lambda a: (1, 1),
-    all=lambda parts: (prod(p[0] for p in parts), sum(p[1] for p in parts)),
-    any=lambda parts: (sum(p[0] for p in parts), prod(p[1] for p in parts)),
-    not_=lambda part: (part[1], part[0]),
-    always=(1, 1),
+_BRANCH_COUNT: Algebra[tuple[int, int]] = (
+    Algebra(  # (branches when it must hold, branches when it must fail), without expanding
+        atom=lambda a: (1, 1),
+        all=lambda parts: (prod(p[0] for p in parts), sum(p[1] for p in parts)),
+        any=lambda parts: (sum(p[0] for p in parts), prod(p[1] for p in parts)),
+        not_=lambda part: (part[1], part[0]),
+        always=(1, 1),
+    )
 )
 
 

@@ -10,7 +10,7 @@ def _compound(parts, joiner):
 
 
 # Each reading is (text, whether it needs parentheses inside another condition).
-_TEXT = Algebra(
+_TEXT: Algebra[tuple[str, bool]] = Algebra(
     atom=lambda a: (atom(a), False),
     all=lambda parts: _compound(parts, " and "),
     any=lambda parts: _compound(parts, " or "),

@@ -6,11 +6,10 @@ assertion keys a rule may use, what their name must be), the engines, the consul
 renderers. Adding a kind is one entry here, plus the rules that assert it.
 """
 
-from dataclasses import dataclass
+from sourcing.expert.record import Record
 
 
-@dataclass(frozen=True)
-class ConclusionKind:
+class ConclusionKind(Record):
     """One kind of conclusion.
 
     ``name`` is the assertion key in rule files (``- warning: bpo``) and the fact kind; ``key`` its

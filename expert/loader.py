@@ -5,7 +5,6 @@ Every problem is collected (not only the first) and reported as
 """
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from sourcing.expert import yamlio
@@ -33,6 +32,7 @@ from sourcing.expert.model import (
     StrengthLevel,
 )
 from sourcing.expert.names import did_you_mean, unknown_key, unknown_key_in
+from sourcing.expert.record import replace
 
 ATOM_KEYS = ("answer", "finding", "is", "in")
 QUESTION_KEYS = {"id", "prompt", "values"}

@@ -4,10 +4,10 @@ Everything downstream (the experta compiler, the relevance evaluator, the CLI's
 rule listings) reads these objects, never the YAML files.
 """
 
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from sourcing.expert.kinds import in_layer
+from sourcing.expert.record import Record, uncompared
 
 UNKNOWN = "unknown"
 
@@ -38,8 +38,7 @@ RECOMMENDED = "recommended_model"
 QUESTION_KINDS = ("fit", "readiness", "pricing")
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(Record):
     """A question of the catalogue; ``values`` excludes the implicit ``unknown``."""
 
     id: str
@@ -49,8 +48,8 @@ class Question:
     kind: str = "fit"  # fit: what the buyer wants to move; readiness: whether a model can work now; pricing
     order: tuple[str, ...] = ()  # the values, best (or, for fit questions, tightest) first; () if unordered
     favours: str | None = None  # a fit question: the model its earlier values favour
-    file: str = field(default="", compare=False)
-    line: int = field(default=0, compare=False)
+    file: str = uncompared("")
+    line: int = uncompared(0)
     purpose: str = ""  # why the question is asked, for the interview's '?'
     examples: tuple[tuple[str, str], ...] = ()  # (value, an example of a buyer who would choose it)
 
@@ -68,43 +67,37 @@ class Question:
         return dict(self.examples).get(value, "")
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(Record):
     id: str
     label: str
     summary: str
 
 
-@dataclass(frozen=True)
-class Atom:
+class Atom(Record):
     """Tests one fact: an answer or a finding, for one of ``values`` (None: any value)."""
 
     kind: str
     name: str
     values: tuple[str, ...] | None
-    line: int = field(default=0, compare=False)
+    line: int = uncompared(0)
 
 
-@dataclass(frozen=True)
-class All:
+class All(Record):
     items: tuple["Condition", ...]
 
 
-@dataclass(frozen=True)
-class Any:
+class Any(Record):
     items: tuple["Condition", ...]
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(Record):
     item: "Condition"
 
 
 Condition = Atom | All | Any | Not
 
 
-@dataclass(frozen=True)
-class Assertion:
+class Assertion(Record):
     """One fact a rule asserts. ``name`` is the finding, model, area, structure or topic."""
 
     kind: str
@@ -114,8 +107,7 @@ class Assertion:
     text: str | None = None
 
 
-@dataclass(frozen=True)
-class RuleSpec:
+class RuleSpec(Record):
     id: str
     title: str
     rationale: str
@@ -130,8 +122,8 @@ class RuleSpec:
     references: tuple[str, ...] = ()
     requires: str | None = None  # a requirements rule: the model whose readiness it checks
     unmet: Condition | None = None  # ... and the answers that leave the requirement unmet
-    content: str = field(default="", compare=False)  # the rule's canonical content (sourcing.expert.canonical)
-    digest: str = field(default="", compare=False)  # its SHA-256
+    content: str = uncompared("")  # the rule's canonical content (sourcing.expert.canonical)
+    digest: str = uncompared("")  # its SHA-256
 
     def asserted_findings(self, model_ids):
         """The (finding, value) pairs this rule can assert; the scoring action can make any of
@@ -158,8 +150,7 @@ class RuleSpec:
         return (len(LAYERS) - LAYERS.index(self.layer)) * 10
 
 
-@dataclass(frozen=True)
-class StrengthLevel:
+class StrengthLevel(Record):
     """A strength level: a recommended model needs the margin, few open unknowns, unconfirmed
     requirements and warnings; the fallback needs enough blocking reasons and few open unknowns."""
 
@@ -171,8 +162,7 @@ class StrengthLevel:
     min_blockers: int = 1
 
 
-@dataclass(frozen=True)
-class ModelCatalogue:
+class ModelCatalogue(Record):
     """What models.yaml defines: the scored models, the fallback, the undetermined outcome, the
     responsibility areas ((id, label) pairs) and owners, the strength levels and the weakest strength."""
 
@@ -185,7 +175,6 @@ class ModelCatalogue:
     weakest: str
 
 
-@dataclass(frozen=True)
 class KnowledgeBase(ModelCatalogue):
     """The models.yaml catalogue, the questions and the rules (in firing position order)."""
 

@@ -1,9 +1,9 @@
 """The result of a consultation as plain data (no experta types)."""
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sourcing.expert.kinds import BY_NAME
+from sourcing.expert.record import Record
 
 
 def number(value: Any) -> Any:
@@ -13,8 +13,7 @@ def number(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class FactRecord:
+class FactRecord(Record):
     id: int
     kind: str
     name: str
@@ -51,8 +50,7 @@ class FactRecord:
         return data
 
 
-@dataclass(frozen=True)
-class Absence:
+class Absence(Record):
     """Something a NOT condition relied on: a finding (or evidence) that was not established."""
 
     kind: str
@@ -74,8 +72,7 @@ class Absence:
         return data
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(Record):
     """One rule firing: what it matched, which absences it relied on, what it asserted."""
 
     step: int
@@ -86,24 +83,21 @@ class Firing:
     new: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class OpenQuestion:
+class OpenQuestion(Record):
     """An unanswered question whose answer could still change the recommended model."""
 
     question: str
     read_by: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Unconfirmed:
+class Unconfirmed(Record):
     """A veto or requirement of the recommended model that unknown answers leave open: to confirm."""
 
     rule: str
     questions: tuple[str, ...]
 
 
-@dataclass
-class Result:
+class Result(Record):
     """A consultation: the answers, every fact with the firing that asserted it, the recommendation
     (the model, runner-up, margin and strength) and what is still open."""
 
@@ -115,9 +109,9 @@ class Result:
     margin: float | None
     scores: dict[str, float]
     strength: str | None
-    open_questions: tuple[OpenQuestion, ...] = field(default=())
-    unconfirmed: tuple[Unconfirmed, ...] = field(default=())
-    deciding_questions: tuple[str, ...] = field(default=())
+    open_questions: tuple[OpenQuestion, ...] = ()
+    unconfirmed: tuple[Unconfirmed, ...] = ()
+    deciding_questions: tuple[str, ...] = ()
 
     def of_kind(self, kind: str) -> list[FactRecord]:
         """The facts of one kind, in the order they were asserted."""

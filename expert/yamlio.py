@@ -22,7 +22,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class LineDict(dict):
     """A mapping that remembers the line (1-based) where it started in its file."""
 
-    line = None
+    line: int | None = None
 
 
 def number_problem(text: str, value: Any) -> str | None:

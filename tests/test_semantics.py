@@ -252,9 +252,8 @@ def test_an_algebra_must_say_what_every_node_means():
 )
 def test_lint_reports_a_condition_no_evaluator_can_read_instead_of_crashing(kb, broken):
     """A knowledge base built in Python can hold what the loader refuses: lint names it (KB108)."""
-    from dataclasses import replace
-
     from sourcing.expert.lint import lint
+    from sourcing.expert.record import replace
 
     rules = tuple(replace(rule, when=broken) if rule.id == kb.rules[3].id else rule for rule in kb.rules)
     report = lint(replace(kb, rules=rules))
