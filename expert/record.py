@@ -38,6 +38,7 @@ class Record:
     _fields: tuple[str, ...] = ()  # every field, in order: the base class's first
     _compared: tuple[str, ...] = ()  # the fields equality and hashing read
     _defaults: dict[str, Any] = {}
+    _names: frozenset[str] = frozenset()  # the fields, to look one up
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -56,27 +57,25 @@ class Record:
         for before, after in zip(fields, fields[1:]):
             if before in defaults and after not in defaults:
                 raise TypeError(f"{cls.__name__}: field {after!r} without a default follows {before!r} with one")
-        cls._fields, cls._defaults = tuple(fields), defaults
+        cls._fields, cls._defaults, cls._names = tuple(fields), defaults, frozenset(fields)
         cls._compared = tuple(name for name in fields if name not in ignored)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        fields = self._fields
+        fields, state = self._fields, self.__dict__
         if len(args) > len(fields):
             raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, {len(args)} given")
-        values = dict(zip(fields, args))
+        state.update(zip(fields, args))
         for name, value in kwargs.items():
-            if name not in fields or name in values:
-                problem = "got two values for" if name in values else "has no field"
+            if name in state or name not in self._names:
+                problem = "got two values for" if name in state else "has no field"
                 raise TypeError(f"{type(self).__name__}() {problem} {name!r}")
-            values[name] = value
-        state = self.__dict__
-        for name in fields:
-            if name in values:
-                state[name] = values[name]
-            elif name in self._defaults:
-                state[name] = self._defaults[name]
-            else:
-                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
+            state[name] = value
+        if len(state) < len(fields):
+            for name in fields:
+                if name not in state:
+                    if name not in self._defaults:
+                        raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
+                    state[name] = self._defaults[name]
 
     def _key(self) -> tuple:
         state = self.__dict__

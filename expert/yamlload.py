@@ -103,12 +103,18 @@ def _children(node):
 
 def _check_depth(root, source):
     """Bound the nesting of a composed YAML tree (a document without anchors: every node appears once)."""
-    stack = [(root, 1)]
-    while stack:
-        node, level = stack.pop()
+    frontier, level = [root], 1
+    while frontier:
         if level > yamlio.MAX_DEPTH:
             raise InputError(source, f"nesting deeper than {yamlio.MAX_DEPTH} levels")
-        stack.extend((child, level + 1) for child in _children(node))
+        below = []
+        for node in frontier:
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    below += (key, value)
+            elif isinstance(node, yaml.SequenceNode):
+                below += node.value
+        frontier, level = below, level + 1
 
 
 def _check_nodes(root, source):
