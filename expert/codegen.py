@@ -13,14 +13,15 @@ Two flavours:
   question to its answer, ``f`` is the set of (finding, value) pairs
   established, ``n`` the set of finding names, ``e`` and ``k`` the evidence
   and conclusions asserted;
-- ``kleene_layers``: three-valued (0 false, 1 undecided, 2 true), for the
-  foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
-  (and names) certain to be established and ``p``/``pn`` those that may be.
+- ``kleene_layers``: three-valued (true, undecided, false), for the foresight,
+  each condition as two short-circuit expressions (certain to hold, may hold).
+  An answer of ``None`` is still open, ``c``/``cn`` are the findings (and
+  names) certain to be established and ``p``/``pn`` those that may be.
 """
 
 from sourcing.expert.conditions import Algebra, fold
 
-FALSE, OPEN, TRUE = 0, 1, 2
+MEMBER_CHAIN = 3  # finding values tested with chained ``in`` (more: one isdisjoint call)
 
 
 class _Constants:
@@ -49,6 +50,19 @@ class _Constants:
         return name
 
 
+def _member(pairs, target, const):
+    """The expression "one of ``pairs`` is in ``target``": ``in`` tests chained with ``or`` for a few pairs
+    (a hash lookup each, stopping at the first), one ``isdisjoint`` call for more."""
+    if len(pairs) <= MEMBER_CHAIN:
+        return "(" + " or ".join(f"{const(pair)} in {target}" for pair in pairs) + ")"
+    return f"(not {const(frozenset(pairs))}.isdisjoint({target}))"
+
+
+def _pairs(atom):
+    """The (finding, value) pairs a finding test with values accepts, in the order of its values."""
+    return tuple(dict.fromkeys((atom.name, v) for v in atom.values))
+
+
 def _boolean(condition, const):
     """The two-valued Python expression of ``condition`` (None: always)."""
 
@@ -57,7 +71,7 @@ def _boolean(condition, const):
             return f"(a[{const(a.name)}] in {const(frozenset(a.values))})"
         if a.values is None:
             return f"({const(a.name)} in n)"
-        return f"(not {const(frozenset((a.name, v) for v in a.values))}.isdisjoint(f))"
+        return _member(_pairs(a), "f", const)
 
     return fold(
         condition,
@@ -72,25 +86,31 @@ def _boolean(condition, const):
 
 
 def _kleene(condition, const):
-    """The three-valued Python expression of ``condition`` (None: always), FALSE/OPEN/TRUE."""
+    """The three-valued truth of ``condition`` (None: always) as two two-valued Python expressions,
+    (certain, possible): True when the first holds, False when the second does not, else undecided.
+    This is strong Kleene logic (all: the least, any: the greatest, not: the opposite) with the short
+    circuit of ``and``/``or``; it relies on the certain findings being among the possible ones."""
 
     def atom(a):
         if a.kind == "answer":
-            question, values = const(a.name), const(frozenset(a.values))
-            return f"({OPEN} if a[{question}] is None else {TRUE} if a[{question}] in {values} else {FALSE})"
+            question, values = const(a.name), frozenset(a.values)
+            return f"(a[{question}] in {const(values)})", f"(a[{question}] in {const(values | {None})})"
         if a.values is None:
             name = const(a.name)
-            return f"({TRUE} if {name} in cn else {OPEN} if {name} in pn else {FALSE})"
-        pairs = const(frozenset((a.name, v) for v in a.values))
-        return f"({TRUE} if not {pairs}.isdisjoint(c) else {OPEN} if not {pairs}.isdisjoint(p) else {FALSE})"
+            return f"({name} in cn)", f"({name} in pn)"
+        return _member(_pairs(a), "c", const), _member(_pairs(a), "p", const)
 
-    def extreme(function):  # min(x) of one value would iterate over it
-        return lambda parts: parts[0] if len(parts) == 1 else f"{function}(" + ", ".join(parts) + ")"
+    def joined(word):
+        return lambda parts: tuple("(" + f" {word} ".join(side) + ")" for side in zip(*parts))
 
     return fold(
         condition,
         Algebra(
-            atom=atom, all=extreme("min"), any=extreme("max"), not_=lambda part: f"({TRUE} - {part})", always=str(TRUE)
+            atom=atom,
+            all=joined("and"),
+            any=joined("or"),
+            not_=lambda part: (f"(not {part[1]})", f"(not {part[0]})"),
+            always=("True", "True"),
         ),
     )
 
@@ -137,20 +157,24 @@ def kleene_layers(layers):
     (``repeat``) runs until nothing more is added.
     """
     const = _Constants()
-    statuses = const({FALSE: False, OPEN: None, TRUE: True})
     sources = []
     for index, (repeat, rules) in enumerate(layers):
         body = []
         for rule_id, condition, findings, names in rules:
-            body.append(f"s = {_kleene(condition, const)}")
-            body.append(f"status[{const(rule_id)}] = {statuses}[s]")
-            if findings:
-                body += [
-                    "if s:",
-                    f"    {_adding('p', findings, const)}; {_adding('pn', names, const)}",
-                    f"    if s == {TRUE}:",
-                    f"        {_adding('c', findings, const)}; {_adding('cn', names, const)}",
-                ]
+            certain, possible = _kleene(condition, const)
+            status = f"status[{const(rule_id)}]"
+            if not findings:
+                body.append(f"{status} = True if {certain} else None if {possible} else False")
+                continue
+            maybe = f"{_adding('p', findings, const)}; {_adding('pn', names, const)}"
+            body += [
+                f"if {certain}:",
+                f"    {status} = True; {maybe}; {_adding('c', findings, const)}; {_adding('cn', names, const)}",
+                f"elif {possible}:",
+                f"    {status} = None; {maybe}",
+                "else:",
+                f"    {status} = False",
+            ]
         sources.append(_layer(index, "a, c, cn, p, pn, status", body, "(len(c), len(p))" if repeat else None))
     return _define(sources, const)
 
