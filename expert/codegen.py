@@ -53,6 +53,8 @@ class _Constants:
 def _member(pairs, target, const):
     """The expression "one of ``pairs`` is in ``target``": ``in`` tests chained with ``or`` for a few pairs
     (a hash lookup each, stopping at the first), one ``isdisjoint`` call for more."""
+    if not pairs:
+        return "False"
     if len(pairs) <= MEMBER_CHAIN:
         return "(" + " or ".join(f"{const(pair)} in {target}" for pair in pairs) + ")"
     return f"(not {const(frozenset(pairs))}.isdisjoint({target}))"
@@ -115,18 +117,23 @@ def _kleene(condition, const):
     )
 
 
-def _layer(index, parameters, body, growth):
-    """The source of ``def layer<index>(parameters)`` running the lines of ``body``; with ``growth`` (an
-    expression that grows as the layer establishes findings) the body repeats until it stops growing."""
-    if growth:
-        body = [
-            "while True:",
-            f"    before = {growth}",
-            *("    " + line for line in body),
-            f"    if {growth} == before:",
-            "        return",
-        ]
-    return f"def layer{index}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+def _repeated(body, growth):
+    """The lines of ``body``, repeated until ``growth`` (an expression that grows as the body establishes
+    findings) stops growing; ``body`` as it is when ``growth`` is None."""
+    if not growth:
+        return body
+    return [
+        "while True:",
+        f"    before = {growth}",
+        *("    " + line for line in body),
+        f"    if {growth} == before:",
+        "        break",
+    ]
+
+
+def _function(name, parameters, body):
+    """The source of ``def name(parameters)`` running the lines of ``body``."""
+    return f"def {name}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
 
 
 def _adding(target, items, const):
@@ -137,14 +144,31 @@ def _adding(target, items, const):
     return f"{target}.update({const(items)})"
 
 
-def _define(sources, const):
-    """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
-    compiled together (one compile call is far cheaper than many), or their code from the cache."""
+def _define(sources, const, names=None):
+    """The functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by ``sources``
+    with ``const``'s constants, compiled together (one compile call is far cheaper than many), or their
+    code from the cache."""
     from sourcing.expert.cache import compiled
 
     namespace = dict(const.values)
     exec(compiled("".join(sources), "<knowledge>"), namespace)  # noqa: S102 (generated names only)
-    return [namespace[f"layer{index}"] for index in range(len(sources))]
+    return [namespace[name] for name in names or [f"layer{index}" for index in range(len(sources))]]
+
+
+def summing(keys, pieces):
+    """One function ``total(counted)``: a dict of every key of ``keys`` (in order) to the sum of the
+    weights of the ``pieces`` counted, added in the order of ``pieces`` starting from 0, exactly as
+    a loop would add them. ``pieces`` is a list of (item, ((key, weight), ...)); an item's weights
+    count when ``item in counted``."""
+    const = _Constants()
+    slot = {key: f"t{index}" for index, key in enumerate(keys)}
+    body = [" = ".join(slot.values()) + " = 0"] if slot else []
+    for item, weights in pieces:
+        if weights:
+            body.append(f"if {const(item)} in counted:")
+            body.append("    " + "; ".join(f"{slot[key]} += {const(weight)}" for key, weight in weights))
+    body.append("return {" + ", ".join(f"{const(key)}: {name}" for key, name in slot.items()) + "}")
+    return _define(["def total(counted):\n" + "".join(f"    {line}\n" for line in body)], const, ["total"])[0]
 
 
 def kleene_layers(layers):
@@ -175,13 +199,15 @@ def kleene_layers(layers):
                 "else:",
                 f"    {status} = False",
             ]
-        sources.append(_layer(index, "a, c, cn, p, pn, status", body, "(len(c), len(p))" if repeat else None))
+        growth = "(len(c), len(p))" if repeat else None
+        sources.append(_function(f"layer{index}", "a, c, cn, p, pn, status", _repeated(body, growth)))
     return _define(sources, const)
 
 
-def boolean_layers(layers):
+def boolean_layers(layers, runs=None):
     """One function per layer, ``run(answers, findings, names, fired, conclusions, act)``, that fires the
-    layer's rules in order, inlined: no call per rule.
+    layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
+    function per count instead, running that many first layers in one body: no call per layer either.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
     conclusions (any hashable items: the direct evaluator passes their numbers), payload). A rule that
@@ -191,8 +217,8 @@ def boolean_layers(layers):
     findings (``repeat``) simply runs until no finding is added.
     """
     const = _Constants()
-    sources = []
-    for index, (repeat, rules) in enumerate(layers):
+    bodies = []
+    for repeat, rules in layers:
         body = []
         for rule_id, condition, findings, names, conclusions, payload in rules:
             body.append(f"if {_boolean(condition, const)}:")
@@ -205,5 +231,12 @@ def boolean_layers(layers):
             if payload is not None:
                 steps.append(f"act({const(payload)})")
             body.append("    " + "; ".join(steps))
-        sources.append(_layer(index, "a, f, n, fired, k, act", body, "len(f)" if repeat else None))
-    return _define(sources, const)
+        bodies.append(_repeated(body, "len(f)" if repeat else None))
+    parameters = "a, f, n, fired, k, act"
+    if runs is None:
+        return _define([_function(f"layer{index}", parameters, body) for index, body in enumerate(bodies)], const)
+    sources = [
+        _function(f"run{index}", parameters, [line for body in bodies[:count] for line in body])
+        for index, count in enumerate(runs)
+    ]
+    return _define(sources, const, [f"run{index}" for index in range(len(runs))])

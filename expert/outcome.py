@@ -32,16 +32,25 @@ def verdict(recommended, scores, vetoed, candidates):
     model = recommended[0]
     if not scores:
         raise EngineError("no scoring rule fired, so nothing ranked the models (see 'sourcing kb lint')")
-    order = list(scores)
     if model not in scores:
         if len(candidates) > 1:
             return Verdict(model, None, None)
-        ranked = sorted(order, key=lambda m: (m not in candidates, -scores[m], order.index(m)))
-        return Verdict(model, ranked[0], None)
-    rivals = sorted((m for m in order if m != model), key=lambda m: (m in vetoed, -scores[m], order.index(m)))
-    open_rivals = [m for m in rivals if m not in vetoed]
-    margin = scores[model] - scores[open_rivals[0]] if open_rivals else None
-    return Verdict(model, rivals[0], margin)
+        best = _best([m for m in scores if m in candidates], scores)
+        return Verdict(model, _best(scores, scores) if best is None else best, None)
+    rivals = [m for m in scores if m != model]
+    rival = _best([m for m in rivals if m not in vetoed], scores)  # the best rival not vetoed
+    if rival is None:
+        return Verdict(model, _best(rivals, scores), None)
+    return Verdict(model, rival, scores[model] - scores[rival])
+
+
+def _best(models, scores):
+    """The model of ``models`` with the highest score, the first of them on a tie (None: no model)."""
+    best = None
+    for m in models:
+        if best is None or scores[m] > scores[best]:
+            best = m
+    return best
 
 
 def verdict_from(findings, scores):

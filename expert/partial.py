@@ -147,8 +147,8 @@ def _add_score_findings(kb, rule_plan, status, certain, possible):
     sure = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is True}
     undecided = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is None}
     exact = rule_plan.totals(sure)
-    low = _plus(exact, rule_plan.totals(undecided, lambda weight: min(0, weight)))
-    high = _plus(exact, rule_plan.totals(undecided, lambda weight: max(0, weight)))
+    low = _plus(exact, rule_plan.totals(undecided, _negative))
+    high = _plus(exact, rule_plan.totals(undecided, _positive))
     decided = not undecided
     surely_vetoed = {m for m in order if (VETOED, m) in certain}
     maybe_vetoed = {m for m in order if (VETOED, m) in possible}
@@ -176,6 +176,16 @@ def _add_score_findings(kb, rule_plan, status, certain, possible):
         possible.add((FIT, "all_vetoed"))
         if surely_vetoed == maybe_vetoed:
             certain.add((FIT, "all_vetoed"))
+
+
+def _negative(weight):
+    """The negative part of a weight (what it can take off a total)."""
+    return min(0, weight)
+
+
+def _positive(weight):
+    """The positive part of a weight (what it can add to a total)."""
+    return max(0, weight)
 
 
 def _plus(first, second):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import cast
 
+from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
 
@@ -35,18 +36,22 @@ class Plan:
     models: tuple[str, ...]  # the scored models, in catalogue order
     evidence: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
     kb: KnowledgeBase = field(compare=False, repr=False)
+    _sums: dict = field(default_factory=dict, compare=False, repr=False)  # part -> its generated sum
 
     def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
         distinct weight once per rule, summed in the order of the knowledge files (never in firing or
         hash order, so every engine gets the same number). ``part`` maps each weight first (the
-        foresight's bounds count only its negative or positive part)."""
-        totals: dict[str, float] = dict.fromkeys(self.models, 0)
-        for rule_id, pieces in self.evidence:
-            if rule_id in counted:
-                for model, weight in pieces:
-                    totals[model] += weight if part is None else part(weight)
-        return totals
+        foresight's bounds count only its negative or positive part); each ``part`` is compiled once
+        into a generated function (sourcing.expert.codegen.summing), so pass the same function each time."""
+        total = self._sums.get(part)
+        if total is None:
+            pieces = [
+                (rule_id, tuple((model, weight if part is None else part(weight)) for model, weight in weights))
+                for rule_id, weights in self.evidence
+            ]
+            total = self._sums[part] = codegen.summing(self.models, pieces)
+        return total(counted)
 
     def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], list[tuple]]:
         """The scoring action: the fit totals of the evidence rules in ``counted``, and the (finding,
