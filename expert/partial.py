@@ -65,33 +65,30 @@ def _compiled_layers(rule_plan):
     ]
 
 
-def _run_outlook(kb, rule_plan, layers, known):
-    answers = {q.id: known.get(q.id) for q in kb.questions}
+def _run_outlook(kb, rule_plan, layers, answers):
+    """The Outlook of ``layers`` on ``answers`` (every question of the catalogue, None when open)."""
     certain, possible, certain_names, possible_names = set(), set(), set(), set()
     status = {}
     for index, (_layer, rule_ids, evaluate_layer) in enumerate(layers):
         if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
             status.update(dict.fromkeys(rule_ids, True))
             _add_score_findings(kb, rule_plan, status, certain, possible)
-            view = _finish(layers[index + 1 :], answers, certain, possible, status)
-            if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
+            later = layers[index + 1 :]
+            view = Outlook(*_finish(later, answers, set(certain), set(possible), dict(status)))
+            if sum(1 for n, _ in view.possible if n == RECOMMENDED) <= 1:
                 return view
-            return _merge(
-                status,
-                [_finish(layers[index + 1 :], answers, c, p, {}) for c, p in _ranking_cases(kb, certain, possible)],
-            )
+            return _merge(status, [_finish(later, answers, c, p, {}) for c, p in _ranking_cases(kb, certain, possible)])
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
 def _finish(layers, answers, certain, possible, status):
-    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook (its status:
-    ``status`` and the statuses of these layers' rules)."""
-    certain, possible, status = set(certain), set(possible), dict(status)
+    """Evaluate the ``layers`` after the ranking on ``certain``, ``possible`` and ``status`` (changed in
+    place); return them, the status with these layers' rules, the findings frozen."""
     certain_names, possible_names = {n for n, _ in certain}, {n for n, _ in possible}
     for _, _, evaluate_layer in layers:
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
-    return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
+    return status, frozenset(certain), frozenset(possible)
 
 
 def _ranking_cases(kb, certain, possible):
@@ -120,15 +117,21 @@ def _ranking_cases(kb, certain, possible):
 
 
 def _merge(status, views):
-    """One Outlook true to every view of the layers after the ranking, on top of the ``status`` of the
-    rules before it: certain in all views, possible in any, a status shared or None."""
+    """One Outlook true to every view (status, certain, possible) of the layers after the ranking, on
+    top of the ``status`` of the rules before it: certain in all views, possible in any, a status
+    shared or None."""
     status = dict(status)
-    for rule, value in views[0].status.items():
-        status[rule] = value if all(v.status[rule] == value for v in views) else None
+    (first, *_), rest = views[0], views[1:]
+    for rule, value in first.items():
+        for other, _, _ in rest:
+            if other[rule] != value:
+                value = None
+                break
+        status[rule] = value
     return Outlook(
         status=status,
-        certain=frozenset.intersection(*(v.certain for v in views)),
-        possible=frozenset.union(*(v.possible for v in views)),
+        certain=frozenset.intersection(*(certain for _, certain, _ in views)),
+        possible=frozenset.union(*(possible for _, _, possible in views)),
     )
 
 
@@ -143,20 +146,27 @@ def _add_score_findings(kb, rule_plan, status, certain, possible):
     over-approximates what is possible and under-approximates what is certain, which keeps the
     foresight safe.
     """
-    order = list(rule_plan.models)
-    sure = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is True}
-    undecided = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is None}
+    order = rule_plan.models
+    sure, undecided = set(), set()
+    for rule_id, _ in rule_plan.evidence:
+        state = status.get(rule_id)
+        if state is True:
+            sure.add(rule_id)
+        elif state is None:
+            undecided.add(rule_id)
     exact = rule_plan.totals(sure)
-    low = _plus(exact, rule_plan.totals(undecided, _negative))
-    high = _plus(exact, rule_plan.totals(undecided, _positive))
-    decided = not undecided
     surely_vetoed = {m for m in order if (VETOED, m) in certain}
     maybe_vetoed = {m for m in order if (VETOED, m) in possible}
-    if decided and surely_vetoed == maybe_vetoed:
+    if not undecided and surely_vetoed == maybe_vetoed:
         ranked = kb.ranked_findings(exact, surely_vetoed)
         certain.update(ranked)
         possible.update(ranked)
         return
+    if undecided:
+        low = _plus(exact, rule_plan.totals(undecided, _negative))
+        high = _plus(exact, rule_plan.totals(undecided, _positive))
+    else:  # nothing to add: both bounds are the exact totals
+        low = high = exact
     never_vetoed = [m for m in order if m not in maybe_vetoed]
     maybe_candidates = [
         m for m in order if m not in surely_vetoed and not any(low[o] > high[m] for o in never_vetoed if o != m)
@@ -238,13 +248,13 @@ class Foresight:
 
     def outlook(self, known):
         """Evaluate every rule with ``known`` answers (questions not in ``known`` are open)."""
-        return _run_outlook(self.kb, self.plan, self.layers, known)
+        return _run_outlook(self.kb, self.plan, self.layers, {q.id: known.get(q.id) for q in self.kb.questions})
 
     def advice_outlook(self, answers):
         """The outlook of ``answers`` (``unknown`` ones open) on the layers that can change the advice:
         for every rule and finding ``open_questions``, ``unconfirmed`` and ``deciding`` read, the same as
         ``outlook``; the later layers (the consequences) are not evaluated."""
-        known = {q: v for q, v in answers.items() if v != UNKNOWN}
+        known = {q.id: None if (v := answers.get(q.id)) == UNKNOWN else v for q in self.kb.questions}
         return _run_outlook(self.kb, self.plan, self.advice_layers, known)
 
     def waiting_rules(self, known, question, view=None):
