@@ -130,13 +130,12 @@ class DirectEvaluator:
     def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
-        conclusions = tuple(map(self.conclusions.__getitem__, sorted(state.conclusions)))
         return Outcome(
-            verdict=verdict_from(state.findings, state.scores),
-            fired=frozenset(state.fired),
-            findings=frozenset(state.findings),
-            scores=state.scores,
-            conclusions=conclusions,
+            verdict_from(state.findings, state.scores),
+            frozenset(state.fired),
+            frozenset(state.findings),
+            state.scores,
+            tuple(map(self.conclusions.__getitem__, sorted(state.conclusions))),
         )
 
     @staticmethod
