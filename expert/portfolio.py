@@ -39,7 +39,7 @@ SHOWN_NOTES = 50
 class Row:
     number: int
     id: str
-    answers: dict[str, str]  # validated; missing questions are unknown
+    answers: dict[str, str]  # validated and complete: every question, in catalogue order
 
 
 @dataclass(frozen=True)
@@ -191,47 +191,51 @@ def _lines(blocks: Iterable[bytes], source: str) -> Iterator[str]:
 
 
 def validate(kb, number, record, source):
-    """A Row, or a BadRow naming the row number and the key at fault."""
-    where = f"{source}: row {number}"
+    """A Row (its answers complete: every question, in catalogue order), or a BadRow naming the row
+    number and the key at fault."""
     if isinstance(record, InputError):
-        return BadRow(number, InputError(where, record.message))
+        return BadRow(number, InputError(f"{source}: row {number}", record.message))
     if not isinstance(record, dict):
-        return BadRow(number, InputError(where, "expected a mapping of question id to value"))
+        return BadRow(number, InputError(f"{source}: row {number}", "expected a mapping of question id to value"))
     raw = dict(record)
     row_id = next((str(raw.pop(key)) for key in ID_KEYS if key in raw and raw[key] not in (None, "")), str(number))
     for key in ID_KEYS:
         raw.pop(key, None)
-    raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
-    answers = _plain_answers(kb, raw)
+    catalogue = _catalogue(kb)
+    answers = _plain_answers(catalogue, raw)
     if answers is None:
+        raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
         try:
-            answers = answers_io.normalise(kb, raw, where)
+            given = answers_io.normalise(kb, raw, f"{source}: row {number}")
         except InputError as error:
             return BadRow(number, error)
+        answers = {question: given.get(question, UNKNOWN) for question in catalogue}
     return Row(number, row_id, answers)
 
 
-_CHOICES = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
+_CATALOGUE = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
 
 
-def _plain_answers(kb, raw):
-    """``raw`` as answers when every key is a question and every value None or exactly one of its
-    choices, the common case, checked without a call per answer; else None: answers.normalise then
-    converts what it can (booleans, spaces) or says what is wrong."""
-    if _CHOICES[0] is not kb:
-        _CHOICES[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
-    choices = _CHOICES[1]
-    answers = {}
+def _catalogue(kb):
+    """{question id: the values it accepts}, in catalogue order, kept for the last knowledge base seen."""
+    if _CATALOGUE[0] is not kb:
+        _CATALOGUE[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
+    return _CATALOGUE[1]
+
+
+def _plain_answers(catalogue, raw):
+    """``raw`` as complete answers (in catalogue order, a missing or blank value unknown) when every key
+    is a question and every value None, blank or exactly one of its choices, the common case, checked
+    without a call per answer; else None: answers.normalise then converts what it can (booleans,
+    spaces) or says what is wrong."""
     for key, value in raw.items():
-        allowed = choices.get(key) if type(key) is str else None
-        if allowed is None:
+        allowed = catalogue.get(key) if type(key) is str else None
+        if allowed is None or not (value is None or (type(value) is str and (value in allowed or not value.strip()))):
             return None
-        if value is None:
-            answers[key] = UNKNOWN
-        elif type(value) is str and value in allowed:
-            answers[key] = value
-        else:
-            return None
+    answers = {}
+    for question in catalogue:
+        value = raw.get(question)
+        answers[question] = value if value and value in catalogue[question] else UNKNOWN
     return answers
 
 
@@ -309,7 +313,7 @@ def judge(advisor, record, source, engine="direct"):
 
 def assess(advisor, row, engine="direct"):
     """The verdict on one valid row, by the direct evaluator or (``engine='experta'``) the engine of record."""
-    answers = advisor.complete(row.answers)
+    answers = row.answers  # complete (validate)
     unknowns = sum(v == UNKNOWN for v in answers.values())
     if engine == "experta":
         result = advisor.consult(answers)
