@@ -10,6 +10,7 @@ this evaluation agrees with it (tested).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 from sourcing.expert import codegen
@@ -38,7 +39,12 @@ class Outlook:
 
     def finding_settled(self, name):
         """True when every value of finding ``name`` that may be established surely will be."""
-        return {f for f in self.possible if f[0] == name} == {f for f in self.certain if f[0] == name}
+        return name not in self._unsettled
+
+    @cached_property
+    def _unsettled(self):
+        """The names of the findings whose possible values differ from their certain ones."""
+        return {n for n, _ in self.possible ^ self.certain}
 
 
 def outlook(kb, known):
@@ -210,6 +216,7 @@ class Foresight:
         self.plan = plan(kb)
         self.layers = _compiled_layers(self.plan)
         self._confirm = {}  # model -> its (rule id, condition to confirm, questions behind it), built on first use
+        self._position = {r.id: r.position for r in kb.rules}
         self.reads = {r.id: frozenset(a.name for a in atoms(r.when) if a.kind == "answer") for r in kb.rules}
         self.tests = {
             r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding")) for r in kb.rules
@@ -300,25 +307,24 @@ class Foresight:
             view = self.advice_outlook({q: v for q, v in answers.items() if q not in unknown})
         relevant = self.deciding(view)
         readers = {question: [] for question in unknown}
-        for rule in self.kb.rules:
-            if rule.id in relevant:
-                for question in self.reads[rule.id] & readers.keys():
-                    readers[question].append(rule.id)
+        for rule_id in sorted(relevant, key=self._position.__getitem__):  # in rule order
+            for question in self.reads[rule_id] & readers.keys():
+                readers[question].append(rule_id)
         return tuple((question, tuple(rules)) for question, rules in readers.items() if rules)
 
     def unconfirmed(self, answers, model, view=None):
         """The vetoes of ``model`` and its requirements that the unknown answers leave open, each with
         the unknown questions it reads: what to confirm before contracting ``model``. ``view`` may pass
         ``advice_outlook(answers)`` when it was already computed."""
-        unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
-        if not unknown:
-            return ()
-        known = {q: v for q, v in answers.items() if v != UNKNOWN}
         checks = self._confirm.get(model)
         if checks is None:
             checks = self._confirm[model] = self._confirm_checks(model)
         if not checks:
             return ()
+        unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
+        if not unknown:
+            return ()
+        known = {q: v for q, v in answers.items() if v != UNKNOWN}
         if view is None:
             view = self.advice_outlook(known)
         possible, certain = {}, {}

@@ -228,14 +228,19 @@ def _plain_answers(catalogue, raw):
     is a question and every value None, blank or exactly one of its choices, the common case, checked
     without a call per answer; else None: answers.normalise then converts what it can (booleans,
     spaces) or says what is wrong."""
-    for key, value in raw.items():
-        allowed = catalogue.get(key) if type(key) is str else None
-        if allowed is None or not (value is None or (type(value) is str and (value in allowed or not value.strip()))):
-            return None
+    if len(raw.keys() & catalogue.keys()) != len(raw):
+        return None  # a key that is no question
     answers = {}
-    for question in catalogue:
+    for question, allowed in catalogue.items():
         value = raw.get(question)
-        answers[question] = value if value and value in catalogue[question] else UNKNOWN
+        if value is None:
+            answers[question] = UNKNOWN
+        elif type(value) is str and value in allowed:
+            answers[question] = value
+        elif type(value) is str and not value.strip():
+            answers[question] = UNKNOWN
+        else:
+            return None
     return answers
 
 
