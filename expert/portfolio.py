@@ -245,7 +245,7 @@ def _plain_answers(catalogue, raw):
 
 
 def _csv_records(kb, lines, reader):
-    """The rows of a CSV file as mappings of column to cell (an empty cell: None)."""
+    """The rows of a CSV file as mappings of column to cell, each cell stripped (an empty one: "")."""
     rows = csv.reader(lines, strict=True)
     header = [h.strip() for h in _next_row(rows, reader.source, 0) or ()]
     if not header:
@@ -266,7 +266,7 @@ def _csv_records(kb, lines, reader):
         cells = _next_row(rows, reader.source, count + 1)
         if cells is None:
             return
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue  # blank line
         count += 1
         if len(cells) > len(header):
@@ -278,7 +278,7 @@ def _csv_records(kb, lines, reader):
                 f"{reader.source}: row {count}: {len(cells)} cells for {len(header)} columns; "
                 f"{', '.join(missing)} treated as unknown"
             )
-        yield {column: (cell.strip() or None) for column, cell in zip(header, cells)}
+        yield dict(zip(header, map(str.strip, cells)))  # an empty cell stays "": validate reads it as unknown
 
 
 def _next_row(rows, source, count):
