@@ -144,14 +144,16 @@ def _adding(target, items, const):
     return f"{target}.update({const(items)})"
 
 
-def _define(sources, const, names=None):
+def _define(sources, const, names=None, cached=True):
     """The functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by ``sources``
-    with ``const``'s constants, compiled together (one compile call is far cheaper than many), or their
-    code from the cache."""
+    with ``const``'s constants, compiled together (one compile call is far cheaper than many), or, when
+    ``cached``, their code from the cache (worth it for the rules, not for a few lines)."""
     from sourcing.expert.cache import compiled
 
+    source = "".join(sources)
     namespace = dict(const.values)
-    exec(compiled("".join(sources), "<knowledge>"), namespace)  # noqa: S102 (generated names only)
+    code = compiled(source, "<knowledge>") if cached else compile(source, "<knowledge>", "exec")
+    exec(code, namespace)  # noqa: S102 (generated names only)
     return [namespace[name] for name in names or [f"layer{index}" for index in range(len(sources))]]
 
 
@@ -168,7 +170,7 @@ def summing(keys, pieces):
             body.append(f"if {const(item)} in counted:")
             body.append("    " + "; ".join(f"{slot[key]} += {const(weight)}" for key, weight in weights))
     body.append("return {" + ", ".join(f"{const(key)}: {name}" for key, name in slot.items()) + "}")
-    return _define(["def total(counted):\n" + "".join(f"    {line}\n" for line in body)], const, ["total"])[0]
+    return _define([_function("total", "counted", body)], const, ["total"], cached=False)[0]
 
 
 def kleene_layers(layers):
