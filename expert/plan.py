@@ -18,6 +18,8 @@ from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
 
+RANKINGS_KEPT = 4096  # rankings Plan.score keeps; more distinct ones, and it starts again
+
 
 @dataclass(frozen=True)
 class LayerPlan:
@@ -37,6 +39,7 @@ class Plan:
     evidence: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
     kb: KnowledgeBase = field(compare=False, repr=False)
     _sums: dict = field(default_factory=dict, compare=False, repr=False)  # part -> its generated sum
+    _ranked: dict = field(default_factory=dict, compare=False, repr=False)  # (totals, vetoed) -> ranking
 
     def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
@@ -53,11 +56,18 @@ class Plan:
             total = self._sums[part] = codegen.summing(self.models, pieces)
         return total(counted)
 
-    def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], list[tuple]]:
+    def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], tuple[tuple, ...]]:
         """The scoring action: the fit totals of the evidence rules in ``counted``, and the (finding,
-        value) pairs of the ranking among the models not ``vetoed`` (KnowledgeBase.ranked_findings)."""
+        value) pairs of the ranking among the models not ``vetoed`` (KnowledgeBase.ranked_findings).
+        The ranking is kept per totals and vetoes seen (few distinct ones recur in bulk runs)."""
         totals = self.totals(counted)
-        return totals, self.kb.ranked_findings(totals, vetoed)
+        key = (*totals.values(), *[model in vetoed for model in self.models])
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            if len(self._ranked) >= RANKINGS_KEPT:
+                self._ranked.clear()
+            ranked = self._ranked[key] = tuple(self.kb.ranked_findings(totals, vetoed))
+        return totals, ranked
 
 
 def _repeats(rules, model_ids):

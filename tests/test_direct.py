@@ -186,3 +186,18 @@ def test_the_generated_fit_sum_adds_exactly_as_a_loop_in_file_order(evidence, co
     total = codegen.summing(MODELS, pieces)({f"r{n}" for n in counted})
     assert list(total.items()) == list(expected.items())
     assert all(type(total[m]) is type(expected[m]) for m in MODELS)
+
+
+def test_the_kept_rankings_are_the_rankings_even_once_the_store_starts_again(advisor, monkeypatch):
+    from sourcing.expert import plan as plan_module
+
+    monkeypatch.setattr(plan_module, "RANKINGS_KEPT", 3)
+    rule_plan = plan_module.plan(advisor.kb)
+    evidence = [rule_id for rule_id, _ in rule_plan.evidence]
+    for n in range(60):
+        counted = {rule_id for i, rule_id in enumerate(evidence) if (n >> (i % 6)) & 1}
+        vetoed = [m for i, m in enumerate(rule_plan.models) if (n >> i) & 1 and n % 4]
+        totals, ranked = rule_plan.score(counted, vetoed)
+        assert totals == rule_plan.totals(counted)
+        assert ranked == tuple(advisor.kb.ranked_findings(totals, vetoed))
+        assert len(rule_plan._ranked) <= 3
