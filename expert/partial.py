@@ -78,7 +78,7 @@ def _run_outlook(kb, rule_plan, layers, answers):
     for index, (_layer, rule_ids, evaluate_layer) in enumerate(layers):
         if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
             status.update(dict.fromkeys(rule_ids, True))
-            _add_score_findings(kb, rule_plan, status, certain, possible)
+            _add_score_findings(rule_plan, status, certain, possible)
             later = layers[index + 1 :]
             view = Outlook(*_finish(later, answers, set(certain), set(possible), dict(status)))
             if sum(1 for n, _ in view.possible if n == RECOMMENDED) <= 1:
@@ -141,13 +141,13 @@ def _merge(status, views):
     )
 
 
-def _add_score_findings(kb, rule_plan, status, certain, possible):
+def _add_score_findings(rule_plan, status, certain, possible):
     """Bound each model's fit score, then add the candidate, leading and fit findings still possible.
 
     The bounds are ``rule_plan.totals`` (the one sum of the evidence) of the evidence rules that will
     fire, plus the negative (low) or positive (high) part of the weights of those still undecided. A
     model may be vetoed for sure, possibly, or not at all. When nothing the ranking reads is undecided,
-    the scoring action's own findings are certain (``Plan.score``'s ranking of the exact totals);
+    the scoring action's own findings are certain (``Plan.ranking`` of the exact totals);
     otherwise the interval reasoning below, a different computation from the scoring action,
     over-approximates what is possible and under-approximates what is certain, which keeps the
     foresight safe.
@@ -164,7 +164,7 @@ def _add_score_findings(kb, rule_plan, status, certain, possible):
     surely_vetoed = {m for m in order if (VETOED, m) in certain}
     maybe_vetoed = {m for m in order if (VETOED, m) in possible}
     if not undecided and surely_vetoed == maybe_vetoed:
-        ranked = kb.ranked_findings(exact, surely_vetoed)
+        ranked = rule_plan.ranking(exact, surely_vetoed)
         certain.update(ranked)
         possible.update(ranked)
         return

@@ -58,16 +58,21 @@ class Plan:
 
     def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], tuple[tuple, ...]]:
         """The scoring action: the fit totals of the evidence rules in ``counted``, and the (finding,
-        value) pairs of the ranking among the models not ``vetoed`` (KnowledgeBase.ranked_findings).
-        The ranking is kept per totals and vetoes seen (few distinct ones recur in bulk runs)."""
+        value) pairs of their ``ranking``."""
         totals = self.totals(counted)
+        return totals, self.ranking(totals, vetoed)
+
+    def ranking(self, totals: dict[str, float], vetoed: Container[str]) -> tuple[tuple, ...]:
+        """The (finding, value) pairs of the ranking of ``totals`` among the models not ``vetoed``
+        (KnowledgeBase.ranked_findings), kept per totals and vetoes seen (few distinct ones recur in
+        bulk runs)."""
         key = (*totals.values(), *[model in vetoed for model in self.models])
         ranked = self._ranked.get(key)
         if ranked is None:
             if len(self._ranked) >= RANKINGS_KEPT:
                 self._ranked.clear()
             ranked = self._ranked[key] = tuple(self.kb.ranked_findings(totals, vetoed))
-        return totals, ranked
+        return ranked
 
 
 def _repeats(rules, model_ids):
