@@ -500,6 +500,8 @@ def judge_stream(
         return
     import multiprocessing
 
+    if engine == "direct":  # build the evaluators once, here: forked workers share them
+        _ = advisor.direct, advisor.foresight
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
     with (
         _deferred_interrupt() as interrupted,
