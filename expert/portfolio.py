@@ -317,7 +317,7 @@ def judge(advisor, record, source, engine="direct"):
 def assess(advisor, row, engine="direct"):
     """The verdict on one valid row, by the direct evaluator or (``engine='experta'``) the engine of record."""
     answers = row.answers  # complete (validate)
-    unknowns = sum(v == UNKNOWN for v in answers.values())
+    unknowns = [*answers.values()].count(UNKNOWN)
     if engine == "experta":
         result = advisor.consult(answers)
         return Assessed(
