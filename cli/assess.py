@@ -200,12 +200,15 @@ def csv_text(assessed, header=False):
     """CSV lines for ``assessed`` (with the header line when ``header``), every text cell neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # so that a cell holding "\r" is quoted too
-    lines = []
-    for cells in ([COLUMNS] if header else []) + [[neutral(cell) for cell in _cells(a)] for a in assessed]:
-        writer.writerow(cells)
-        lines.append(buffer.getvalue()[:-2] + "\n")  # each line ends in "\n" only
-        buffer.seek(0)
-        buffer.truncate()
+    rows = ([COLUMNS] if header else []) + [[neutral(cell) for cell in _cells(a)] for a in assessed]
+    lengths = [writer.writerow(cells) for cells in rows]  # the characters of each line
+    text = buffer.getvalue()
+    if text.count("\r") == len(rows):  # no cell holds "\r": every "\r\n" ends a line
+        return text.replace("\r\n", "\n")
+    lines, start = [], 0
+    for length in lengths:  # each line ends in "\n" only
+        lines.append(text[start : start + length - 2] + "\n")
+        start += length
     return "".join(lines)
 
 

@@ -13,14 +13,15 @@ Two flavours:
   question to its answer, ``f`` is the set of (finding, value) pairs
   established, ``n`` the set of finding names, ``e`` and ``k`` the evidence
   and conclusions asserted;
-- ``kleene_layers``: three-valued (0 false, 1 undecided, 2 true), for the
-  foresight. An answer of ``None`` is still open, ``c``/``cn`` are the findings
-  (and names) certain to be established and ``p``/``pn`` those that may be.
+- ``kleene_layers``: three-valued (true, undecided, false), for the foresight,
+  each condition as two short-circuit expressions (certain to hold, may hold).
+  An answer of ``None`` is still open, ``c``/``cn`` are the findings (and
+  names) certain to be established and ``p``/``pn`` those that may be.
 """
 
 from sourcing.expert.conditions import Algebra, fold
 
-FALSE, OPEN, TRUE = 0, 1, 2
+MEMBER_CHAIN = 3  # finding values tested with chained ``in`` (more: one isdisjoint call)
 
 
 class _Constants:
@@ -49,6 +50,21 @@ class _Constants:
         return name
 
 
+def _member(pairs, target, const):
+    """The expression "one of ``pairs`` is in ``target``": ``in`` tests chained with ``or`` for a few pairs
+    (a hash lookup each, stopping at the first), one ``isdisjoint`` call for more."""
+    if not pairs:
+        return "False"
+    if len(pairs) <= MEMBER_CHAIN:
+        return "(" + " or ".join(f"{const(pair)} in {target}" for pair in pairs) + ")"
+    return f"(not {const(frozenset(pairs))}.isdisjoint({target}))"
+
+
+def _pairs(atom):
+    """The (finding, value) pairs a finding test with values accepts, in the order of its values."""
+    return tuple(dict.fromkeys((atom.name, v) for v in atom.values))
+
+
 def _boolean(condition, const):
     """The two-valued Python expression of ``condition`` (None: always)."""
 
@@ -57,7 +73,7 @@ def _boolean(condition, const):
             return f"(a[{const(a.name)}] in {const(frozenset(a.values))})"
         if a.values is None:
             return f"({const(a.name)} in n)"
-        return f"(not {const(frozenset((a.name, v) for v in a.values))}.isdisjoint(f))"
+        return _member(_pairs(a), "f", const)
 
     return fold(
         condition,
@@ -72,41 +88,52 @@ def _boolean(condition, const):
 
 
 def _kleene(condition, const):
-    """The three-valued Python expression of ``condition`` (None: always), FALSE/OPEN/TRUE."""
+    """The three-valued truth of ``condition`` (None: always) as two two-valued Python expressions,
+    (certain, possible): True when the first holds, False when the second does not, else undecided.
+    This is strong Kleene logic (all: the least, any: the greatest, not: the opposite) with the short
+    circuit of ``and``/``or``; it relies on the certain findings being among the possible ones."""
 
     def atom(a):
         if a.kind == "answer":
-            question, values = const(a.name), const(frozenset(a.values))
-            return f"({OPEN} if a[{question}] is None else {TRUE} if a[{question}] in {values} else {FALSE})"
+            question, values = const(a.name), frozenset(a.values)
+            return f"(a[{question}] in {const(values)})", f"(a[{question}] in {const(values | {None})})"
         if a.values is None:
             name = const(a.name)
-            return f"({TRUE} if {name} in cn else {OPEN} if {name} in pn else {FALSE})"
-        pairs = const(frozenset((a.name, v) for v in a.values))
-        return f"({TRUE} if not {pairs}.isdisjoint(c) else {OPEN} if not {pairs}.isdisjoint(p) else {FALSE})"
+            return f"({name} in cn)", f"({name} in pn)"
+        return _member(_pairs(a), "c", const), _member(_pairs(a), "p", const)
 
-    def extreme(function):  # min(x) of one value would iterate over it
-        return lambda parts: parts[0] if len(parts) == 1 else f"{function}(" + ", ".join(parts) + ")"
+    def joined(word):
+        return lambda parts: tuple("(" + f" {word} ".join(side) + ")" for side in zip(*parts))
 
     return fold(
         condition,
         Algebra(
-            atom=atom, all=extreme("min"), any=extreme("max"), not_=lambda part: f"({TRUE} - {part})", always=str(TRUE)
+            atom=atom,
+            all=joined("and"),
+            any=joined("or"),
+            not_=lambda part: (f"(not {part[1]})", f"(not {part[0]})"),
+            always=("True", "True"),
         ),
     )
 
 
-def _layer(index, parameters, body, growth):
-    """The source of ``def layer<index>(parameters)`` running the lines of ``body``; with ``growth`` (an
-    expression that grows as the layer establishes findings) the body repeats until it stops growing."""
-    if growth:
-        body = [
-            "while True:",
-            f"    before = {growth}",
-            *("    " + line for line in body),
-            f"    if {growth} == before:",
-            "        return",
-        ]
-    return f"def layer{index}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+def _repeated(body, growth):
+    """The lines of ``body``, repeated until ``growth`` (an expression that grows as the body establishes
+    findings) stops growing; ``body`` as it is when ``growth`` is None."""
+    if not growth:
+        return body
+    return [
+        "while True:",
+        f"    before = {growth}",
+        *("    " + line for line in body),
+        f"    if {growth} == before:",
+        "        break",
+    ]
+
+
+def _function(name, parameters, body):
+    """The source of ``def name(parameters)`` running the lines of ``body``."""
+    return f"def {name}({parameters}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
 
 
 def _adding(target, items, const):
@@ -117,14 +144,33 @@ def _adding(target, items, const):
     return f"{target}.update({const(items)})"
 
 
-def _define(sources, const):
-    """The functions ``layer0``, ``layer1``... defined by ``sources`` with ``const``'s constants,
-    compiled together (one compile call is far cheaper than many), or their code from the cache."""
+def _define(sources, const, names=None, cached=True):
+    """The functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by ``sources``
+    with ``const``'s constants, compiled together (one compile call is far cheaper than many), or, when
+    ``cached``, their code from the cache (worth it for the rules, not for a few lines)."""
     from sourcing.expert.cache import compiled
 
+    source = "".join(sources)
     namespace = dict(const.values)
-    exec(compiled("".join(sources), "<knowledge>"), namespace)  # noqa: S102 (generated names only)
-    return [namespace[f"layer{index}"] for index in range(len(sources))]
+    code = compiled(source, "<knowledge>") if cached else compile(source, "<knowledge>", "exec")
+    exec(code, namespace)  # noqa: S102 (generated names only)
+    return [namespace[name] for name in names or [f"layer{index}" for index in range(len(sources))]]
+
+
+def summing(keys, pieces):
+    """One function ``total(counted)``: a dict of every key of ``keys`` (in order) to the sum of the
+    weights of the ``pieces`` counted, added in the order of ``pieces`` starting from 0, exactly as
+    a loop would add them. ``pieces`` is a list of (item, ((key, weight), ...)); an item's weights
+    count when ``item in counted``."""
+    const = _Constants()
+    slot = {key: f"t{index}" for index, key in enumerate(keys)}
+    body = [" = ".join(slot.values()) + " = 0"] if slot else []
+    for item, weights in pieces:
+        if weights:
+            body.append(f"if {const(item)} in counted:")
+            body.append("    " + "; ".join(f"{slot[key]} += {const(weight)}" for key, weight in weights))
+    body.append("return {" + ", ".join(f"{const(key)}: {name}" for key, name in slot.items()) + "}")
+    return _define([_function("total", "counted", body)], const, ["total"], cached=False)[0]
 
 
 def kleene_layers(layers):
@@ -137,27 +183,33 @@ def kleene_layers(layers):
     (``repeat``) runs until nothing more is added.
     """
     const = _Constants()
-    statuses = const({FALSE: False, OPEN: None, TRUE: True})
     sources = []
     for index, (repeat, rules) in enumerate(layers):
         body = []
         for rule_id, condition, findings, names in rules:
-            body.append(f"s = {_kleene(condition, const)}")
-            body.append(f"status[{const(rule_id)}] = {statuses}[s]")
-            if findings:
-                body += [
-                    "if s:",
-                    f"    {_adding('p', findings, const)}; {_adding('pn', names, const)}",
-                    f"    if s == {TRUE}:",
-                    f"        {_adding('c', findings, const)}; {_adding('cn', names, const)}",
-                ]
-        sources.append(_layer(index, "a, c, cn, p, pn, status", body, "(len(c), len(p))" if repeat else None))
+            certain, possible = _kleene(condition, const)
+            status = f"status[{const(rule_id)}]"
+            if not findings:
+                body.append(f"{status} = True if {certain} else None if {possible} else False")
+                continue
+            maybe = f"{_adding('p', findings, const)}; {_adding('pn', names, const)}"
+            body += [
+                f"if {certain}:",
+                f"    {status} = True; {maybe}; {_adding('c', findings, const)}; {_adding('cn', names, const)}",
+                f"elif {possible}:",
+                f"    {status} = None; {maybe}",
+                "else:",
+                f"    {status} = False",
+            ]
+        growth = "(len(c), len(p))" if repeat else None
+        sources.append(_function(f"layer{index}", "a, c, cn, p, pn, status", _repeated(body, growth)))
     return _define(sources, const)
 
 
-def boolean_layers(layers):
+def boolean_layers(layers, runs=None):
     """One function per layer, ``run(answers, findings, names, fired, conclusions, act)``, that fires the
-    layer's rules in order, inlined: no call per rule.
+    layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
+    function per count instead, running that many first layers in one body: no call per layer either.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
     conclusions (any hashable items: the direct evaluator passes their numbers), payload). A rule that
@@ -167,8 +219,8 @@ def boolean_layers(layers):
     findings (``repeat``) simply runs until no finding is added.
     """
     const = _Constants()
-    sources = []
-    for index, (repeat, rules) in enumerate(layers):
+    bodies = []
+    for repeat, rules in layers:
         body = []
         for rule_id, condition, findings, names, conclusions, payload in rules:
             body.append(f"if {_boolean(condition, const)}:")
@@ -181,5 +233,12 @@ def boolean_layers(layers):
             if payload is not None:
                 steps.append(f"act({const(payload)})")
             body.append("    " + "; ".join(steps))
-        sources.append(_layer(index, "a, f, n, fired, k, act", body, "len(f)" if repeat else None))
-    return _define(sources, const)
+        bodies.append(_repeated(body, "len(f)" if repeat else None))
+    parameters = "a, f, n, fired, k, act"
+    if runs is None:
+        return _define([_function(f"layer{index}", parameters, body) for index, body in enumerate(bodies)], const)
+    sources = [
+        _function(f"run{index}", parameters, [line for body in bodies[:count] for line in body])
+        for index, count in enumerate(runs)
+    ]
+    return _define(sources, const, [f"run{index}" for index in range(len(runs))])

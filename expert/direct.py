@@ -9,8 +9,10 @@ prove the two agree on every scenario, on generated answers and on generated
 knowledge bases.
 """
 
+from dataclasses import replace
+
 from sourcing.expert import codegen
-from sourcing.expert.conditions import atoms
+from sourcing.expert.conditions import atoms, map_atoms
 from sourcing.expert.kinds import BY_NAME
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
 from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict_from
@@ -52,12 +54,36 @@ def _answer_classes(kb, rules):
     return {q.id: {v: tuple(v in values for values in tests[q.id]) for v in q.choices} for q in kb.questions}
 
 
+def _valued(atom, values):
+    """``atom``, a test of a finding by name alone made a test of the ``values`` rules can give it
+    ({name: {value: None}}); other atoms as they are."""
+    if atom.kind == "finding" and atom.values is None:
+        return replace(atom, values=tuple(values.get(atom.name, ())))
+    return atom
+
+
+def _feeds_back(rules, models):
+    """Whether a rule of ``rules`` (one layer, in firing order) can assert a finding an earlier rule tests:
+    only then can a second pass fire more (a rule that fired already changes nothing when it fires
+    again, and a later rule sees what an earlier one added in the same pass). The scoring action reads
+    every rule fired: a layer with it is taken to feed back."""
+    tested = set()
+    for c in rules:
+        if c.scores:
+            return True
+        if tested.intersection(name for name, _ in c.rule.asserted_findings(models)):
+            return True
+        tested.update(a.name for a in atoms(c.rule.when) if a.kind == "finding")
+    return False
+
+
 class DirectEvaluator:
     """Runs a knowledge base's rules on complete answers; ``run`` returns an Outcome."""
 
     def __init__(self, kb):
         self.kb = kb
         self.plan = plan(kb)
+        self._vetoes = tuple(((VETOED, model), model) for model in self.plan.models)  # what the scoring reads
         per_layer = [[_Compiled(rule) for rule in layer.rules] for layer in self.plan.layers]
         # Every conclusion a rule can assert, numbered in report order (its rule's position, then its place
         # in the rule): a run collects the numbers, so sorting them gives the report order.
@@ -69,6 +95,12 @@ class DirectEvaluator:
         )
         self.conclusions = tuple(conclusion for _, conclusion in ordered)
         number = {conclusion: n for n, conclusion in enumerate(self.conclusions)}
+        # A finding tested by name alone becomes a test of the values rules can give it, so no run keeps
+        # the set of finding names.
+        values = {}
+        for rule in kb.rules:
+            for name, value in rule.asserted_findings(self.plan.models):
+                values.setdefault(name, {})[value] = None
         layers, last = [], -1
         for index, (layer, rules) in enumerate(zip(self.plan.layers, per_layer)):
             if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
@@ -76,36 +108,34 @@ class DirectEvaluator:
             entries = [
                 (
                     c.rule.id,
-                    c.rule.when,
+                    map_atoms(c.rule.when, lambda a: _valued(a, values)),
                     c.findings,
-                    c.names,
+                    (),
                     tuple(number[k] for k in c.conclusions),
                     c if c.scores else None,
                 )
                 for c in rules
             ]
-            layers.append((layer.repeats, entries))
-        self.layers = codegen.boolean_layers(layers)
-        self.verdict_layers = self.layers[: last + 1]  # the later ones cannot change the verdict
+            layers.append((layer.repeats and _feeds_back(rules, self.plan.models), entries))
+        self._verdict_run, self._run = codegen.boolean_layers(layers, runs=[last + 1, len(layers)])
+        # the later layers cannot change the verdict
         self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[: last + 1] for c in rules])
 
     def verdict(self, answers: dict[str, str]) -> Verdict:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
-        state = self.fire(answers, self.verdict_layers)
+        state = self.fire(answers, verdict=True)
         return verdict_from(state.findings, state.scores)
 
     def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         state = self.fire(answers)
-        decided = verdict_from(state.findings, state.scores)
-        conclusions = tuple(self.conclusions[n] for n in sorted(state.conclusions))
         return Outcome(
-            verdict=decided,
-            fired=frozenset(state.fired),
-            findings=frozenset(state.findings),
-            scores=state.scores,
-            conclusions=conclusions,
+            verdict_from(state.findings, state.scores),
+            frozenset(state.fired),
+            frozenset(state.findings),
+            state.scores,
+            tuple(map(self.conclusions.__getitem__, sorted(state.conclusions))),
         )
 
     @staticmethod
@@ -113,30 +143,28 @@ class DirectEvaluator:
         """The recommended models a run established (exactly one in a complete knowledge base)."""
         return sorted(v for n, v in state.findings if n == RECOMMENDED)
 
-    def fire(self, answers, layers=None):
-        """Run the rules (of ``layers``, default all) to their fixed point; return the raw state (findings,
-        fired rules, scores...)."""
-        state = _State(self.plan)
-        for run_layer in self.layers if layers is None else layers:
-            run_layer(answers, state.findings, state.names, state.fired, state.conclusions, state.fire)
+    def fire(self, answers, verdict=False):
+        """Run the rules (with ``verdict``, only the layers up to the last that can change the verdict) to
+        their fixed point; return the raw state (findings, fired rules, scores...)."""
+        state = _State(self.plan, self._vetoes)
+        run = self._verdict_run if verdict else self._run
+        run(answers, state.findings, (), state.fired, state.conclusions, state.fire)
         return state
 
 
 class _State:
     """The facts established so far in one run."""
 
-    def __init__(self, rule_plan):
-        self.plan = rule_plan
-        self.findings, self.names, self.fired = set(), set(), set()
-        self.conclusions, self.scores = set(), {}  # conclusions as numbers (DirectEvaluator.conclusions)
+    __slots__ = ("plan", "vetoes", "findings", "fired", "conclusions", "scores")
 
-    def add(self, name, value):
-        self.findings.add((name, value))
-        self.names.add(name)
+    def __init__(self, rule_plan, vetoes):
+        self.plan, self.vetoes = rule_plan, vetoes  # vetoes: ((VETOED, model), model) of each scored model
+        self.findings, self.fired = set(), set()
+        self.conclusions, self.scores = set(), {}  # conclusions as numbers (DirectEvaluator.conclusions)
 
     def fire(self, compiled):
         """The scoring action (sourcing.expert.plan): the evidence rules fired so far count once each.
         The rule's other assertions are added by the layer's code."""
-        self.scores, ranked = self.plan.score(self.fired, {v for n, v in self.findings if n == VETOED})
-        for name, value in ranked:
-            self.add(name, value)
+        findings = self.findings
+        self.scores, ranked = self.plan.score(self.fired, [model for pair, model in self.vetoes if pair in findings])
+        findings.update(ranked)

@@ -10,6 +10,7 @@ this evaluation agrees with it (tested).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 
 from sourcing.expert import codegen
@@ -38,7 +39,12 @@ class Outlook:
 
     def finding_settled(self, name):
         """True when every value of finding ``name`` that may be established surely will be."""
-        return {f for f in self.possible if f[0] == name} == {f for f in self.certain if f[0] == name}
+        return name not in self._unsettled
+
+    @cached_property
+    def _unsettled(self):
+        """The names of the findings whose possible values differ from their certain ones."""
+        return {n for n, _ in self.possible ^ self.certain}
 
 
 def outlook(kb, known):
@@ -65,33 +71,30 @@ def _compiled_layers(rule_plan):
     ]
 
 
-def _run_outlook(kb, rule_plan, layers, known):
-    answers = {q.id: known.get(q.id) for q in kb.questions}
+def _run_outlook(kb, rule_plan, layers, answers):
+    """The Outlook of ``layers`` on ``answers`` (every question of the catalogue, None when open)."""
     certain, possible, certain_names, possible_names = set(), set(), set(), set()
     status = {}
     for index, (_layer, rule_ids, evaluate_layer) in enumerate(layers):
         if evaluate_layer is None:  # scoring: always fires; bound the ranking it can produce
             status.update(dict.fromkeys(rule_ids, True))
-            _add_score_findings(kb, rule_plan, status, certain, possible)
-            view = _finish(layers[index + 1 :], answers, certain, possible, status)
-            if len({v for n, v in view.possible if n == RECOMMENDED}) <= 1:
+            _add_score_findings(rule_plan, status, certain, possible)
+            later = layers[index + 1 :]
+            view = Outlook(*_finish(later, answers, set(certain), set(possible), dict(status)))
+            if sum(1 for n, _ in view.possible if n == RECOMMENDED) <= 1:
                 return view
-            return _merge(
-                status,
-                [_finish(layers[index + 1 :], answers, c, p, {}) for c, p in _ranking_cases(kb, certain, possible)],
-            )
+            return _merge(status, [_finish(later, answers, c, p, {}) for c, p in _ranking_cases(kb, certain, possible)])
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
     return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
 
 
 def _finish(layers, answers, certain, possible, status):
-    """Evaluate the ``layers`` after the ranking on copies of the state; return the Outlook (its status:
-    ``status`` and the statuses of these layers' rules)."""
-    certain, possible, status = set(certain), set(possible), dict(status)
+    """Evaluate the ``layers`` after the ranking on ``certain``, ``possible`` and ``status`` (changed in
+    place); return them, the status with these layers' rules, the findings frozen."""
     certain_names, possible_names = {n for n, _ in certain}, {n for n, _ in possible}
     for _, _, evaluate_layer in layers:
         evaluate_layer(answers, certain, certain_names, possible, possible_names, status)
-    return Outlook(status=status, certain=frozenset(certain), possible=frozenset(possible))
+    return status, frozenset(certain), frozenset(possible)
 
 
 def _ranking_cases(kb, certain, possible):
@@ -120,43 +123,56 @@ def _ranking_cases(kb, certain, possible):
 
 
 def _merge(status, views):
-    """One Outlook true to every view of the layers after the ranking, on top of the ``status`` of the
-    rules before it: certain in all views, possible in any, a status shared or None."""
+    """One Outlook true to every view (status, certain, possible) of the layers after the ranking, on
+    top of the ``status`` of the rules before it: certain in all views, possible in any, a status
+    shared or None."""
     status = dict(status)
-    for rule, value in views[0].status.items():
-        status[rule] = value if all(v.status[rule] == value for v in views) else None
+    (first, *_), rest = views[0], views[1:]
+    for rule, value in first.items():
+        for other, _, _ in rest:
+            if other[rule] != value:
+                value = None
+                break
+        status[rule] = value
     return Outlook(
         status=status,
-        certain=frozenset.intersection(*(v.certain for v in views)),
-        possible=frozenset.union(*(v.possible for v in views)),
+        certain=frozenset.intersection(*(certain for _, certain, _ in views)),
+        possible=frozenset.union(*(possible for _, _, possible in views)),
     )
 
 
-def _add_score_findings(kb, rule_plan, status, certain, possible):
+def _add_score_findings(rule_plan, status, certain, possible):
     """Bound each model's fit score, then add the candidate, leading and fit findings still possible.
 
     The bounds are ``rule_plan.totals`` (the one sum of the evidence) of the evidence rules that will
     fire, plus the negative (low) or positive (high) part of the weights of those still undecided. A
     model may be vetoed for sure, possibly, or not at all. When nothing the ranking reads is undecided,
-    the scoring action's own findings are certain (``Plan.score``'s ranking of the exact totals);
+    the scoring action's own findings are certain (``Plan.ranking`` of the exact totals);
     otherwise the interval reasoning below, a different computation from the scoring action,
     over-approximates what is possible and under-approximates what is certain, which keeps the
     foresight safe.
     """
-    order = list(rule_plan.models)
-    sure = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is True}
-    undecided = {rule_id for rule_id, _ in rule_plan.evidence if status.get(rule_id) is None}
+    order = rule_plan.models
+    sure, undecided = set(), set()
+    for rule_id, _ in rule_plan.evidence:
+        state = status.get(rule_id)
+        if state is True:
+            sure.add(rule_id)
+        elif state is None:
+            undecided.add(rule_id)
     exact = rule_plan.totals(sure)
-    low = _plus(exact, rule_plan.totals(undecided, lambda weight: min(0, weight)))
-    high = _plus(exact, rule_plan.totals(undecided, lambda weight: max(0, weight)))
-    decided = not undecided
     surely_vetoed = {m for m in order if (VETOED, m) in certain}
     maybe_vetoed = {m for m in order if (VETOED, m) in possible}
-    if decided and surely_vetoed == maybe_vetoed:
-        ranked = kb.ranked_findings(exact, surely_vetoed)
+    if not undecided and surely_vetoed == maybe_vetoed:
+        ranked = rule_plan.ranking(exact, surely_vetoed)
         certain.update(ranked)
         possible.update(ranked)
         return
+    if undecided:
+        low = _plus(exact, rule_plan.totals(undecided, _negative))
+        high = _plus(exact, rule_plan.totals(undecided, _positive))
+    else:  # nothing to add: both bounds are the exact totals
+        low = high = exact
     never_vetoed = [m for m in order if m not in maybe_vetoed]
     maybe_candidates = [
         m for m in order if m not in surely_vetoed and not any(low[o] > high[m] for o in never_vetoed if o != m)
@@ -178,6 +194,16 @@ def _add_score_findings(kb, rule_plan, status, certain, possible):
             certain.add((FIT, "all_vetoed"))
 
 
+def _negative(weight):
+    """The negative part of a weight (what it can take off a total)."""
+    return min(0, weight)
+
+
+def _positive(weight):
+    """The positive part of a weight (what it can add to a total)."""
+    return max(0, weight)
+
+
 def _plus(first, second):
     return {model: first[model] + second[model] for model in first}
 
@@ -190,6 +216,7 @@ class Foresight:
         self.plan = plan(kb)
         self.layers = _compiled_layers(self.plan)
         self._confirm = {}  # model -> its (rule id, condition to confirm, questions behind it), built on first use
+        self._position = {r.id: r.position for r in kb.rules}
         self.reads = {r.id: frozenset(a.name for a in atoms(r.when) if a.kind == "answer") for r in kb.rules}
         self.tests = {
             r.id: tuple(dict.fromkeys(a.name for a in atoms(r.when) if a.kind == "finding")) for r in kb.rules
@@ -228,13 +255,13 @@ class Foresight:
 
     def outlook(self, known):
         """Evaluate every rule with ``known`` answers (questions not in ``known`` are open)."""
-        return _run_outlook(self.kb, self.plan, self.layers, known)
+        return _run_outlook(self.kb, self.plan, self.layers, {q.id: known.get(q.id) for q in self.kb.questions})
 
     def advice_outlook(self, answers):
         """The outlook of ``answers`` (``unknown`` ones open) on the layers that can change the advice:
         for every rule and finding ``open_questions``, ``unconfirmed`` and ``deciding`` read, the same as
         ``outlook``; the later layers (the consequences) are not evaluated."""
-        known = {q: v for q, v in answers.items() if v != UNKNOWN}
+        known = {q.id: None if (v := answers.get(q.id)) == UNKNOWN else v for q in self.kb.questions}
         return _run_outlook(self.kb, self.plan, self.advice_layers, known)
 
     def waiting_rules(self, known, question, view=None):
@@ -280,25 +307,24 @@ class Foresight:
             view = self.advice_outlook({q: v for q, v in answers.items() if q not in unknown})
         relevant = self.deciding(view)
         readers = {question: [] for question in unknown}
-        for rule in self.kb.rules:
-            if rule.id in relevant:
-                for question in self.reads[rule.id] & readers.keys():
-                    readers[question].append(rule.id)
+        for rule_id in sorted(relevant, key=self._position.__getitem__):  # in rule order
+            for question in self.reads[rule_id] & readers.keys():
+                readers[question].append(rule_id)
         return tuple((question, tuple(rules)) for question, rules in readers.items() if rules)
 
     def unconfirmed(self, answers, model, view=None):
         """The vetoes of ``model`` and its requirements that the unknown answers leave open, each with
         the unknown questions it reads: what to confirm before contracting ``model``. ``view`` may pass
         ``advice_outlook(answers)`` when it was already computed."""
-        unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
-        if not unknown:
-            return ()
-        known = {q: v for q, v in answers.items() if v != UNKNOWN}
         checks = self._confirm.get(model)
         if checks is None:
             checks = self._confirm[model] = self._confirm_checks(model)
         if not checks:
             return ()
+        unknown = [q.id for q in self.kb.questions if answers.get(q.id, UNKNOWN) == UNKNOWN]
+        if not unknown:
+            return ()
+        known = {q: v for q, v in answers.items() if v != UNKNOWN}
         if view is None:
             view = self.advice_outlook(known)
         possible, certain = {}, {}

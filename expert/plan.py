@@ -14,8 +14,11 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import cast
 
+from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
+
+RANKINGS_KEPT = 4096  # rankings Plan.score keeps; more distinct ones, and it starts again
 
 
 @dataclass(frozen=True)
@@ -35,24 +38,41 @@ class Plan:
     models: tuple[str, ...]  # the scored models, in catalogue order
     evidence: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
     kb: KnowledgeBase = field(compare=False, repr=False)
+    _sums: dict = field(default_factory=dict, compare=False, repr=False)  # part -> its generated sum
+    _ranked: dict = field(default_factory=dict, compare=False, repr=False)  # (totals, vetoed) -> ranking
 
     def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
         distinct weight once per rule, summed in the order of the knowledge files (never in firing or
         hash order, so every engine gets the same number). ``part`` maps each weight first (the
-        foresight's bounds count only its negative or positive part)."""
-        totals: dict[str, float] = dict.fromkeys(self.models, 0)
-        for rule_id, pieces in self.evidence:
-            if rule_id in counted:
-                for model, weight in pieces:
-                    totals[model] += weight if part is None else part(weight)
-        return totals
+        foresight's bounds count only its negative or positive part); each ``part`` is compiled once
+        into a generated function (sourcing.expert.codegen.summing), so pass the same function each time."""
+        total = self._sums.get(part)
+        if total is None:
+            pieces = [
+                (rule_id, tuple((model, weight if part is None else part(weight)) for model, weight in weights))
+                for rule_id, weights in self.evidence
+            ]
+            total = self._sums[part] = codegen.summing(self.models, pieces)
+        return total(counted)
 
-    def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], list[tuple]]:
+    def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], tuple[tuple, ...]]:
         """The scoring action: the fit totals of the evidence rules in ``counted``, and the (finding,
-        value) pairs of the ranking among the models not ``vetoed`` (KnowledgeBase.ranked_findings)."""
+        value) pairs of their ``ranking``."""
         totals = self.totals(counted)
-        return totals, self.kb.ranked_findings(totals, vetoed)
+        return totals, self.ranking(totals, vetoed)
+
+    def ranking(self, totals: dict[str, float], vetoed: Container[str]) -> tuple[tuple, ...]:
+        """The (finding, value) pairs of the ranking of ``totals`` among the models not ``vetoed``
+        (KnowledgeBase.ranked_findings), kept per totals and vetoes seen (few distinct ones recur in
+        bulk runs)."""
+        key = (*totals.values(), *[model in vetoed for model in self.models])
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            if len(self._ranked) >= RANKINGS_KEPT:
+                self._ranked.clear()
+            ranked = self._ranked[key] = tuple(self.kb.ranked_findings(totals, vetoed))
+        return ranked
 
 
 def _repeats(rules, model_ids):

@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sourcing.expert import answers as answers_io
 from sourcing.expert import yamlio
@@ -35,11 +35,10 @@ MAX_LINE = 1024 * 1024  # characters in one line of a streamed file
 SHOWN_NOTES = 50
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # named tuples, not frozen dataclasses: one of each per row, five times cheaper to build
     number: int
     id: str
-    answers: dict[str, str]  # validated; missing questions are unknown
+    answers: dict[str, str]  # validated and complete: every question, in catalogue order
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,7 @@ class BadRow:
     error: InputError
 
 
-@dataclass(frozen=True)
-class Assessed:
+class Assessed(NamedTuple):
     """One row's verdict, the same as ``consult`` gives for its answers."""
 
     number: int
@@ -191,52 +189,61 @@ def _lines(blocks: Iterable[bytes], source: str) -> Iterator[str]:
 
 
 def validate(kb, number, record, source):
-    """A Row, or a BadRow naming the row number and the key at fault."""
-    where = f"{source}: row {number}"
+    """A Row (its answers complete: every question, in catalogue order), or a BadRow naming the row
+    number and the key at fault."""
     if isinstance(record, InputError):
-        return BadRow(number, InputError(where, record.message))
+        return BadRow(number, InputError(f"{source}: row {number}", record.message))
     if not isinstance(record, dict):
-        return BadRow(number, InputError(where, "expected a mapping of question id to value"))
+        return BadRow(number, InputError(f"{source}: row {number}", "expected a mapping of question id to value"))
     raw = dict(record)
     row_id = next((str(raw.pop(key)) for key in ID_KEYS if key in raw and raw[key] not in (None, "")), str(number))
     for key in ID_KEYS:
         raw.pop(key, None)
-    raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
-    answers = _plain_answers(kb, raw)
+    catalogue = _catalogue(kb)
+    answers = _plain_answers(catalogue, raw)
     if answers is None:
+        raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
         try:
-            answers = answers_io.normalise(kb, raw, where)
+            given = answers_io.normalise(kb, raw, f"{source}: row {number}")
         except InputError as error:
             return BadRow(number, error)
+        answers = {question: given.get(question, UNKNOWN) for question in catalogue}
     return Row(number, row_id, answers)
 
 
-_CHOICES = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
+_CATALOGUE = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
 
 
-def _plain_answers(kb, raw):
-    """``raw`` as answers when every key is a question and every value None or exactly one of its
-    choices, the common case, checked without a call per answer; else None: answers.normalise then
-    converts what it can (booleans, spaces) or says what is wrong."""
-    if _CHOICES[0] is not kb:
-        _CHOICES[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
-    choices = _CHOICES[1]
+def _catalogue(kb):
+    """{question id: the values it accepts}, in catalogue order, kept for the last knowledge base seen."""
+    if _CATALOGUE[0] is not kb:
+        _CATALOGUE[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
+    return _CATALOGUE[1]
+
+
+def _plain_answers(catalogue, raw):
+    """``raw`` as complete answers (in catalogue order, a missing or blank value unknown) when every key
+    is a question and every value None, blank or exactly one of its choices, the common case, checked
+    without a call per answer; else None: answers.normalise then converts what it can (booleans,
+    spaces) or says what is wrong."""
+    if len(raw.keys() & catalogue.keys()) != len(raw):
+        return None  # a key that is no question
     answers = {}
-    for key, value in raw.items():
-        allowed = choices.get(key) if type(key) is str else None
-        if allowed is None:
-            return None
+    for question, allowed in catalogue.items():
+        value = raw.get(question)
         if value is None:
-            answers[key] = UNKNOWN
+            answers[question] = UNKNOWN
         elif type(value) is str and value in allowed:
-            answers[key] = value
+            answers[question] = value
+        elif type(value) is str and not value.strip():
+            answers[question] = UNKNOWN
         else:
             return None
     return answers
 
 
 def _csv_records(kb, lines, reader):
-    """The rows of a CSV file as mappings of column to cell (an empty cell: None)."""
+    """The rows of a CSV file as mappings of column to cell, each cell stripped (an empty one: "")."""
     rows = csv.reader(lines, strict=True)
     header = [h.strip() for h in _next_row(rows, reader.source, 0) or ()]
     if not header:
@@ -257,7 +264,7 @@ def _csv_records(kb, lines, reader):
         cells = _next_row(rows, reader.source, count + 1)
         if cells is None:
             return
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue  # blank line
         count += 1
         if len(cells) > len(header):
@@ -269,7 +276,7 @@ def _csv_records(kb, lines, reader):
                 f"{reader.source}: row {count}: {len(cells)} cells for {len(header)} columns; "
                 f"{', '.join(missing)} treated as unknown"
             )
-        yield {column: (cell.strip() or None) for column, cell in zip(header, cells)}
+        yield dict(zip(header, map(str.strip, cells)))  # an empty cell stays "": validate reads it as unknown
 
 
 def _next_row(rows, source, count):
@@ -309,8 +316,8 @@ def judge(advisor, record, source, engine="direct"):
 
 def assess(advisor, row, engine="direct"):
     """The verdict on one valid row, by the direct evaluator or (``engine='experta'``) the engine of record."""
-    answers = advisor.complete(row.answers)
-    unknowns = sum(v == UNKNOWN for v in answers.values())
+    answers = row.answers  # complete (validate)
+    unknowns = [*answers.values()].count(UNKNOWN)
     if engine == "experta":
         result = advisor.consult(answers)
         return Assessed(
@@ -491,6 +498,8 @@ def judge_stream(
         return
     import multiprocessing
 
+    if engine == "direct":  # build the evaluators once, here: forked workers share them
+        _ = advisor.direct, advisor.foresight
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
     with (
         _deferred_interrupt() as interrupted,

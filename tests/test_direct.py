@@ -1,7 +1,8 @@
 """The direct evaluator agrees with experta, the engine of record, rule for rule."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from strategies import answer_sets
 from test_engine import SCORE_AND_RECOMMEND
 from test_loader import make_kb
@@ -94,3 +95,109 @@ def test_a_single_item_all_or_any_works_in_consult_assess_and_kb_test(tmp_path, 
         done = CliRunner().invoke(cli, ["--kb", str(ext), *args])
         assert done.exit_code == 0 and "Traceback" not in done.output, (args, done.output)
     assert "EXT-ONE-001" in CliRunner().invoke(cli, ["--kb", str(ext), *consult]).output
+
+
+def _reference_state(evaluator, answers):
+    """The direct evaluator's run spelt out the plain way: every layer compiled on its own with the plan's
+    repeat flag (each layer that feeds itself runs until it adds nothing) and the names set kept."""
+    from sourcing.expert import codegen
+    from sourcing.expert.direct import _Compiled, _State
+
+    layers = [
+        (layer.repeats, [(c.rule.id, c.rule.when, c.findings, c.names, (), c if c.scores else None) for c in rules])
+        for layer, rules in ((layer, [_Compiled(r) for r in layer.rules]) for layer in evaluator.plan.layers)
+    ]
+    state = _State(evaluator.plan, evaluator._vetoes)
+    names = set()
+    for run_layer in codegen.boolean_layers(layers):
+        run_layer(answers, state.findings, names, state.fired, set(), state.fire)
+        names.update(name for name, _ in state.findings)
+    return state
+
+
+@settings(max_examples=300, deadline=None)
+@given(answers=answer_sets(allow_missing=False))
+def test_one_joined_run_that_repeats_only_what_feeds_back_matches_every_layer_run_to_its_fixed_point(
+    advisor, answers
+):
+    state, reference = advisor.direct.fire(answers), _reference_state(advisor.direct, answers)
+    assert (state.findings, state.fired, state.scores) == (reference.findings, reference.fired, reference.scores)
+    verdict = advisor.direct.verdict(answers)
+    assert verdict == advisor.direct.run(answers).verdict
+
+
+def test_a_rule_feeding_an_earlier_one_still_gets_its_second_pass(tmp_path):
+    evaluator = Advisor(load(make_kb(tmp_path, CHAIN))).direct
+    for need in evaluator.kb.question("need").choices:
+        answers = {q.id: "unknown" for q in evaluator.kb.questions} | {"need": need}
+        assert evaluator.fire(answers).findings == _reference_state(evaluator, answers).findings
+
+
+def _reference_verdict(recommended, scores, vetoed, candidates):
+    """The runner-up and margin by sorting, as the rule reads: not vetoed first, then by fit, then by order."""
+    from sourcing.expert.outcome import Verdict
+
+    model, order = recommended[0], list(scores)
+    if model not in scores:
+        if len(candidates) > 1:
+            return Verdict(model, None, None)
+        ranked = sorted(order, key=lambda m: (m not in candidates, -scores[m], order.index(m)))
+        return Verdict(model, ranked[0], None)
+    rivals = sorted((m for m in order if m != model), key=lambda m: (m in vetoed, -scores[m], order.index(m)))
+    open_rivals = [m for m in rivals if m not in vetoed]
+    return Verdict(model, rivals[0], scores[model] - scores[open_rivals[0]] if open_rivals else None)
+
+
+MODELS = ("m0", "m1", "m2", "m3")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    scores=st.lists(st.sampled_from([-2, -0.5, 0, 0.5, 1, 3]), min_size=2, max_size=4),
+    model=st.sampled_from(MODELS + ("fallback",)),
+    vetoed=st.sets(st.sampled_from(MODELS)),
+    candidates=st.sets(st.sampled_from(MODELS)),
+)
+def test_the_verdict_picks_the_runner_up_and_margin_as_sorting_would(scores, model, vetoed, candidates):
+    from sourcing.expert.outcome import verdict
+
+    scored = dict(zip(MODELS, scores))
+    assume(model in scored or model == "fallback")
+    assert verdict([model], scored, vetoed, candidates) == _reference_verdict([model], scored, vetoed, candidates)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    evidence=st.lists(
+        st.lists(st.tuples(st.sampled_from(MODELS), st.floats(-10, 10, allow_nan=False)), max_size=3), max_size=8
+    ),
+    counted=st.sets(st.integers(0, 7)),
+)
+def test_the_generated_fit_sum_adds_exactly_as_a_loop_in_file_order(evidence, counted):
+    """Float sums depend on their order: the generated sum must add the same weights in the same order."""
+    from sourcing.expert import codegen
+
+    pieces = [(f"r{n}", tuple(weights)) for n, weights in enumerate(evidence)]
+    expected = dict.fromkeys(MODELS, 0)
+    for rule_id, weights in pieces:
+        if int(rule_id[1:]) in counted:
+            for name, weight in weights:
+                expected[name] += weight
+    total = codegen.summing(MODELS, pieces)({f"r{n}" for n in counted})
+    assert list(total.items()) == list(expected.items())
+    assert all(type(total[m]) is type(expected[m]) for m in MODELS)
+
+
+def test_the_kept_rankings_are_the_rankings_even_once_the_store_starts_again(advisor, monkeypatch):
+    from sourcing.expert import plan as plan_module
+
+    monkeypatch.setattr(plan_module, "RANKINGS_KEPT", 3)
+    rule_plan = plan_module.plan(advisor.kb)
+    evidence = [rule_id for rule_id, _ in rule_plan.evidence]
+    for n in range(60):
+        counted = {rule_id for i, rule_id in enumerate(evidence) if (n >> (i % 6)) & 1}
+        vetoed = [m for i, m in enumerate(rule_plan.models) if (n >> i) & 1 and n % 4]
+        totals, ranked = rule_plan.score(counted, vetoed)
+        assert totals == rule_plan.totals(counted)
+        assert ranked == tuple(advisor.kb.ranked_findings(totals, vetoed))
+        assert len(rule_plan._ranked) <= 3
