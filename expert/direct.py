@@ -9,14 +9,13 @@ prove the two agree on every scenario, on generated answers and on generated
 knowledge bases.
 """
 
-from dataclasses import replace
-
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms, map_atoms
 from sourcing.expert.kinds import BY_NAME
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
 from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict_from
 from sourcing.expert.plan import plan
+from sourcing.expert.record import replace
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.
 _FINDING_OF = {
