@@ -22,13 +22,15 @@ import os
 import pickle
 import stat
 import sys
+import weakref
 from pathlib import Path
 from types import CodeType
 
 MAGIC = b"sourcing-kb-cache 1\n"
 MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
 MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
-KEPT = {"kb": 8, "code": 16}  # cache files kept of each kind (two compiled forms per base); the oldest go first
+KEPT = {"kb": 8, "code": 16, "net": 8}  # cache files kept of each kind (two compiled forms per base); oldest go first
+_KEYS = {}  # id of a knowledge base load() gave -> (a weak reference to it, its key)
 
 
 def directory() -> Path:
@@ -44,7 +46,7 @@ def load(knowledge_dir=None, extensions=()):
     if key is not None:
         kb = _unpickled(_read(directory() / f"kb-{key}.pickle"))
         if kb is not None:
-            return kb
+            return _registered(kb, key)
     from sourcing.expert.loader import load as load_files
 
     kb = load_files(knowledge_dir, extensions)
@@ -54,7 +56,50 @@ def load(knowledge_dir=None, extensions=()):
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return kb
         _write(directory(), f"kb-{key}.pickle", payload)
+        _registered(kb, key)
     return kb
+
+
+def _registered(kb, key):
+    """``kb``, noted as the knowledge base of ``key`` for as long as it lives (see ``derived``)."""
+    _KEYS[id(kb)] = (weakref.ref(kb, lambda _, name=id(kb): _KEYS.pop(name, None)), key)
+    return kb
+
+
+def wanted(kb) -> bool:
+    """True when what is derived from ``kb`` can be kept: ``load`` gave it, and the cache is on."""
+    return _key_of(kb) is not None
+
+
+def derived(kb, kind: str, version: str) -> bytes | None:
+    """The payload kept by ``keep_derived`` for ``kb`` (a knowledge base ``load`` gave), ``kind`` and
+    ``version`` (what the payload depends on beyond the knowledge base's key), if it is sound; else None."""
+    name = _derived_name(kb, kind, version)
+    return None if name is None else _read(directory() / name)
+
+
+def keep_derived(kb, kind: str, version: str, payload: bytes) -> None:
+    """Keep ``payload`` as derived from ``kb`` (``kind``: a key of KEPT); nothing when ``kb`` is not one
+    that ``load`` gave or the cache is off."""
+    name = _derived_name(kb, kind, version)
+    if name is not None:
+        _write(directory(), name, payload)
+
+
+def _key_of(kb):
+    """The key ``load`` gave ``kb`` under (None: not from ``load``, or the cache is off)."""
+    if os.environ.get("SOURCING_NO_CACHE"):
+        return None
+    reference, key = _KEYS.get(id(kb), (None, None))
+    return key if reference is not None and reference() is kb else None
+
+
+def _derived_name(kb, kind, version):
+    key = _key_of(kb)
+    if key is None:
+        return None
+    digest = hashlib.sha256(MAGIC + key.encode() + b"\0" + kind.encode() + b"\0" + version.encode())
+    return f"{kind}-{digest.hexdigest()}.pickle"
 
 
 def compiled(source: str, filename: str) -> CodeType:
