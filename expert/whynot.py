@@ -151,25 +151,29 @@ def search(advisor, answers, target, max_changes, enough=None):
     classes = advisor.direct.verdict_classes
     verdicts = {}  # the effective changes (question, class of the new value) -> the Verdict
 
+    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
+    effects = {}  # each change -> (question, class of the new value), None when the verdict cannot tell it
+    for changes in options.values():
+        for c in changes:
+            after = classes[c.question].get(c.after, c.after)
+            effects[c] = None if after == classes[c.question].get(c.before, c.before) else (c.question, after)
+
     def verdict(changes):
-        key = frozenset(
-            (c.question, classes[c.question].get(c.after, c.after))
-            for c in changes
-            if classes[c.question].get(c.after, c.after) != classes[c.question].get(c.before, c.before)
-        )
+        key = frozenset(effects[c] for c in changes) - {None}
         if key not in verdicts:
             verdicts[key] = advisor.direct.verdict(applied(answers, changes))
         return verdicts[key]
 
-    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
     winners, margins, evaluated = set(), {}, 0
     for size in range(1, max_changes + 1):
         if enough is not None and len(margins) >= enough:
             break
         for chosen in combinations([q.id for q in questions], size):
             for changes in product(*(options[q] for q in chosen)):
-                if size > 1 and any(
-                    frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)
+                if (
+                    size > 1
+                    and winners
+                    and any(frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k))
                 ):
                     continue  # a strict subset already wins: not minimal
                 decided = verdict(changes)
