@@ -111,6 +111,26 @@ class _Matcher(ReteMatcher):
             for rule in engine.get_rules()
         }
 
+    @staticmethod
+    def build_beta_part(ruleset, alpha_terminals):
+        """experta's ``build_beta_part`` for rules that are one conjunction of patterns and NOTs each: the
+        same nodes, wired the same way, without the new singledispatch function (and its dispatch cache)
+        experta's ``wire_rule`` makes for every rule, most of the cost of building the network. Any other
+        rule goes to experta's ``wire_rule``."""
+        for rule in ruleset:
+            if not all(isinstance(element, (Fact, NOT)) for element in rule) or isinstance(rule[0], NOT):
+                _wire_rule(rule, alpha_terminals)
+                continue
+            current = alpha_terminals[rule[0]]
+            for element in rule[1:]:
+                node = (_NotNode if isinstance(element, NOT) else _OrdinaryMatchNode)(_SameContextCheck())
+                current.add_child(node, node.activate_left)
+                right = alpha_terminals[element[0] if isinstance(element, NOT) else element]
+                right.add_child(node, node.activate_right)
+                current = node
+            conflict_set = _ConflictSetNode(rule)
+            current.add_child(conflict_set, conflict_set.activate)
+
     def nodes(self) -> tuple:
         """Every node of the network once, each after the nodes it feeds (the root last); found on first use."""
         if "_every_node" not in self.__dict__:
@@ -156,6 +176,10 @@ class _Matcher(ReteMatcher):
 
 
 _ConflictSetNode = experta.matchers.rete.nodes.ConflictSetNode
+_NotNode = experta.matchers.rete.nodes.NotNode
+_OrdinaryMatchNode = experta.matchers.rete.nodes.OrdinaryMatchNode
+_SameContextCheck = experta.matchers.rete.check.SameContextCheck
+_wire_rule = experta.matchers.rete.utils.wire_rule
 
 
 class _Engine(KnowledgeEngine):

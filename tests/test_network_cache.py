@@ -219,3 +219,32 @@ def test_a_knowledge_base_the_cache_did_not_give_is_built(cache_home):
 
     kb = loader.load()
     assert not Consultant(kb).cached and not Consultant(kb).cached and network_files(cache_home) == []
+
+
+def network_shape(matcher):
+    """Each rule's conflict set with everything that feeds it: node types, checks and input ports."""
+    parents = {}
+    for node in matcher.nodes():
+        for child in node.children:
+            parents.setdefault(id(child.node), []).append((child.callback.__name__, node))
+
+    def describe(node):
+        feeding = sorted((port, describe(parent)) for port, parent in parents.get(id(node), []))
+        return type(node).__name__, str(getattr(node, "matcher", "")), tuple(feeding)
+
+    return sorted((node.rule.__name__, describe(node)) for node in matcher._get_conflict_set_nodes())
+
+
+def test_the_network_is_wired_as_experta_wires_it(advisor):
+    class ExpertaWiring(engine_module._Matcher):
+        build_beta_part = staticmethod(ReteMatcher.build_beta_part)
+
+    compiled = compile_rules(advisor.kb)
+
+    class Reference(compiled):
+        __matcher__ = ExpertaWiring
+
+    ours, theirs = compiled().matcher, Reference().matcher
+    assert len(ours._get_conflict_set_nodes()) == len(theirs._get_conflict_set_nodes()) > 100
+    assert network_shape(ours) == network_shape(theirs)
+    assert sorted(type(n).__name__ for n in ours.nodes()) == sorted(type(n).__name__ for n in theirs.nodes())
