@@ -28,7 +28,7 @@ class Advisor:
 
             kb = load()
         self.kb = kb
-        self._foresight: "Foresight | None" = None
+        self._foresight: Foresight | None = None
         self._consultant: Consultant | None = None
         self._direct: DirectEvaluator | None = None
         self._roles = {

@@ -41,7 +41,7 @@ MAGIC = b"sourcing-kb-cache 1\n"
 MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
 MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
 KEPT = {"kb": 8, "code": 16, "net": 8}  # cache files kept of each kind (two compiled forms per base); oldest go first
-_KEYS = {}  # id of a knowledge base load() gave -> (a weak reference to it, its key)
+_KEYS: dict[int, tuple[weakref.ref, str]] = {}  # id of a knowledge base load() gave -> (weak reference, key)
 
 
 def directory() -> str:
@@ -73,7 +73,8 @@ def load(knowledge_dir=None, extensions=()):
 
 def _registered(kb, key):
     """``kb``, noted as the knowledge base of ``key`` for as long as it lives (see ``derived``)."""
-    _KEYS[id(kb)] = (weakref.ref(kb, lambda _, name=id(kb): _KEYS.pop(name, None)), key)
+    name = id(kb)
+    _KEYS[name] = (weakref.ref(kb, lambda _: _KEYS.pop(name, None)), key)
     return kb
 
 

@@ -15,7 +15,6 @@ from sourcing.expert.conditions import atoms, conjuncts, evaluate, finding_test
 from sourcing.expert.errors import EngineError
 from sourcing.expert.result import number
 
-
 # Named tuples, not frozen dataclasses: defining a dataclass costs ~1.4 ms of every start that imports
 # this module (consult does, for what would change); nothing here relies on dataclass behaviour.
 
