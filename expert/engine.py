@@ -211,21 +211,14 @@ class _Engine(KnowledgeEngine):
         self.plan = plan
         self.steps = 0
         self.firings = []
-        self.known = {}  # content key -> fact id, to find the fact a duplicate assertion meant
+        self.known = {}  # content key -> fact id, to find the fact a duplicate assertion meant (never an answer)
         self.reset()
-        facts = [Answer(name=q.id, value=answers.get(q.id, UNKNOWN)) for q in kb.questions]
-        self.declare(*facts)  # one declaration: experta walks its conflict sets once, not once per answer
-        for fact in facts:  # one answer per question: every one is new
-            self.known[self._content_key(fact)] = fact["__factid__"]
-
-    @staticmethod
-    def _content_key(fact):
-        """What makes two facts the same fact for experta: their class and fields."""
-        return type(fact).__name__, tuple(sorted(fact.as_dict().items()))
+        # One declaration: experta walks its conflict sets once, not once per answer; ids in catalogue order.
+        self.declare(*(Answer(name=q.id, value=answers.get(q.id, UNKNOWN)) for q in kb.questions))
 
     def _declare_recorded(self, fact):
         """Declare ``fact``; return (fact id, whether it is new)."""
-        key = self._content_key(fact)
+        key = (type(fact).__name__, tuple(sorted(fact.as_dict().items())))
         declared = self.declare(fact)
         if declared is not None:
             self.known[key] = declared["__factid__"]
