@@ -9,13 +9,12 @@ from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import UNKNOWN
 from sourcing.expert.outcome import Outcome, verdict_from
-from sourcing.expert.partial import Foresight
 from sourcing.expert.result import OpenQuestion, Result, Unconfirmed
 
-if TYPE_CHECKING:  # annotations only: the engine module brings experta
+if TYPE_CHECKING:  # annotations only: the engine module brings experta; the foresight is imported when used
     from sourcing.expert.engine import Consultant
     from sourcing.expert.model import KnowledgeBase
-    from sourcing.expert.partial import Outlook
+    from sourcing.expert.partial import Foresight, Outlook
 
 DECIDING_SEARCH = 2  # the most questions the search for the deciding questions of a tie combines
 
@@ -41,10 +40,12 @@ class Advisor:
         ] = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
 
     @property
-    def foresight(self) -> Foresight:
+    def foresight(self) -> "Foresight":
         """The three-valued evaluation of partial answers, built on first use (answers with nothing
         unknown never need it)."""
         if self._foresight is None:
+            from sourcing.expert.partial import Foresight
+
             self._foresight = Foresight(self.kb)
         return self._foresight
 

@@ -13,28 +13,41 @@ is safe to delete, and is off when ``SOURCING_NO_CACHE`` is set. A file that is
 truncated, corrupt, foreign (not the user's own, not mode 0600) or of another
 format is ignored and rebuilt; a directory that cannot be written means no
 cache, silently. Files are pickles, read only after those checks and a
-checksum of their content (code objects: marshal).
+checksum of their content (code objects: marshal). What is derived from a
+knowledge base ``load`` gave (``derived``: the experta network) is kept under
+its key too.
+
+A start reads the key's files with ``os.scandir`` (no pathlib) and hashes them
+with the interpreter's own SHA-256 (importing hashlib loads OpenSSL: ~5 ms).
 """
 
-import hashlib
 import marshal
 import os
 import pickle
 import stat
 import sys
-from pathlib import Path
+import weakref
 from types import CodeType
+
+try:  # the interpreter's built-in SHA-256 (Python 3.12 and later, then 3.10 and 3.11)
+    from _sha2 import sha256
+except ImportError:  # pragma: no cover (depends on the Python version)
+    try:
+        from _sha256 import sha256
+    except ImportError:  # an interpreter built without its own hashes
+        from hashlib import sha256
 
 MAGIC = b"sourcing-kb-cache 1\n"
 MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
 MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
-KEPT = {"kb": 8, "code": 16}  # cache files kept of each kind (two compiled forms per base); the oldest go first
+KEPT = {"kb": 8, "code": 16, "net": 8}  # cache files kept of each kind (two compiled forms per base); oldest go first
+_KEYS: dict[int, tuple[weakref.ref, str]] = {}  # id of a knowledge base load() gave -> (weak reference, key)
 
 
-def directory() -> Path:
+def directory() -> str:
     """The cache directory: ``$XDG_CACHE_HOME/sourcing``, default ``~/.cache/sourcing``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sourcing"
+    return os.path.join(base, "sourcing")
 
 
 def load(knowledge_dir=None, extensions=()):
@@ -42,9 +55,9 @@ def load(knowledge_dir=None, extensions=()):
     cache when it holds it; else loaded (KnowledgeError as from the loader) and cached."""
     key = None if os.environ.get("SOURCING_NO_CACHE") else _key(knowledge_dir, extensions)
     if key is not None:
-        kb = _unpickled(_read(directory() / f"kb-{key}.pickle"))
+        kb = _unpickled(_read(os.path.join(directory(), f"kb-{key}.pickle")))
         if kb is not None:
-            return kb
+            return _registered(kb, key)
     from sourcing.expert.loader import load as load_files
 
     kb = load_files(knowledge_dir, extensions)
@@ -54,16 +67,60 @@ def load(knowledge_dir=None, extensions=()):
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return kb
         _write(directory(), f"kb-{key}.pickle", payload)
+        _registered(kb, key)
     return kb
+
+
+def _registered(kb, key):
+    """``kb``, noted as the knowledge base of ``key`` for as long as it lives (see ``derived``)."""
+    name = id(kb)
+    _KEYS[name] = (weakref.ref(kb, lambda _: _KEYS.pop(name, None)), key)
+    return kb
+
+
+def wanted(kb) -> bool:
+    """True when what is derived from ``kb`` can be kept: ``load`` gave it, and the cache is on."""
+    return _key_of(kb) is not None
+
+
+def derived(kb, kind: str, version: str) -> bytes | None:
+    """The payload kept by ``keep_derived`` for ``kb`` (a knowledge base ``load`` gave), ``kind`` and
+    ``version`` (what the payload depends on beyond the knowledge base's key), if it is sound; else None."""
+    name = _derived_name(kb, kind, version)
+    return None if name is None else _read(os.path.join(directory(), name))
+
+
+def keep_derived(kb, kind: str, version: str, payload: bytes) -> None:
+    """Keep ``payload`` as derived from ``kb`` (``kind``: a key of KEPT); nothing when ``kb`` is not one
+    that ``load`` gave or the cache is off."""
+    name = _derived_name(kb, kind, version)
+    if name is not None:
+        _write(directory(), name, payload)
+
+
+def _key_of(kb):
+    """The key ``load`` gave ``kb`` under (None: not from ``load``, or the cache is off)."""
+    if os.environ.get("SOURCING_NO_CACHE"):
+        return None
+    reference, key = _KEYS.get(id(kb), (None, None))
+    return key if reference is not None and reference() is kb else None
+
+
+def _derived_name(kb, kind, version):
+    key = _key_of(kb)
+    if key is None:
+        return None
+    digest = sha256(MAGIC + key.encode() + b"\0" + kind.encode() + b"\0" + version.encode())
+    return f"{kind}-{digest.hexdigest()}.pickle"
 
 
 def compiled(source: str, filename: str) -> CodeType:
     """``compile(source, filename, "exec")``, from the cache when it holds the code of this very source."""
     if os.environ.get("SOURCING_NO_CACHE"):
         return compile(source, filename, "exec")
-    digest = hashlib.sha256(MAGIC + sys.version.encode() + b"\0" + filename.encode() + b"\0" + source.encode())
+    digest = sha256(MAGIC + sys.version.encode() + b"\0" + filename.encode() + b"\0" + source.encode())
     name = f"code-{digest.hexdigest()}.marshal"
-    data = _read(directory() / name)
+    data = _read(os.path.join(directory(), name))
     if data is not None:
         try:
             code = marshal.loads(data)
@@ -81,13 +138,14 @@ def _key(knowledge_dir, extensions):
     and safely (a FIFO or device in a knowledge directory, too many files): the loader then decides."""
     from sourcing import knowledge
 
-    digest = hashlib.sha256(MAGIC + sys.version.encode())
+    digest = sha256(MAGIC + sys.version.encode())
     budget = [MAX_FILES, MAX_BYTES]
     try:
-        _add_tree(digest, Path(__file__).resolve().parent, "*.py", budget)
+        _add_tree(digest, os.path.dirname(os.path.realpath(__file__)), ".py", budget)
         for root in (knowledge_dir, *extensions):
             digest.update(b"\0root\0" + repr(None if root is None else str(root)).encode())
-            _add_tree(digest, Path(root) if root is not None else knowledge.directory(), "*", budget)
+            shipped = os.path.dirname(os.path.realpath(knowledge.__file__))
+            _add_tree(digest, os.fspath(root) if root is not None else shipped, "", budget)
     except (OSError, _Unsuitable):
         return None
     return digest.hexdigest()
@@ -97,17 +155,16 @@ class _Unsuitable(Exception):
     """A knowledge directory the cache does not handle (the loader reports what is wrong)."""
 
 
-def _add_tree(digest, root, pattern, budget):
-    """Add the path, link target and content of every file matching ``pattern`` under ``root``."""
+def _add_tree(digest, root, suffix, budget):
+    """Add the path, link target and content of every file whose name ends with ``suffix`` under ``root``."""
     real_root = os.path.realpath(root)
     digest.update(b"\0tree\0" + os.fsencode(real_root))
-    if not root.is_dir():
+    if not os.path.isdir(root):
         raise _Unsuitable  # the loader says it is not a knowledge directory
-    for path in sorted(root.rglob(pattern)):
-        status = path.lstat()
-        relative = str(path.relative_to(root))
+    for relative, entry in _entries(root, suffix):
+        status = entry.stat(follow_symlinks=False)
         if stat.S_ISLNK(status.st_mode):
-            status, real = path.stat(), os.path.realpath(path)
+            status, real = os.stat(entry.path), os.path.realpath(entry.path)
             if stat.S_ISDIR(status.st_mode):
                 raise _Unsuitable  # a linked folder's files are not listed here, and the loader may read them
         else:  # no link on the way (a linked folder stops the walk above): the real path is known
@@ -121,7 +178,21 @@ def _add_tree(digest, root, pattern, budget):
             continue
         if not stat.S_ISREG(status.st_mode):
             raise _Unsuitable  # reading a FIFO or a device could block
-        digest.update(b"\0data\0" + str(status.st_size).encode() + b"\0" + path.read_bytes())
+        with open(entry.path, "rb") as handle:
+            digest.update(b"\0data\0" + str(status.st_size).encode() + b"\0" + handle.read())
+
+
+def _entries(root, suffix, folder=""):
+    """(path relative to ``root``, DirEntry) of everything under ``root``/``folder`` whose name ends with
+    ``suffix``, in name order, each folder's entries after the folder; linked folders are not entered."""
+    with os.scandir(os.path.join(root, folder)) as listing:
+        found = sorted(listing, key=lambda entry: entry.name)
+    for entry in found:
+        relative = os.path.join(folder, entry.name)
+        if entry.name.endswith(suffix):
+            yield relative, entry
+        if entry.is_dir(follow_symlinks=False):
+            yield from _entries(root, suffix, relative)
 
 
 def _read(path):
@@ -132,13 +203,13 @@ def _read(path):
         return None
     try:
         with os.fdopen(descriptor, "rb") as handle:
-            if not (_private(os.fstat(handle.fileno()), 0o600) and _private(os.stat(path.parent), 0o755)):
+            if not (_private(os.fstat(handle.fileno()), 0o600) and _private(os.stat(os.path.dirname(path)), 0o755)):
                 return None
             data = handle.read()
     except OSError:
         return None
     checksum, payload = data[len(MAGIC) : len(MAGIC) + 32], data[len(MAGIC) + 32 :]
-    if not data.startswith(MAGIC) or hashlib.sha256(payload).digest() != checksum:
+    if not data.startswith(MAGIC) or sha256(payload).digest() != checksum:
         return None
     return payload
 
@@ -169,11 +240,11 @@ def _write(folder, name, payload):
 
     temporary = None
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".kb-", dir=folder)
         with os.fdopen(handle, "wb") as stream:
-            stream.write(MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(temporary, folder / name)
+            stream.write(MAGIC + sha256(payload).digest() + payload)
+        os.replace(temporary, os.path.join(folder, name))
         temporary = None
         _prune(folder, name.split("-", 1)[0])
     except OSError:
@@ -188,6 +259,8 @@ def _write(folder, name, payload):
 
 def _prune(folder, kind):
     """Keep the KEPT most recent cache files of ``kind`` (kb, code)."""
-    files = sorted(folder.glob(f"{kind}-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    with os.scandir(folder) as listing:
+        files = [entry.path for entry in listing if entry.name.startswith(f"{kind}-")]
+    files.sort(key=os.path.getmtime, reverse=True)
     for old in files[KEPT[kind] :]:
-        old.unlink()
+        os.unlink(old)

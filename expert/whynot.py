@@ -8,23 +8,26 @@ Every reported set is then run again through experta, the engine of record,
 which supplies the rules that would fire; a disagreement is an EngineError.
 """
 
-from dataclasses import dataclass
 from itertools import combinations, product
+from typing import NamedTuple
 
 from sourcing.expert.conditions import atoms, conjuncts, evaluate, finding_test
 from sourcing.expert.errors import EngineError
 from sourcing.expert.result import number
 
+# Named tuples, not frozen dataclasses: defining a dataclass costs ~1.4 ms of every start that imports
+# this module (consult does, for what would change); nothing here relies on dataclass behaviour.
 
-@dataclass(frozen=True)
-class Change:
+
+class Change(NamedTuple):
+    """One answer changed: ``question`` from ``before`` to ``after``."""
+
     question: str
     before: str
     after: str
 
 
-@dataclass(frozen=True)
-class Counterfactual:
+class Counterfactual(NamedTuple):
     """A minimal set of answer changes that makes the target the recommendation."""
 
     changes: tuple[Change, ...]
@@ -35,8 +38,7 @@ class Counterfactual:
     stopped: tuple[str, ...]  # rules that fired and would not
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
     """One condition of a rule that would conclude the target, and whether it held."""
 
     text: str
@@ -44,8 +46,9 @@ class Clause:
     actual: str
 
 
-@dataclass(frozen=True)
-class WhyNot:
+class WhyNot(NamedTuple):
+    """Why ``target`` is (not) the recommendation of ``result``, and what would make it so."""
+
     target: str
     result: object  # the consultation (expert.result.Result) being questioned
     evidence_for: tuple[object, ...]  # FactRecords with a positive weight
@@ -147,25 +150,29 @@ def search(advisor, answers, target, max_changes, enough=None):
     classes = advisor.direct.verdict_classes
     verdicts = {}  # the effective changes (question, class of the new value) -> the Verdict
 
+    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
+    effects = {}  # each change -> (question, class of the new value), None when the verdict cannot tell it
+    for changes in options.values():
+        for c in changes:
+            after = classes[c.question].get(c.after, c.after)
+            effects[c] = None if after == classes[c.question].get(c.before, c.before) else (c.question, after)
+
     def verdict(changes):
-        key = frozenset(
-            (c.question, classes[c.question].get(c.after, c.after))
-            for c in changes
-            if classes[c.question].get(c.after, c.after) != classes[c.question].get(c.before, c.before)
-        )
+        key = frozenset(effects[c] for c in changes) - {None}
         if key not in verdicts:
             verdicts[key] = advisor.direct.verdict(applied(answers, changes))
         return verdicts[key]
 
-    options = {q.id: [Change(q.id, answers[q.id], v) for v in q.values if v != answers[q.id]] for q in questions}
     winners, margins, evaluated = set(), {}, 0
     for size in range(1, max_changes + 1):
         if enough is not None and len(margins) >= enough:
             break
         for chosen in combinations([q.id for q in questions], size):
             for changes in product(*(options[q] for q in chosen)):
-                if size > 1 and any(
-                    frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k)
+                if (
+                    size > 1
+                    and winners
+                    and any(frozenset(subset) in winners for k in range(1, size) for subset in combinations(changes, k))
                 ):
                     continue  # a strict subset already wins: not minimal
                 decided = verdict(changes)

@@ -70,12 +70,18 @@ def test_an_extension_is_part_of_the_key(cache_home, tmp_path):
         cache.load(None, [str(extension)])
 
 
-@pytest.mark.parametrize(
-    "damage", ["garbage", "truncated", "empty", "foreign pickle", "readable by others", "a symlink"]
-)
-def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_path):
-    fresh = cache.load(base)
-    [path] = files_in(cache_home)
+DAMAGES = ["garbage", "truncated", "empty", "foreign pickle", "readable by others", "a symlink"]
+
+
+def sealed(payload):
+    """``payload`` as a cache file holds it: the format line, its SHA-256, the payload."""
+    import hashlib
+
+    return cache.MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def damage_file(path, damage, tmp_path):
+    """Damage the cache file ``path`` in the way ``damage`` (one of DAMAGES) names."""
     data = path.read_bytes()
     if damage == "garbage":
         path.write_bytes(os.urandom(len(data)))
@@ -84,11 +90,9 @@ def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_p
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "foreign pickle":
-        import hashlib
         import pickle
 
-        payload = pickle.dumps({"not": "a knowledge base"})
-        path.write_bytes(cache.MAGIC + hashlib.sha256(payload).digest() + payload)
+        path.write_bytes(sealed(pickle.dumps({"not": "what the cache keeps"})))
     elif damage == "readable by others":
         os.chmod(path, 0o644)
     else:
@@ -97,6 +101,13 @@ def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_p
         os.chmod(elsewhere, 0o600)
         path.unlink()
         path.symlink_to(elsewhere)
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, base, damage, tmp_path):
+    fresh = cache.load(base)
+    [path] = files_in(cache_home)
+    damage_file(path, damage, tmp_path)
     assert cache.load(base) == fresh
     assert cache._read(path) is not None or damage == "a symlink"  # rebuilt in place (a link is replaced)
     assert cache.load(base) == fresh
