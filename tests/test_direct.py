@@ -117,9 +117,7 @@ def _reference_state(evaluator, answers):
 
 @settings(max_examples=300, deadline=None)
 @given(answers=answer_sets(allow_missing=False))
-def test_one_joined_run_that_repeats_only_what_feeds_back_matches_every_layer_run_to_its_fixed_point(
-    advisor, answers
-):
+def test_one_joined_run_that_repeats_only_what_feeds_back_matches_every_layer_run_to_its_fixed_point(advisor, answers):
     state, reference = advisor.direct.fire(answers), _reference_state(advisor.direct, answers)
     assert (state.findings, state.fired, state.scores) == (reference.findings, reference.fired, reference.scores)
     verdict = advisor.direct.verdict(answers)
