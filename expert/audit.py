@@ -267,6 +267,7 @@ def _validate(data, kb, sign_key):
     _check_logic(kb, rules, facts, firings, body["knowledge_base"]["fingerprint"] == kb.fingerprint)
     result = _result(body["outcome"], body["answers"], facts, firings)
     _check_outcome(body["outcome"], result)
+    _check_names(body["outcome"], digests, body["answers"])
     if written_as == SCHEMA_V1:
         _check_v1_conclusions(data["conclusions"], result)
     return Record(data=body, result=result, rules=rules, signed=signed, written_as=written_as)
@@ -504,6 +505,24 @@ def _check_outcome(outcome, result):
         raise _Invalid("the recommendation does not follow from the ranking facts")
     if (result.runner_up, result.margin) != (expected.runner_up, expected.margin):
         raise _Invalid("the runner-up or margin does not follow from the scores")
+
+
+def _check_names(outcome, rule_ids, question_ids):
+    """Every rule and question the outcome names (to confirm, open, deciding) is one of the record's own
+    knowledge base: the report words them from it."""
+
+    def check(ids, kind, where, known):
+        for name in ids:
+            if name not in known:
+                raise _Invalid(f"outcome.{where}: {kind} {shown(repr(name))} is not in the record's knowledge base")
+
+    for index, item in enumerate(outcome["to_confirm"]):
+        check([item["rule"]], "rule", f"to_confirm[{index}]", rule_ids)
+        check(item["questions"], "question", f"to_confirm[{index}]", question_ids)
+    for index, item in enumerate(outcome["open_questions"]):
+        check([item["question"]], "question", f"open_questions[{index}]", question_ids)
+        check(item["read_by"], "rule", f"open_questions[{index}]", rule_ids)
+    check(outcome["deciding_questions"], "question", "deciding_questions", question_ids)
 
 
 # The conclusion lists of sourcing.audit/1: (key, kind of fact, the key of its name); frozen with that schema.

@@ -190,6 +190,33 @@ def test_tampered_records_are_rejected(record, change, message):
     assert done.output.startswith(f"error: {record}: not a valid audit record: ")
 
 
+@pytest.fixture
+def open_record(tmp_path):
+    """A record with items to confirm and open questions (only the need is answered)."""
+    path = tmp_path / "open.json"
+    done = invoke("consult", "--no-input", "--set", "need=process", "--audit", str(path))
+    assert done.exit_code == 0, done.output
+    return path
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda o: o["to_confirm"][0].update(rule="x"), "outcome.to_confirm[0]: rule 'x'"),
+        (lambda o: o["to_confirm"][0].update(questions=["x"]), "outcome.to_confirm[0]: question 'x'"),
+        (lambda o: o["open_questions"][0].update(question="x"), "outcome.open_questions[0]: question 'x'"),
+        (lambda o: o["open_questions"][0].update(read_by=["x"]), "outcome.open_questions[0]: rule 'x'"),
+        (lambda o: o.update(deciding_questions=["x"]), "outcome.deciding_questions: question 'x'"),
+    ],
+)
+@pytest.mark.parametrize("command", ["explain", "replay"])
+def test_an_outcome_naming_what_its_knowledge_base_lacks_is_refused(open_record, change, message, command):
+    rewrite(open_record, lambda data: change(data["outcome"]))
+    done = invoke(command, str(open_record))
+    assert done.exit_code == 2 and done.output.count("\n") == 1
+    assert f"not a valid audit record: {message} is not in the record's knowledge base" in done.output
+
+
 def test_an_edit_without_resealing_breaks_the_integrity_checksum(record):
     record.write_text(record.read_text().replace('"need": "capacity"', '"need": "skills"', 1))
     done = invoke("replay", str(record))
