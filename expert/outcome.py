@@ -1,10 +1,10 @@
 """What a consultation concludes, independent of the engine that computed it."""
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
+from sourcing.expert.record import Record
 
 
 class Verdict(NamedTuple):
@@ -69,8 +69,7 @@ def verdict_from(findings, scores):
     return verdict(recommended, scores, vetoed, candidates)
 
 
-@dataclass(frozen=True)
-class Conclusion:
+class Conclusion(Record):
     """One conclusion a rule asserted: its kind (expert/kinds.py), name (the model, area, structure or
     topic), value (a responsibility's owner), text, and the rule."""
 

@@ -11,18 +11,18 @@ engine's message when a run keeps firing).
 """
 
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import cast
 
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
+from sourcing.expert.record import Record
 
 RANKINGS_KEPT = 4096  # rankings Plan.score keeps; more distinct ones, and it starts again
 
 
-@dataclass(frozen=True)
-class LayerPlan:
+class LayerPlan(Record):
     """One layer: its rules in firing order, and whether it repeats until nothing more is established."""
 
     name: str
@@ -30,16 +30,23 @@ class LayerPlan:
     repeats: bool
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Record):
     """The layers of a knowledge base in firing order, and the evidence each rule counts once."""
 
     layers: tuple[LayerPlan, ...]
     models: tuple[str, ...]  # the scored models, in catalogue order
     evidence: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
-    kb: KnowledgeBase = field(compare=False, repr=False)
-    _sums: dict = field(default_factory=dict, compare=False, repr=False)  # part -> its generated sum
-    _ranked: dict = field(default_factory=dict, compare=False, repr=False)  # (totals, vetoed) -> ranking
+    kb: KnowledgeBase
+
+    @cached_property
+    def _sums(self) -> dict:
+        """part -> its generated sum (``totals``)."""
+        return {}
+
+    @cached_property
+    def _ranked(self) -> dict:
+        """(totals, vetoed) -> the ranking (``ranking``)."""
+        return {}
 
     def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
