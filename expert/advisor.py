@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: the engine module brings experta; the for
     from sourcing.expert.partial import Foresight, Outlook
 
 DECIDING_SEARCH = 2  # the most questions the search for the deciding questions of a tie combines
+BLOCKER_COUNTS_KEPT = 4096  # blocker counts kept per set of blocking rules fired; more, and it starts again
 
 
 class Advisor:
@@ -35,6 +36,7 @@ class Advisor:
             rule.id: (rule.requires, rule.vetoes) for rule in kb.rules if rule.requires or rule.vetoes
         }  # the rules that can block or veto a model
         self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
+        self._blocker_counts: dict[frozenset[str], int] = {}  # the blocking rules fired -> _count_blockers
         self._reads: dict[
             tuple[str, str], frozenset[str]
         ] = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
@@ -183,7 +185,8 @@ class Advisor:
         blockers = self._count_blockers(outcome.fired, model)
         margin = outcome.verdict.margin
         best = self.strength(model, margin, 0, 0, warnings, blockers)
-        answers = self.complete(answers)
+        if len(answers) != len(self.kb.questions):  # validated answers with every question are complete
+            answers = self.complete(answers)
         unknown = [q for q, v in answers.items() if v == UNKNOWN]
         if best == self.kb.weakest or not unknown:
             return best
@@ -242,8 +245,18 @@ class Advisor:
         when nothing was blocked (every model vetoed), per model the vetoes; the least of these counts."""
         if model != self.kb.fallback.id:
             return 0
+        blocking = frozenset(self._roles.keys() & fired)  # the count reads only these: kept per set seen
+        count = self._blocker_counts.get(blocking)
+        if count is None:
+            if len(self._blocker_counts) >= BLOCKER_COUNTS_KEPT:
+                self._blocker_counts.clear()
+            count = self._blocker_counts[blocking] = self._blocking_reasons(blocking)
+        return count
+
+    def _blocking_reasons(self, fired):
+        """``_count_blockers`` for the fallback, from the fired rules that block or veto."""
         reasons = {}
-        for rule_id in fired:
+        for rule_id in sorted(fired):
             requires, vetoes = self._roles.get(rule_id, (None, ()))
             if requires:
                 reasons.setdefault(("blocked", requires), []).append(self._behind(rule_id, "unmet"))

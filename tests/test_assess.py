@@ -340,3 +340,18 @@ def test_a_single_column_csv_on_standard_input_is_assessed():
     done = CliRunner().invoke(cli, ["assess", "-", "--format", "csv"], input="need\nprocess\n")
     assert done.exit_code == 0, done.output
     assert done.stdout.splitlines()[0].startswith("row,")
+
+
+def test_blocker_counts_kept_per_blocking_set_are_the_counts_of_the_rules_fired():
+    """The fallback's blocker count is kept per set of blocking rules fired; it is the count of those rules
+    in any order, and the same for every row with that set."""
+    from sourcing.expert.advisor import Advisor
+
+    advisor = Advisor(KB)
+    fallback, seen = KB.fallback.id, {}
+    for row in generated_rows(300, seed=11):
+        fired = advisor.evaluate({k: v for k, v in row.items() if k != "id"}).fired
+        kept = advisor._count_blockers(fired, fallback)
+        blocking = sorted(fired & advisor._roles.keys(), reverse=True)
+        assert kept == advisor._blocking_reasons(blocking) == seen.setdefault(frozenset(blocking), kept)
+    assert len(seen) < 300 and len(advisor._blocker_counts) == len(seen)  # rows share blocking sets
