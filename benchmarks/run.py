@@ -290,7 +290,7 @@ def main():
         print(f"  {what}: {figure}", file=sys.stderr)
 
     load_before = os.getloadavg()
-    whole_processes(5 if quick else 11, add)
+    whole_processes(5 if quick else 21, add)
     evaluators(kb, add, quick)
     portfolios(kb, 20000 if quick else 100000, None if quick else 1000000, add)
     print(tabulate(rows, headers=["measure", "figure", "target", "holds"], tablefmt="github"))
