@@ -45,7 +45,12 @@ def checkout_files(*folders):
 
 def run(command, **options):
     done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, **options)
-    assert done.returncode == 0, (command, done.stdout[-3000:], done.stderr[-3000:])
+    if done.returncode != 0:  # the whole of stderr and the end of stdout, untruncated, to say why
+        pytest.fail(
+            f"{' '.join(command)} exited {done.returncode}\n--- stderr:\n{done.stderr}\n--- stdout (end):\n"
+            f"{done.stdout[-4000:]}",
+            pytrace=False,
+        )
     return done
 
 
