@@ -258,7 +258,7 @@ def _write(folder, name, payload):
 
 
 def _prune(folder, kind):
-    """Keep the KEPT most recent cache files of ``kind`` (kb, code)."""
+    """Keep the KEPT most recent cache files of ``kind`` (a key of KEPT)."""
     with os.scandir(folder) as listing:
         files = [entry.path for entry in listing if entry.name.startswith(f"{kind}-")]
     files.sort(key=os.path.getmtime, reverse=True)

@@ -2,13 +2,14 @@
 
 ``@dataclass(frozen=True)`` compiles six methods for each class while its module
 is imported: about 1.4 ms a class on the development machine, and a consultation
-loads some forty classes, half of what ``import click`` costs. A ``Record``
+loaded some forty classes, half of what ``import click`` costs. A ``Record``
 subclass declares its fields the same way (annotations in order, defaults,
 ``uncompared(default)`` for ``field(default=..., compare=False)``) and shares one
 generic ``__init__``, ``__eq__``, ``__hash__`` and ``__repr__``; assigning or
-deleting a field raises ``FrozenError``. ``replace`` is ``dataclasses.replace``.
-Class attributes hold the defaults, as with a dataclass; ``functools.cached_property``
-works (it writes the instance dictionary directly).
+deleting a field raises ``FrozenError``; ``replace`` does what ``dataclasses.replace``
+does. Class attributes hold the defaults, as with a dataclass; ``functools.cached_property``
+works (it writes the instance dictionary directly). Names that start with ``_`` are not
+fields. ``dataclasses.fields`` and ``dataclasses.replace`` do not apply to a Record.
 """
 
 from typing import Any, TypeVar
