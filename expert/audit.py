@@ -267,7 +267,7 @@ def _validate(data, kb, sign_key):
     _check_logic(kb, rules, facts, firings, body["knowledge_base"]["fingerprint"] == kb.fingerprint)
     result = _result(body["outcome"], body["answers"], facts, firings)
     _check_outcome(body["outcome"], result)
-    _check_names(body["outcome"], digests, body["answers"])
+    _check_names(body["outcome"], digests, body["answers"], V1_PLACES if written_as == SCHEMA_V1 else None)
     if written_as == SCHEMA_V1:
         _check_v1_conclusions(data["conclusions"], result)
     return Record(data=body, result=result, rules=rules, signed=signed, written_as=written_as)
@@ -507,14 +507,24 @@ def _check_outcome(outcome, result):
         raise _Invalid("the runner-up or margin does not follow from the scores")
 
 
-def _check_names(outcome, rule_ids, question_ids):
+# Where a /1 record keeps what _from_v1 moves into the outcome (for the messages of _check_names).
+V1_PLACES = {
+    "to_confirm": "conclusions.recommendation.to_confirm",
+    "open_questions": "conclusions.could_not_determine.questions",
+    "deciding_questions": "conclusions.recommendation.deciding_questions",
+}
+
+
+def _check_names(outcome, rule_ids, question_ids, places=None):
     """Every rule and question the outcome names (to confirm, open, deciding) is one of the record's own
-    knowledge base: the report words them from it."""
+    knowledge base: the report words them from it. ``places``: where a /1 record keeps those lists."""
 
     def check(ids, kind, where, known):
         for name in ids:
             if name not in known:
-                raise _Invalid(f"outcome.{where}: {kind} {shown(repr(name))} is not in the record's knowledge base")
+                key, _, index = where.partition("[")
+                place = (places or {}).get(key, f"outcome.{key}") + (f"[{index}" if index else "")
+                raise _Invalid(f"{place}: {kind} {shown(repr(name))} is not in the record's knowledge base")
 
     for index, item in enumerate(outcome["to_confirm"]):
         check([item["rule"]], "rule", f"to_confirm[{index}]", rule_ids)

@@ -17,7 +17,7 @@ from typing import cast
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
-from sourcing.expert.record import Record
+from sourcing.expert.record import Record, uncompared
 
 RANKINGS_KEPT = 4096  # rankings Plan.score keeps; more distinct ones, and it starts again
 
@@ -36,7 +36,10 @@ class Plan(Record):
     layers: tuple[LayerPlan, ...]
     models: tuple[str, ...]  # the scored models, in catalogue order
     evidence: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]  # (rule id, its distinct (model, weight))
-    kb: KnowledgeBase
+    kb: KnowledgeBase = uncompared(None)  # the base it plans: not compared, hashed or shown
+
+    def __repr__(self) -> str:
+        return f"Plan(layers={self.layers!r}, models={self.models!r}, evidence={self.evidence!r})"
 
     @cached_property
     def _sums(self) -> dict:

@@ -43,9 +43,9 @@ class Record:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = [name for name in cls.__dict__.get("__annotations__", {}) if not name.startswith("_")]
-        fields = [name for name in cls._fields if name not in own] + own
-        defaults = {name: value for name, value in cls._defaults.items() if name not in own}
+        own = [name for name in _own_annotations(cls) if not name.startswith("_")]
+        fields = list(cls._fields) + [name for name in own if name not in cls._fields]  # a base's keep their place
+        defaults = dict(cls._defaults)  # a redeclared field keeps an inherited default, as in a dataclass
         ignored = {name for name in cls._fields if name not in cls._compared and name not in own}
         for name in own:
             if name in cls.__dict__:
@@ -99,6 +99,17 @@ class Record:
 
     def __delattr__(self, name: str) -> None:
         raise FrozenError(f"cannot delete field {name!r}")
+
+
+def _own_annotations(cls: type) -> dict[str, Any]:
+    """The annotations ``cls`` itself declares, in order (Python 3.14 evaluates them lazily: names only)."""
+    if "__annotations__" in cls.__dict__:
+        return cls.__dict__["__annotations__"]
+    try:
+        import annotationlib  # type: ignore[import-not-found]  # Python 3.14+
+    except ImportError:
+        return {}
+    return annotationlib.get_annotations(cls, format=annotationlib.Format.FORWARDREF)
 
 
 def replace(record: R, **changes: Any) -> R:

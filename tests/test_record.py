@@ -93,3 +93,16 @@ def test_the_knowledge_types_keep_their_semantics():
     question = Question("q", "Q?", ("a", "b"), ())
     assert question.choices == ("a", "b", "unknown")
     assert "questions" in KnowledgeBase._fields and KnowledgeBase._fields[0] == "models"
+
+
+def test_a_redeclared_field_keeps_its_place_and_an_inherited_default_as_in_a_dataclass():
+    class Moved(Point):
+        x: int = 5
+        extra: int = 3
+
+    class Again(Moved):
+        x: int  # no default of its own: Moved's applies
+
+    assert Moved._fields == ("x", "y", "where", "extra")
+    assert repr(Moved(7)) == "Moved(x=7, y=0, where='here', extra=3)"
+    assert Again().x == 5 and Again._fields == Moved._fields
