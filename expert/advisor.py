@@ -160,15 +160,22 @@ class Advisor:
         (searched up to DECIDING_SEARCH questions); otherwise every unknown question that could."""
         answers = self.complete(answers)
         unknown = [q for q in self.kb.questions if answers[q.id] == UNKNOWN]
-        undetermined = self.kb.undetermined.id
         for size in range(1, DECIDING_SEARCH + 1):
             for group in combinations(unknown, size):
                 if all(
-                    self.direct.verdict({**answers, **dict(zip((q.id for q in group), values))}).model != undetermined
+                    self._decided({**answers, **dict(zip((q.id for q in group), values))})
                     for values in product(*(q.values for q in group))
                 ):
                     return tuple(q.id for q in group)
         return tuple(q.question for q in self.open_questions(answers))
+
+    def _decided(self, answers):
+        """Whether complete ``answers`` give one recommendation that is not the undetermined outcome (answers
+        that give no single recommendation decide nothing: an EngineError is not the consultation's)."""
+        try:
+            return self.direct.verdict(answers).model != self.kb.undetermined.id
+        except EngineError:
+            return False
 
     def strength_of(self, answers: Mapping[str, str], outcome: Outcome) -> str | None:
         """The strength ``consult`` gives for a direct evaluator's ``outcome`` of ``answers``.

@@ -134,3 +134,27 @@ def test_the_library_refuses_bad_answers_like_the_cli(advisor, answers, key):
         assert raised.value.key == key
     shown = CliRunner().invoke(cli, ["consult", "--answers", "-", "--no-input"], input=json.dumps(answers)).output
     assert str(raised.value).split(": ", 1)[1] in shown
+
+
+def test_answers_that_would_give_no_single_recommendation_decide_nothing(monkeypatch):
+    """The deciding-question search tries answers the buyer did not give; one that leaves no single
+    recommendation (a knowledge base's gap) decides nothing, and the consultation itself still stands
+    (found by the random-knowledge-base agreement test: consult refused where the direct evaluator did not)."""
+    from sourcing.expert import Advisor, load
+    from sourcing.expert.errors import EngineError
+
+    advisor = Advisor(load())
+    assert advisor.consult({}).deciding_questions == ("need",)
+    real = advisor.direct.verdict
+
+    def verdict(answers):
+        if answers["need"] == "capacity":
+            raise EngineError("no single recommendation")
+        return real(answers)
+
+    monkeypatch.setattr(advisor.direct, "verdict", verdict)
+    result = advisor.consult({})  # before: the EngineError of a hypothetical answer ended the consultation
+    assert result.recommendation == load().undetermined.id
+    # 'need' no longer decides alone (one of its values decides nothing), no group does: the open questions
+    assert result.deciding_questions == tuple(q.question for q in advisor.open_questions(result.answers))
+    assert result.deciding_questions != ("need",)
