@@ -106,7 +106,7 @@ def _own_annotations(cls: type) -> dict[str, Any]:
     if "__annotations__" in cls.__dict__:
         return cls.__dict__["__annotations__"]
     try:
-        import annotationlib  # type: ignore[import-not-found]  # Python 3.14+
+        import annotationlib  # Python 3.14+
     except ImportError:
         return {}
     return annotationlib.get_annotations(cls, format=annotationlib.Format.FORWARDREF)
