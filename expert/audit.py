@@ -507,7 +507,7 @@ def _check_outcome(outcome, result):
         raise _Invalid("the runner-up or margin does not follow from the scores")
 
 
-# Where a /1 record keeps what _from_v1 moves into the outcome (for the messages of _check_names).
+# Where a /1 record keeps the lists _from_v1 moves into the outcome (for the messages of _check_names).
 V1_PLACES = {
     "to_confirm": "conclusions.recommendation.to_confirm",
     "open_questions": "conclusions.could_not_determine.questions",
@@ -518,21 +518,20 @@ V1_PLACES = {
 def _check_names(outcome, rule_ids, question_ids, places=None):
     """Every rule and question the outcome names (to confirm, open, deciding) is one of the record's own
     knowledge base: the report words them from it. ``places``: where a /1 record keeps those lists."""
+    where = places or {key: f"outcome.{key}" for key in V1_PLACES}
 
-    def check(ids, kind, where, known):
+    def check(ids, kind, place, known):
         for name in ids:
             if name not in known:
-                key, _, index = where.partition("[")
-                place = (places or {}).get(key, f"outcome.{key}") + (f"[{index}" if index else "")
                 raise _Invalid(f"{place}: {kind} {shown(repr(name))} is not in the record's knowledge base")
 
     for index, item in enumerate(outcome["to_confirm"]):
-        check([item["rule"]], "rule", f"to_confirm[{index}]", rule_ids)
-        check(item["questions"], "question", f"to_confirm[{index}]", question_ids)
+        check([item["rule"]], "rule", f"{where['to_confirm']}[{index}]", rule_ids)
+        check(item["questions"], "question", f"{where['to_confirm']}[{index}]", question_ids)
     for index, item in enumerate(outcome["open_questions"]):
-        check([item["question"]], "question", f"open_questions[{index}]", question_ids)
-        check(item["read_by"], "rule", f"open_questions[{index}]", rule_ids)
-    check(outcome["deciding_questions"], "question", "deciding_questions", question_ids)
+        check([item["question"]], "question", f"{where['open_questions']}[{index}]", question_ids)
+        check(item["read_by"], "rule", f"{where['open_questions']}[{index}]", rule_ids)
+    check(outcome["deciding_questions"], "question", where["deciding_questions"], question_ids)
 
 
 # The conclusion lists of sourcing.audit/1: (key, kind of fact, the key of its name); frozen with that schema.
