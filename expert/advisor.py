@@ -263,8 +263,8 @@ class Advisor:
     def _blocking_reasons(self, fired):
         """``_count_blockers`` for the fallback, from the fired rules that block or veto."""
         reasons = {}
-        for rule_id in sorted(fired):
-            requires, vetoes = self._roles.get(rule_id, (None, ()))
+        for rule_id in sorted(fired):  # each one of self._roles (_count_blockers keeps only those)
+            requires, vetoes = self._roles[rule_id]
             if requires:
                 reasons.setdefault(("blocked", requires), []).append(self._behind(rule_id, "unmet"))
             for name in vetoes:
