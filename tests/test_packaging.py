@@ -4,6 +4,7 @@ import configparser
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -54,12 +55,33 @@ def run(command, **options):
     return done
 
 
+def _left_behind(folder, names):
+    """What tools leave in a checkout (byte code anywhere; at the top: git, the venv, build output, caches)."""
+    top = os.path.samefile(folder, REPO)
+    return {
+        name
+        for name in names
+        if name == "__pycache__"
+        or top
+        and (
+            name in (".git", ".venv", "build", "dist", ".hypothesis")
+            or name.endswith((".egg-info", "_cache"))
+            or name.startswith("sourcing-")
+        )
+    }
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """(sdist, wheel, the build's output): the sdist built from the checkout, the wheel built from the sdist."""
+    """(sdist, wheel, the build's output): the sdist built from a copy of the checkout, the wheel built from the
+    sdist. The copy leaves out what builds and tools leave behind (the checkout's own egg-info and build
+    folders, caches, the venv): setuptools writes its release tree beside them, and a CI build in the live
+    checkout failed with a file of that tree gone ('No such file or directory: sourcing-0.1.0/cli/main.py')."""
     out = tmp_path_factory.mktemp("dist")
+    source = tmp_path_factory.mktemp("checkout") / "sourcing"
+    shutil.copytree(REPO, source, ignore=_left_behind, symlinks=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # else setuptools warns of it
-    sdist = run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(REPO)], env=env)
+    sdist = run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(source)], env=env)
     [archive] = out.glob("*.tar.gz")
     wheel = run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(out), str(archive)], env=env)
     [wheel_file] = out.glob("*.whl")
