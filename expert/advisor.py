@@ -131,14 +131,20 @@ class Advisor:
             return
         model = self.direct.verdict(answers).model if model is None else model
         for q, rules in candidates:
-            classes = self.direct.verdict_classes[q]
-            models = {classes[answers[q]]: model}  # values the verdict cannot tell apart give one model
-            for value in self.kb.question(q).values:
-                if classes[value] not in models:
-                    models[classes[value]] = self._model_with(answers, q, value)
-                if models[classes[value]] != model:
-                    yield OpenQuestion(q, rules)
-                    break
+            if self._changes_model(answers, q, model):
+                yield OpenQuestion(q, rules)
+
+    def _changes_model(self, answers, question, model):
+        """Whether another answer to ``question`` alone gives complete ``answers`` another recommended model
+        than ``model`` (one value tried per class of values the verdict cannot tell apart)."""
+        classes = self.direct.verdict_classes[question]
+        tried = {classes[answers[question]]}
+        for value in self.kb.question(question).values:
+            if classes[value] not in tried:
+                tried.add(classes[value])
+                if self._model_with(answers, question, value) != model:
+                    return True
+        return False
 
     def _model_with(self, answers, question, value):
         try:
@@ -183,8 +189,9 @@ class Advisor:
         More open questions or unconfirmed items can only weaken a strength, so the foresight runs
         only when the strength with none of them differs from the strength with the most the unknown
         answers allow (every unknown question a deciding rule can read open, every check with an
-        unknown question behind it unconfirmed); open questions are counted only as far as the
-        strength levels look."""
+        unknown question behind it unconfirmed), and, when there is nothing to confirm, only when one of
+        those questions alone changes the model (an open question is one that does); open questions are
+        counted only as far as the strength levels look."""
         model = outcome.model
         if model == self.kb.undetermined.id:
             return None
@@ -197,19 +204,24 @@ class Advisor:
         unknown = [q for q, v in answers.items() if v == UNKNOWN]
         if best == self.kb.weakest or not unknown:
             return best
-        worst = self.strength(
-            model,
-            margin,
-            len(self.foresight.deciding_reads.intersection(unknown)),
-            self.foresight.most_unconfirmed(model, unknown),
-            warnings,
-            blockers,
-        )
+        readers = [q for q in unknown if q in self.foresight.deciding_reads]  # the open questions are among them
+        most_unconfirmed = self.foresight.most_unconfirmed(model, unknown)
+        worst = self.strength(model, margin, len(readers), most_unconfirmed, warnings, blockers)
         if worst == best:
             return best
+        changes = {}  # question -> whether another answer to it alone changes the model
+
+        def changing(question):
+            if question not in changes:
+                changes[question] = self._changes_model(answers, question, model)
+            return changes[question]
+
+        if not most_unconfirmed and not any(map(changing, readers)):
+            return best  # nothing to confirm, and no question that changes the model: no open question
         view = self.foresight.advice_outlook(answers)
-        unconfirmed = len(self.foresight.unconfirmed(answers, model, view))
-        open_count = sum(1 for _ in islice(self._open(answers, view, model), self._most_open + 1))
+        unconfirmed = len(self.foresight.unconfirmed(answers, model, view)) if most_unconfirmed else 0
+        candidates = self.foresight.open_questions(answers, view)
+        open_count = sum(1 for _ in islice((q for q, _ in candidates if changing(q)), self._most_open + 1))
         return self.strength(model, margin, open_count, unconfirmed, warnings, blockers)
 
     def strength(
