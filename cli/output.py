@@ -13,11 +13,12 @@ import importlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from sourcing.cli.completion import FileName
+from sourcing.expert.record import Record
 
 if TYPE_CHECKING:  # annotations only: cli.render is imported when a result is shown
     from sourcing.cli.render import Styler
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # annotations only: cli.render is imported when a result is s
 RENDERERS = "sourcing.cli.renderers"  # the module that registers every renderer, imported on first use
 
 
-class Renderer(NamedTuple):
+class Renderer(Record):
     """A registered renderer: ``function(result, style) -> str``; a streamed one is
     ``function(rows, header=False) -> str``, called chunk by chunk."""
 
@@ -74,7 +75,7 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-class Output(NamedTuple):
+class Output(Record):
     """Where and how one command's result goes: its type, the chosen format, and FILE (None: stdout)."""
 
     result_type: str

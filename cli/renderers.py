@@ -10,14 +10,15 @@ builders and are serialised by ``output.to_json``.
 """
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sourcing.cli.output import register, to_json
+from sourcing.expert.record import Record
 
 if TYPE_CHECKING:  # annotations only: importing these costs start-up time
     from sourcing.cli.render import Styler
     from sourcing.cli.session import Session
-    from sourcing.expert.audit import Record
+    from sourcing.expert.audit import Record as AuditRecord
     from sourcing.expert.graph import Graph
     from sourcing.expert.lint import Report as LintReport
     from sourcing.expert.model import KnowledgeBase, RuleSpec
@@ -28,10 +29,11 @@ if TYPE_CHECKING:  # annotations only: importing these costs start-up time
 
 
 # -- the views: what a renderer needs beside the library's result ------------------------------------
-# (named tuples: a view is made once per command, and a dataclass costs a millisecond of start-up to define)
+# (Records: a view is made once per command; a named tuple costs a third of a millisecond to define,
+# a dataclass more than a millisecond)
 
 
-class Consultation(NamedTuple):
+class Consultation(Record):
     """A consultation report (expert.report.build) with the knowledge base it was made with and the
     detail asked for."""
 
@@ -44,10 +46,10 @@ class Consultation(NamedTuple):
     explained: Sequence[int] | None = None  # the facts the HTML page explains; None: every conclusion
 
 
-class Explanation(NamedTuple):
+class Explanation(Record):
     """The explanation of ``fact_ids`` (named on the command line by ``conclusion``) in an audit record."""
 
-    record: "Record"
+    record: "AuditRecord"
     source: str  # the record's path
     conclusion: str
     fact_ids: Sequence[int]
@@ -89,22 +91,22 @@ class Explanation(NamedTuple):
         }
 
 
-class WhyNotAnswer(NamedTuple):
+class WhyNotAnswer(Record):
     """A WHY-NOT analysis with the knowledge base that words it."""
 
     analysis: "WhyNot"
     kb: "KnowledgeBase"
 
 
-class Replayed(NamedTuple):
+class Replayed(Record):
     """A replay outcome with the record it replayed and that record's path."""
 
     outcome: "Replay"
-    record: "Record"
+    record: "AuditRecord"
     source: str
 
 
-class Comparison(NamedTuple):
+class Comparison(Record):
     """What expert.compare found between the cases, with the knowledge base and the date."""
 
     data: dict
@@ -112,7 +114,7 @@ class Comparison(NamedTuple):
     date: str
 
 
-class Assessment(NamedTuple):
+class Assessment(Record):
     """A judged portfolio: the rows kept, the bad rows, the summary (for the formats that need every row)."""
 
     rows: list[Any]  # expert.portfolio.Assessed
@@ -121,13 +123,13 @@ class Assessment(NamedTuple):
     kb: "KnowledgeBase"
 
 
-class RuleList(NamedTuple):
+class RuleList(Record):
     """Rules chosen from a knowledge base (``sourcing rules list``)."""
 
     rules: Sequence["RuleSpec"]
 
 
-class Scenarios(NamedTuple):
+class Scenarios(Record):
     """The scenario runs of ``kb test`` with the knowledge base they ran on."""
 
     report: "ScenarioReport"

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from sourcing.expert.conditions import atoms, conjuncts, evaluate, finding_test
 from sourcing.expert.errors import EngineError
+from sourcing.expert.record import Record
 from sourcing.expert.result import number
 
 # Named tuples, not frozen dataclasses: defining a dataclass costs ~1.4 ms of every start that imports
@@ -27,7 +28,7 @@ class Change(NamedTuple):
     after: str
 
 
-class Counterfactual(NamedTuple):
+class Counterfactual(Record):
     """A minimal set of answer changes that makes the target the recommendation."""
 
     changes: tuple[Change, ...]
@@ -38,7 +39,7 @@ class Counterfactual(NamedTuple):
     stopped: tuple[str, ...]  # rules that fired and would not
 
 
-class Clause(NamedTuple):
+class Clause(Record):
     """One condition of a rule that would conclude the target, and whether it held."""
 
     text: str
@@ -46,7 +47,7 @@ class Clause(NamedTuple):
     actual: str
 
 
-class WhyNot(NamedTuple):
+class WhyNot(Record):
     """Why ``target`` is (not) the recommendation of ``result``, and what would make it so."""
 
     target: str
