@@ -35,6 +35,7 @@ class Advisor:
         self._roles = {
             rule.id: (rule.requires, rule.vetoes) for rule in kb.rules if rule.requires or rule.vetoes
         }  # the rules that can block or veto a model
+        self._role_rules = frozenset(self._roles)
         self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
         self._blocker_counts: dict[frozenset[str], int] = {}  # the blocking rules fired -> _count_blockers
         self._reads: dict[
@@ -264,7 +265,7 @@ class Advisor:
         when nothing was blocked (every model vetoed), per model the vetoes; the least of these counts."""
         if model != self.kb.fallback.id:
             return 0
-        blocking = frozenset(self._roles.keys() & fired)  # the count reads only these: kept per set seen
+        blocking = frozenset(fired).intersection(self._role_rules)  # the count reads only these: kept per set seen
         count = self._blocker_counts.get(blocking)
         if count is None:
             if len(self._blocker_counts) >= BLOCKER_COUNTS_KEPT:
