@@ -9,12 +9,14 @@ prove the two agree on every scenario, on generated answers and on generated
 knowledge bases.
 """
 
+from typing import NamedTuple
+
 from sourcing.expert import codegen
 from sourcing.expert.conditions import atoms, map_atoms
 from sourcing.expert.kinds import BY_NAME
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
-from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict_from
-from sourcing.expert.plan import plan
+from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict
+from sourcing.expert.plan import Kept, plan
 from sourcing.expert.record import replace
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.
@@ -25,6 +27,7 @@ _FINDING_OF = {
 }
 
 _VERDICT_FINDINGS = frozenset((RECOMMENDED, VETOED, CANDIDATE))  # what a Verdict is made of, with the scores
+KEPT = 4096  # verdicts kept (per scores and verdict findings) and conclusion lists; more, and each starts again
 
 
 class _Compiled:
@@ -76,13 +79,23 @@ def _feeds_back(rules, models):
     return False
 
 
+class Fired(NamedTuple):
+    """What one run established: the (finding, value) pairs, the rules fired, the numbers of the
+    conclusions asserted (DirectEvaluator.conclusions) and the fit scores (empty: nothing scored)."""
+
+    findings: set
+    fired: set
+    conclusions: set
+    scores: dict
+
+
 class DirectEvaluator:
     """Runs a knowledge base's rules on complete answers; ``run`` returns an Outcome."""
 
     def __init__(self, kb):
         self.kb = kb
         self.plan = plan(kb)
-        self._vetoes = tuple(((VETOED, model), model) for model in self.plan.models)  # what the scoring reads
+        models = self._models = self.plan.models
         per_layer = [[_Compiled(rule) for rule in layer.rules] for layer in self.plan.layers]
         # Every conclusion a rule can assert, numbered in report order (its rule's position, then its place
         # in the rule): a run collects the numbers, so sorting them gives the report order.
@@ -98,8 +111,10 @@ class DirectEvaluator:
         # the set of finding names.
         values = {}
         for rule in kb.rules:
-            for name, value in rule.asserted_findings(self.plan.models):
+            for name, value in rule.asserted_findings(models):
                 values.setdefault(name, {})[value] = None
+        # The scoring action, inline: the totals, then which models are vetoed; its key gives the ranking.
+        scoring = codegen.Tally(models, tuple(self.plan.weights()), tuple((VETOED, model) for model in models))
         layers, last = [], -1
         for index, (layer, rules) in enumerate(zip(self.plan.layers, per_layer)):
             if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
@@ -111,59 +126,60 @@ class DirectEvaluator:
                     c.findings,
                     (),
                     tuple(number[k] for k in c.conclusions),
-                    c if c.scores else None,
+                    scoring if c.scores else None,
                 )
                 for c in rules
             ]
-            layers.append((layer.repeats and _feeds_back(rules, self.plan.models), entries))
-        self._verdict_run, self._run = codegen.boolean_layers(layers, runs=[last + 1, len(layers)])
+            layers.append((layer.repeats and _feeds_back(rules, models), entries))
+        # What a verdict is read from, besides the totals: every pair a rule can establish of the recommended,
+        # vetoed and candidate models (recommended ones in sorted order).
+        self._read = tuple(
+            tuple(sorted((name, value) for value in values.get(name, ()))) for name in (RECOMMENDED, VETOED, CANDIDATE)
+        )
+        self._verdict_run, self._run = codegen.boolean_layers(
+            layers, runs=[last + 1, len(layers)], tests=[pair for pairs in self._read for pair in pairs]
+        )
+        self._verdicts = Kept(self._verdict_of, KEPT)
+        self._reports = Kept(lambda numbers: tuple(map(self.conclusions.__getitem__, sorted(numbers))), KEPT)
         # the later layers cannot change the verdict
         self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[: last + 1] for c in rules])
 
     def verdict(self, answers: dict[str, str]) -> Verdict:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
-        state = self.fire(answers, verdict=True)
-        return verdict_from(state.findings, state.scores)
+        return self._verdicts[self._verdict_run(answers, set(), (), set(), set(), self.plan.rankings)][0]
 
     def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
-        state = self.fire(answers)
+        findings: set[tuple[str, str]] = set()
+        fired: set[str] = set()
+        numbers: set[int] = set()
+        verdict_of, scores = self._verdicts[self._run(answers, findings, (), fired, numbers, self.plan.rankings)]
         return Outcome(
-            verdict_from(state.findings, state.scores),
-            frozenset(state.fired),
-            frozenset(state.findings),
-            state.scores,
-            tuple(map(self.conclusions.__getitem__, sorted(state.conclusions))),
+            verdict_of, frozenset(fired), frozenset(findings), scores.copy(), self._reports[frozenset(numbers)]
         )
 
+    def fire(self, answers: dict[str, str]) -> Fired:
+        """Run every rule to its fixed point; return what the run established, no Verdict."""
+        findings: set[tuple[str, str]] = set()
+        fired: set[str] = set()
+        numbers: set[int] = set()
+        result = self._run(answers, findings, (), fired, numbers, self.plan.rankings)
+        return Fired(findings, fired, numbers, self._scores(result[0]))
+
     @staticmethod
-    def recommended(state):
+    def recommended(state: Fired) -> list[str]:
         """The recommended models a run established (exactly one in a complete knowledge base)."""
         return sorted(v for n, v in state.findings if n == RECOMMENDED)
 
-    def fire(self, answers, verdict=False):
-        """Run the rules (with ``verdict``, only the layers up to the last that can change the verdict) to
-        their fixed point; return the raw state (findings, fired rules, scores...)."""
-        state = _State(self.plan, self._vetoes)
-        run = self._verdict_run if verdict else self._run
-        run(answers, state.findings, (), state.fired, state.conclusions, state.fire)
-        return state
+    def _scores(self, key):
+        """The fit scores of the scoring action's ``key`` (None: it did not run, so no scores)."""
+        return {} if key is None else dict(zip(self._models, key))
 
-
-class _State:
-    """The facts established so far in one run."""
-
-    __slots__ = ("plan", "vetoes", "findings", "fired", "conclusions", "scores")
-
-    def __init__(self, rule_plan, vetoes):
-        self.plan, self.vetoes = rule_plan, vetoes  # vetoes: ((VETOED, model), model) of each scored model
-        self.findings, self.fired = set(), set()
-        self.conclusions, self.scores = set(), {}  # conclusions as numbers (DirectEvaluator.conclusions)
-
-    def fire(self, compiled):
-        """The scoring action (sourcing.expert.plan): the evidence rules fired so far count once each.
-        The rule's other assertions are added by the layer's code."""
-        findings = self.findings
-        self.scores, ranked = self.plan.score(self.fired, [model for pair, model in self.vetoes if pair in findings])
-        findings.update(ranked)
+    def _verdict_of(self, result):
+        """(the Verdict, the fit scores) of a run's result: (the scoring key, whether each pair of ``_read``
+        holds...). The scores are the run's to copy, never to hand out."""
+        flags = iter(result[1:])
+        recommended, vetoed, candidates = ([value for _, value in pairs if next(flags)] for pairs in self._read)
+        scores = self._scores(result[0])
+        return verdict(recommended, scores, set(vetoed), set(candidates)), scores

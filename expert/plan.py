@@ -47,9 +47,25 @@ class Plan(Record):
         return {}
 
     @cached_property
-    def _ranked(self) -> dict:
-        """(totals, vetoed) -> the ranking (``ranking``)."""
-        return {}
+    def rankings(self) -> "Kept":
+        """(each model's total..., whether each model is vetoed...) -> the (finding, value) pairs of that
+        ranking (KnowledgeBase.ranked_findings), worked out on first use and kept (few distinct ones
+        recur in bulk runs)."""
+        count = len(self.models)
+
+        def ranked(key):
+            totals = dict(zip(self.models, key[:count]))
+            return tuple(self.kb.ranked_findings(totals, [m for m, out in zip(self.models, key[count:]) if out]))
+
+        return Kept(ranked, RANKINGS_KEPT)
+
+    def weights(self, part: Callable[[float], float] | None = None) -> list:
+        """The evidence as it is summed: (rule id, ((model, weight), ...)) in the order of the knowledge
+        files, each weight mapped by ``part`` first (None: as it is)."""
+        return [
+            (rule_id, tuple((model, weight if part is None else part(weight)) for model, weight in weights))
+            for rule_id, weights in self.evidence
+        ]
 
     def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
@@ -59,11 +75,7 @@ class Plan(Record):
         into a generated function (sourcing.expert.codegen.summing), so pass the same function each time."""
         total = self._sums.get(part)
         if total is None:
-            pieces = [
-                (rule_id, tuple((model, weight if part is None else part(weight)) for model, weight in weights))
-                for rule_id, weights in self.evidence
-            ]
-            total = self._sums[part] = codegen.summing(self.models, pieces)
+            total = self._sums[part] = codegen.summing(self.models, self.weights(part))
         return total(counted)
 
     def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], tuple[tuple, ...]]:
@@ -74,15 +86,25 @@ class Plan(Record):
 
     def ranking(self, totals: dict[str, float], vetoed: Container[str]) -> tuple[tuple, ...]:
         """The (finding, value) pairs of the ranking of ``totals`` among the models not ``vetoed``
-        (KnowledgeBase.ranked_findings), kept per totals and vetoes seen (few distinct ones recur in
-        bulk runs)."""
+        (KnowledgeBase.ranked_findings), from ``rankings``."""
         key = (*totals.values(), *[model in vetoed for model in self.models])
-        ranked = self._ranked.get(key)
-        if ranked is None:
-            if len(self._ranked) >= RANKINGS_KEPT:
-                self._ranked.clear()
-            ranked = self._ranked[key] = tuple(self.kb.ranked_findings(totals, vetoed))
-        return ranked
+        return self.rankings[key]
+
+
+class Kept(dict):
+    """key -> ``make(key)``, made on first use and kept; past ``limit`` keys it starts again (bulk runs see
+    few distinct keys, and memory stays bounded). A key whose ``make`` raises is not kept."""
+
+    def __init__(self, make: Callable, limit: int) -> None:
+        super().__init__()
+        self.make, self.limit = make, limit
+
+    def __missing__(self, key):
+        value = self.make(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
 
 
 def _repeats(rules, model_ids):
