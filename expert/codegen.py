@@ -21,6 +21,8 @@ Two flavours:
   names) certain to be established and ``p``/``pn`` those that may be.
 """
 
+import marshal
+from types import CodeType
 from typing import NamedTuple
 
 from sourcing.expert.conditions import Algebra, fold
@@ -148,17 +150,41 @@ def _adding(target, items, const):
     return f"{target}.update({const(items)})"
 
 
+class Program(NamedTuple):
+    """Generated functions in a form that can be kept (pickled: the code marshalled): their code, the
+    constants it reads and the names of the functions it defines."""
+
+    code: CodeType
+    constants: dict
+    names: tuple
+
+    def functions(self) -> list:
+        """The functions, defined now (in a namespace of their own constants)."""
+        namespace = dict(self.constants)
+        exec(self.code, namespace)  # noqa: S102 (generated names only)
+        return [namespace[name] for name in self.names]
+
+    def __reduce__(self):
+        return _program, (marshal.dumps(self.code), self.constants, self.names)
+
+
+def _program(code, constants, names):
+    """The Program a pickle holds (``code`` marshalled); ValueError when it is not one."""
+    code = marshal.loads(code)
+    if not (isinstance(code, CodeType) and isinstance(constants, dict) and isinstance(names, tuple)):
+        raise ValueError("not a program")
+    return Program(code, constants, names)
+
+
 def _define(sources, const, names=None, cached=True):
-    """The functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by ``sources``
-    with ``const``'s constants, compiled together (one compile call is far cheaper than many), or, when
-    ``cached``, their code from the cache (worth it for the rules, not for a few lines)."""
+    """The Program of the functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by
+    ``sources`` with ``const``'s constants, compiled together (one compile call is far cheaper than
+    many), or, when ``cached``, their code from the cache (worth it for the rules, not for a few lines)."""
     from sourcing.expert.cache import compiled
 
     source = "".join(sources)
-    namespace = dict(const.values)
     code = compiled(source, "<knowledge>") if cached else compile(source, "<knowledge>", "exec")
-    exec(code, namespace)  # noqa: S102 (generated names only)
-    return [namespace[name] for name in names or [f"layer{index}" for index in range(len(sources))]]
+    return Program(code, const.values, tuple(names or [f"layer{index}" for index in range(len(sources))]))
 
 
 def _sums(keys, pieces, counted, const):
@@ -183,12 +209,18 @@ def summing(keys, pieces):
     const = _Constants()
     body, slots = _sums(keys, pieces, "counted", const)
     body.append("return {" + ", ".join(f"{const(key)}: {name}" for key, name in zip(keys, slots)) + "}")
-    return _define([_function("total", "counted", body)], const, ["total"], cached=False)[0]
+    return _define([_function("total", "counted", body)], const, ["total"], cached=False).functions()[0]
 
 
-def kleene_layers(layers):
-    """One function per layer, ``run(answers, certain, certain_names, possible, possible_names, status)``,
-    that evaluates the layer's rules in order (inlined, no call per rule) and records what they may assert.
+def kleene_layers(layers) -> list:
+    """The functions of ``kleene_program``."""
+    return kleene_program(layers).functions()
+
+
+def kleene_program(layers) -> Program:
+    """The Program of one function per layer,
+    ``run(answers, certain, certain_names, possible, possible_names, status)``, that evaluates the layer's
+    rules in order (inlined, no call per rule) and records what they may assert.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names).
     A rule's status becomes True, None (undecided) or False; its findings become possible unless it
@@ -236,9 +268,14 @@ def _tallied(tally, const):
     return [*body, f"r = ({', '.join(key)},)", "f.update(table[r])"]
 
 
-def boolean_layers(layers, runs=None, tests=()):
-    """One function per layer, ``run(answers, findings, names, fired, conclusions, table)``, that fires the
-    layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
+def boolean_layers(layers, runs=None, tests=()) -> list:
+    """The functions of ``boolean_program``."""
+    return boolean_program(layers, runs, tests).functions()
+
+
+def boolean_program(layers, runs=None, tests=()) -> Program:
+    """The Program of one function per layer, ``run(answers, findings, names, fired, conclusions, table)``,
+    that fires the layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
     function per count instead, running that many first layers in one body: no call per layer either.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,

@@ -48,16 +48,8 @@ class Plan(Record):
 
     @cached_property
     def rankings(self) -> "Kept":
-        """(each model's total..., whether each model is vetoed...) -> the (finding, value) pairs of that
-        ranking (KnowledgeBase.ranked_findings), worked out on first use and kept (few distinct ones
-        recur in bulk runs)."""
-        count = len(self.models)
-
-        def ranked(key):
-            totals = dict(zip(self.models, key[:count]))
-            return tuple(self.kb.ranked_findings(totals, [m for m, out in zip(self.models, key[count:]) if out]))
-
-        return Kept(ranked, RANKINGS_KEPT)
+        """The rankings of this knowledge base (``rankings``)."""
+        return rankings(self.kb)
 
     def weights(self, part: Callable[[float], float] | None = None) -> list:
         """The evidence as it is summed: (rule id, ((model, weight), ...)) in the order of the knowledge
@@ -105,6 +97,19 @@ class Kept(dict):
             self.clear()
         self[key] = value
         return value
+
+
+def rankings(kb: KnowledgeBase) -> Kept:
+    """(each model's total..., whether each model is vetoed...), models in catalogue order -> the (finding,
+    value) pairs of that ranking (KnowledgeBase.ranked_findings), worked out on first use and kept (few
+    distinct ones recur in bulk runs)."""
+    models = tuple(m.id for m in kb.models)
+
+    def ranked(key):
+        totals = dict(zip(models, key[: len(models)]))
+        return tuple(kb.ranked_findings(totals, [m for m, out in zip(models, key[len(models) :]) if out]))
+
+    return Kept(ranked, RANKINGS_KEPT)
 
 
 def _repeats(rules, model_ids):
