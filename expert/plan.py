@@ -5,8 +5,10 @@ files) and whether it feeds itself (a rule tests a finding a rule of the same
 layer asserts, so the layer repeats to its fixed point). And what is counted
 once: each evidence rule adds each of its distinct weights once, however many
 ways its condition holds; ``Plan.totals`` is the one sum of the fit scores and
-``Plan.score`` the one scoring action (the totals, then the ranking findings).
-And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
+``Plan.score`` the one scoring action (the totals, then the ranking findings,
+from ``rankings``). The direct evaluator runs the same action inline: the same
+sum of ``Plan.weights`` generated into its code (sourcing.expert.codegen), then
+the same ``rankings``. And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
 engine's message when a run keeps firing).
 """
 
