@@ -160,6 +160,12 @@ def _loaded(payload):
     return form
 
 
+def _ready(form):
+    """(``form``, its two runs defined: the verdict run and the full run)."""
+    verdict_run, full_run = form.program.functions()
+    return form, (verdict_run, full_run)
+
+
 class DirectEvaluator:
     """Runs a knowledge base's rules on complete answers; ``run`` returns an Outcome.
 
@@ -171,11 +177,15 @@ class DirectEvaluator:
         self.kb = kb
         self._models = tuple(m.id for m in kb.models)
         self._rankings = rankings(kb)  # what the scoring action's key ranks (its table)
-        form = cache.prepared(
-            kb, "direct", FORM, lambda: _prepared(kb, self.plan), lambda f: pickle.dumps(f, protocol=5), _loaded
+        form, (self._verdict_run, self._run) = cache.prepared(
+            kb,
+            "direct",
+            FORM,
+            lambda: _ready(_prepared(kb, self.plan)),
+            lambda ready: pickle.dumps(ready[0], protocol=pickle.HIGHEST_PROTOCOL),
+            lambda payload: _ready(_loaded(payload)),
         )
         self.conclusions, self._read, self.verdict_classes = form.conclusions, form.read, form.classes
-        self._verdict_run, self._run = form.program.functions()
         self._verdicts = Kept(self._verdict_of, KEPT)
         self._reports = Kept(lambda numbers: tuple(map(self.conclusions.__getitem__, sorted(numbers))), KEPT)
 

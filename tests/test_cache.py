@@ -196,11 +196,11 @@ def test_the_direct_evaluator_s_prepared_form_is_reused_and_runs_alike(cache_hom
     assert same_runs(direct.DirectEvaluator(kb), built)
 
 
-@pytest.mark.parametrize("damage", DAMAGES + ["unpicklable", "another form"])
+@pytest.mark.parametrize("damage", DAMAGES + ["unpicklable", "another form", "a program that defines nothing"])
 def test_a_bad_prepared_form_is_ignored_and_rebuilt(cache_home, damage, tmp_path, monkeypatch):
     import pickle
 
-    from sourcing.expert import direct
+    from sourcing.expert import codegen, direct
 
     kb = cache.load()
     reference = direct.DirectEvaluator(kb)
@@ -209,6 +209,10 @@ def test_a_bad_prepared_form_is_ignored_and_rebuilt(cache_home, damage, tmp_path
         path.write_bytes(sealed(path.read_bytes()[len(cache.MAGIC) + 32 :].replace(b"_Form", b"_Forn")))
     elif damage == "another form":  # a sound pickle of the program alone
         path.write_bytes(sealed(pickle.dumps(pickle.loads(path.read_bytes()[len(cache.MAGIC) + 32 :]).program)))
+    elif damage == "a program that defines nothing":
+        form = pickle.loads(path.read_bytes()[len(cache.MAGIC) + 32 :])
+        empty = codegen.Program(compile("", "<knowledge>", "exec"), {}, form.program.names)
+        path.write_bytes(sealed(pickle.dumps(form._replace(program=empty))))
     else:
         damage_file(path, damage, tmp_path)
     prepared = []
