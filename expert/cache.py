@@ -14,8 +14,8 @@ truncated, corrupt, foreign (not the user's own, not mode 0600) or of another
 format is ignored and rebuilt; a directory that cannot be written means no
 cache, silently. Files are pickles, read only after those checks and a
 checksum of their content (code objects: marshal). What is derived from a
-knowledge base ``load`` gave (``derived``: the experta network) is kept under
-its key too.
+knowledge base ``load`` gave (``derived``, ``prepared``: the experta network,
+the direct evaluator's prepared form) is kept under its key too.
 
 A start reads the key's files with ``os.scandir`` (no pathlib) and hashes them
 with the interpreter's own SHA-256 (importing hashlib loads OpenSSL: ~5 ms).
@@ -27,7 +27,9 @@ import pickle
 import stat
 import sys
 import weakref
+from collections.abc import Callable
 from types import CodeType
+from typing import TypeVar
 
 try:  # the interpreter's built-in SHA-256 (Python 3.12 and later, then 3.10 and 3.11)
     from _sha2 import sha256
@@ -40,7 +42,13 @@ except ImportError:  # pragma: no cover (depends on the Python version)
 MAGIC = b"sourcing-kb-cache 1\n"
 MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
 MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
-KEPT = {"kb": 8, "code": 16, "net": 8}  # cache files kept of each kind (two compiled forms per base); oldest go first
+KEPT = {
+    "kb": 8,
+    "code": 16,
+    "net": 8,
+    "direct": 8,
+}  # cache files kept of each kind (two compiled forms per base); oldest go first
+T = TypeVar("T")
 _KEYS: dict[int, tuple[weakref.ref, str]] = {}  # id of a knowledge base load() gave -> (weak reference, key)
 
 
@@ -96,6 +104,25 @@ def keep_derived(kb, kind: str, version: str, payload: bytes) -> None:
     name = _derived_name(kb, kind, version)
     if name is not None:
         _write(directory(), name, payload)
+
+
+def prepared(
+    kb, kind: str, version: str, build: Callable[[], T], dump: Callable[[T], bytes], load: Callable[[bytes], T]
+) -> T:
+    """What ``build()`` makes of ``kb``, from the payload kept for ``kb``, ``kind`` and ``version`` (see
+    ``derived``) when ``load`` reads it (anything it raises means a damaged or foreign payload: built
+    again); else built now, and kept as ``dump`` writes it when ``kb`` is one ``load`` gave and the
+    cache is on."""
+    payload = derived(kb, kind, version)
+    if payload is not None:
+        try:
+            return load(payload)
+        except Exception:  # noqa: BLE001 (the payload is not what this code writes: built again)
+            pass
+    value = build()
+    if wanted(kb):
+        keep_derived(kb, kind, version, dump(value))
+    return value
 
 
 def _key_of(kb):

@@ -11,13 +11,19 @@ Two flavours:
 
 - ``boolean_layers``: two-valued, for the direct evaluator. ``a`` maps every
   question to its answer, ``f`` is the set of (finding, value) pairs
-  established, ``n`` the set of finding names, ``e`` and ``k`` the evidence
-  and conclusions asserted;
+  established, ``n`` the set of finding names, ``fired`` and ``k`` the rules
+  fired and the conclusions asserted; a rule's ``Tally`` (its sums over the
+  rules fired, and tests of findings) is computed inline too, and ``table``
+  gives the findings it adds;
 - ``kleene_layers``: three-valued (true, undecided, false), for the foresight,
   each condition as two short-circuit expressions (certain to hold, may hold).
   An answer of ``None`` is still open, ``c``/``cn`` are the findings (and
   names) certain to be established and ``p``/``pn`` those that may be.
 """
+
+import marshal
+from types import CodeType
+from typing import NamedTuple
 
 from sourcing.expert.conditions import Algebra, fold
 
@@ -144,17 +150,55 @@ def _adding(target, items, const):
     return f"{target}.update({const(items)})"
 
 
+class Program(NamedTuple):
+    """Generated functions in a form that can be kept (pickled: the code marshalled): their code, the
+    constants it reads and the names of the functions it defines."""
+
+    code: CodeType
+    constants: dict
+    names: tuple
+
+    def functions(self) -> list:
+        """The functions, defined now (in a namespace of their own constants)."""
+        namespace = dict(self.constants)
+        exec(self.code, namespace)  # noqa: S102 (generated names only)
+        return [namespace[name] for name in self.names]
+
+    def __reduce__(self):
+        return _program, (marshal.dumps(self.code), self.constants, self.names)
+
+
+def _program(code, constants, names):
+    """The Program a pickle holds (``code`` marshalled); ValueError when it is not one."""
+    code = marshal.loads(code)
+    if not (isinstance(code, CodeType) and isinstance(constants, dict) and isinstance(names, tuple)):
+        raise ValueError("not a program")
+    return Program(code, constants, names)
+
+
 def _define(sources, const, names=None, cached=True):
-    """The functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by ``sources``
-    with ``const``'s constants, compiled together (one compile call is far cheaper than many), or, when
-    ``cached``, their code from the cache (worth it for the rules, not for a few lines)."""
+    """The Program of the functions ``names`` (default ``layer0``, ``layer1``... one per source) defined by
+    ``sources`` with ``const``'s constants, compiled together (one compile call is far cheaper than
+    many), or, when ``cached``, their code from the cache (worth it for the rules, not for a few lines)."""
     from sourcing.expert.cache import compiled
 
     source = "".join(sources)
-    namespace = dict(const.values)
     code = compiled(source, "<knowledge>") if cached else compile(source, "<knowledge>", "exec")
-    exec(code, namespace)  # noqa: S102 (generated names only)
-    return [namespace[name] for name in names or [f"layer{index}" for index in range(len(sources))]]
+    return Program(code, const.values, tuple(names or [f"layer{index}" for index in range(len(sources))]))
+
+
+def _sums(keys, pieces, counted, const):
+    """The lines that set ``t0``, ``t1``... (one per key of ``keys``, in order) to the sums of the weights
+    of the ``pieces`` counted, added in the order of ``pieces`` starting from 0, exactly as a loop would
+    add them; and those names. ``pieces`` is a list of (item, ((key, weight), ...)); an item's weights
+    count when ``item in counted`` (``counted``: the name of a set in the generated code)."""
+    slot = {key: f"t{index}" for index, key in enumerate(keys)}
+    body = [" = ".join(slot.values()) + " = 0"] if slot else []
+    for item, weights in pieces:
+        if weights:
+            body.append(f"if {const(item)} in {counted}:")
+            body.append("    " + "; ".join(f"{slot[key]} += {const(weight)}" for key, weight in weights))
+    return body, list(slot.values())
 
 
 def summing(keys, pieces):
@@ -163,19 +207,20 @@ def summing(keys, pieces):
     a loop would add them. ``pieces`` is a list of (item, ((key, weight), ...)); an item's weights
     count when ``item in counted``."""
     const = _Constants()
-    slot = {key: f"t{index}" for index, key in enumerate(keys)}
-    body = [" = ".join(slot.values()) + " = 0"] if slot else []
-    for item, weights in pieces:
-        if weights:
-            body.append(f"if {const(item)} in counted:")
-            body.append("    " + "; ".join(f"{slot[key]} += {const(weight)}" for key, weight in weights))
-    body.append("return {" + ", ".join(f"{const(key)}: {name}" for key, name in slot.items()) + "}")
-    return _define([_function("total", "counted", body)], const, ["total"], cached=False)[0]
+    body, slots = _sums(keys, pieces, "counted", const)
+    body.append("return {" + ", ".join(f"{const(key)}: {name}" for key, name in zip(keys, slots)) + "}")
+    return _define([_function("total", "counted", body)], const, ["total"], cached=False).functions()[0]
 
 
-def kleene_layers(layers):
-    """One function per layer, ``run(answers, certain, certain_names, possible, possible_names, status)``,
-    that evaluates the layer's rules in order (inlined, no call per rule) and records what they may assert.
+def kleene_layers(layers) -> list:
+    """The functions of ``kleene_program``."""
+    return kleene_program(layers).functions()
+
+
+def kleene_program(layers) -> Program:
+    """The Program of one function per layer,
+    ``run(answers, certain, certain_names, possible, possible_names, status)``, that evaluates the layer's
+    rules in order (inlined, no call per rule) and records what they may assert.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names).
     A rule's status becomes True, None (undecided) or False; its findings become possible unless it
@@ -206,23 +251,47 @@ def kleene_layers(layers):
     return _define(sources, const)
 
 
-def boolean_layers(layers, runs=None):
-    """One function per layer, ``run(answers, findings, names, fired, conclusions, act)``, that fires the
-    layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
+class Tally(NamedTuple):
+    """A rule's action in ``boolean_layers``, computed inline when the rule fires: the sums of ``pieces``
+    over the rules fired so far (one per key of ``keys``, as ``summing`` adds them), then whether each
+    (finding, value) pair of ``tests`` is established, as one tuple, the action's key."""
+
+    keys: tuple
+    pieces: tuple  # (rule id, ((key, weight), ...)), in the order they are added
+    tests: tuple  # (finding, value) pairs
+
+
+def _tallied(tally, const):
+    """The lines of ``tally``'s action: its key ``r``, and the findings ``table[r]`` added."""
+    body, slots = _sums(tally.keys, tally.pieces, "fired", const)
+    key = [*slots, *(f"{const(pair)} in f" for pair in tally.tests)]
+    return [*body, f"r = ({', '.join(key)},)", "f.update(table[r])"]
+
+
+def boolean_layers(layers, runs=None, tests=()) -> list:
+    """The functions of ``boolean_program``."""
+    return boolean_program(layers, runs, tests).functions()
+
+
+def boolean_program(layers, runs=None, tests=()) -> Program:
+    """The Program of one function per layer, ``run(answers, findings, names, fired, conclusions, table)``,
+    that fires the layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
     function per count instead, running that many first layers in one body: no call per layer either.
 
     ``layers`` is a list of (repeat, rules), each rule (rule id, condition, findings, finding names,
-    conclusions (any hashable items: the direct evaluator passes their numbers), payload). A rule that
+    conclusions (any hashable items: the direct evaluator passes their numbers), action). A rule that
     fires is added to ``fired`` (evidence counts through the rules fired, sourcing.expert.plan), its
-    findings, names and conclusions to the given sets; then, when its payload is not None, it is passed
-    to ``act(payload)``. Firing a rule again changes nothing, so a layer whose rules test each other's
-    findings (``repeat``) simply runs until no finding is added.
+    findings, names and conclusions to the given sets; then, when its action is a Tally, the action's
+    key is computed and the findings ``table[key]`` gives are added (not their names). Firing a rule
+    again changes nothing, so a layer whose rules test each other's findings (``repeat``) simply runs
+    until no finding is added. Each function returns a tuple: the key of the last action it ran (None:
+    none), then whether each (finding, value) pair of ``tests`` is established at the end.
     """
     const = _Constants()
     bodies = []
     for repeat, rules in layers:
         body = []
-        for rule_id, condition, findings, names, conclusions, payload in rules:
+        for rule_id, condition, findings, names, conclusions, action in rules:
             body.append(f"if {_boolean(condition, const)}:")
             steps = [f"fired.add({const(rule_id)})"]
             steps += [
@@ -230,15 +299,19 @@ def boolean_layers(layers, runs=None):
                 for target, items in (("f", findings), ("n", names), ("k", conclusions))
                 if items
             ]
-            if payload is not None:
-                steps.append(f"act({const(payload)})")
             body.append("    " + "; ".join(steps))
+            if action is not None:
+                body += ["    " + line for line in _tallied(action, const)]
         bodies.append(_repeated(body, "len(f)" if repeat else None))
-    parameters = "a, f, n, fired, k, act"
+    parameters = "a, f, n, fired, k, table"
+    result = f"return (r, {''.join(f'{const(pair)} in f, ' for pair in tests)})"
+
+    def function(name, lines):
+        return _function(name, parameters, ["r = None", *lines, result])
+
     if runs is None:
-        return _define([_function(f"layer{index}", parameters, body) for index, body in enumerate(bodies)], const)
+        return _define([function(f"layer{index}", body) for index, body in enumerate(bodies)], const)
     sources = [
-        _function(f"run{index}", parameters, [line for body in bodies[:count] for line in body])
-        for index, count in enumerate(runs)
+        function(f"run{index}", [line for body in bodies[:count] for line in body]) for index, count in enumerate(runs)
     ]
     return _define(sources, const, [f"run{index}" for index in range(len(runs))])

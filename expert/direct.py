@@ -9,12 +9,16 @@ prove the two agree on every scenario, on generated answers and on generated
 knowledge bases.
 """
 
-from sourcing.expert import codegen
+import pickle
+from functools import cached_property
+from typing import NamedTuple
+
+from sourcing.expert import cache, codegen
 from sourcing.expert.conditions import atoms, map_atoms
 from sourcing.expert.kinds import BY_NAME
 from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
-from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict_from
-from sourcing.expert.plan import plan
+from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict
+from sourcing.expert.plan import Kept, Plan, plan, rankings
 from sourcing.expert.record import replace
 
 # The assertions that establish a finding, and the (finding, value) pair each one establishes.
@@ -25,6 +29,8 @@ _FINDING_OF = {
 }
 
 _VERDICT_FINDINGS = frozenset((RECOMMENDED, VETOED, CANDIDATE))  # what a Verdict is made of, with the scores
+FORM = "1"  # the format of the prepared form kept in the cache (its key covers this code too)
+KEPT = 4096  # verdicts kept (per scores and verdict findings) and conclusion lists; more, and each starts again
 
 
 class _Compiled:
@@ -76,94 +82,154 @@ def _feeds_back(rules, models):
     return False
 
 
+class Fired(NamedTuple):
+    """What one run established: the (finding, value) pairs, the rules fired, the numbers of the
+    conclusions asserted (DirectEvaluator.conclusions) and the fit scores (empty: nothing scored)."""
+
+    findings: set
+    fired: set
+    conclusions: set
+    scores: dict
+
+
+class _Form(NamedTuple):
+    """A DirectEvaluator prepared for a knowledge base: what building it works out, kept in the cache."""
+
+    program: codegen.Program  # the verdict run and the full run
+    conclusions: tuple[Conclusion, ...]  # every conclusion a rule can assert, in report order
+    read: tuple  # the (finding, value) pairs a verdict is read from: recommended, vetoed, candidate models
+    classes: dict  # verdict_classes
+
+
+def _prepared(kb, rule_plan):
+    """The _Form of ``kb`` planned as ``rule_plan``."""
+    models = rule_plan.models
+    per_layer = [[_Compiled(rule) for rule in layer.rules] for layer in rule_plan.layers]
+    # Every conclusion a rule can assert, numbered in report order (its rule's position, then its place
+    # in the rule): a run collects the numbers, so sorting them gives the report order.
+    ordered = sorted(
+        ((c.rule.position, i), conclusion)
+        for rules in per_layer
+        for c in rules
+        for i, conclusion in enumerate(c.conclusions)
+    )
+    conclusions = tuple(conclusion for _, conclusion in ordered)
+    number = {conclusion: n for n, conclusion in enumerate(conclusions)}
+    # A finding tested by name alone becomes a test of the values rules can give it, so no run keeps
+    # the set of finding names.
+    values = {}
+    for rule in kb.rules:
+        for name, value in rule.asserted_findings(models):
+            values.setdefault(name, {})[value] = None
+    # The scoring action, inline: the totals, then which models are vetoed; its key gives the ranking.
+    scoring = codegen.Tally(models, tuple(rule_plan.weights()), tuple((VETOED, model) for model in models))
+    layers, last = [], -1
+    for index, (layer, rules) in enumerate(zip(rule_plan.layers, per_layer)):
+        if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
+            last = index
+        entries = [
+            (
+                c.rule.id,
+                map_atoms(c.rule.when, lambda a: _valued(a, values)),
+                c.findings,
+                (),
+                tuple(number[k] for k in c.conclusions),
+                scoring if c.scores else None,
+            )
+            for c in rules
+        ]
+        layers.append((layer.repeats and _feeds_back(rules, models), entries))
+    # What a verdict is read from, besides the totals: every pair a rule can establish of the recommended,
+    # vetoed and candidate models (recommended ones in sorted order).
+    read = tuple(
+        tuple(sorted((name, value) for value in values.get(name, ()))) for name in (RECOMMENDED, VETOED, CANDIDATE)
+    )
+    program = codegen.boolean_program(
+        layers, runs=[last + 1, len(layers)], tests=[pair for pairs in read for pair in pairs]
+    )
+    # the later layers cannot change the verdict
+    classes = _answer_classes(kb, [c.rule for rules in per_layer[: last + 1] for c in rules])
+    return _Form(program, conclusions, read, classes)
+
+
+def _loaded(payload):
+    """The _Form pickled in ``payload`` (ValueError: it is not one)."""
+    form = pickle.loads(payload)  # noqa: S301 (the user's own 0600 cache file, checksum verified)
+    if not isinstance(form, _Form):
+        raise ValueError("not a prepared direct evaluator")
+    return form
+
+
+def _ready(form):
+    """(``form``, its two runs defined: the verdict run and the full run)."""
+    verdict_run, full_run = form.program.functions()
+    return form, (verdict_run, full_run)
+
+
 class DirectEvaluator:
-    """Runs a knowledge base's rules on complete answers; ``run`` returns an Outcome."""
+    """Runs a knowledge base's rules on complete answers; ``run`` returns an Outcome.
+
+    What building it works out (the generated runs, the conclusions, the answer classes) comes from the
+    cache when the knowledge base came from it (``sourcing.expert.cache.prepared``); else it is worked
+    out, and kept for the next process."""
 
     def __init__(self, kb):
         self.kb = kb
-        self.plan = plan(kb)
-        self._vetoes = tuple(((VETOED, model), model) for model in self.plan.models)  # what the scoring reads
-        per_layer = [[_Compiled(rule) for rule in layer.rules] for layer in self.plan.layers]
-        # Every conclusion a rule can assert, numbered in report order (its rule's position, then its place
-        # in the rule): a run collects the numbers, so sorting them gives the report order.
-        ordered = sorted(
-            ((c.rule.position, i), conclusion)
-            for rules in per_layer
-            for c in rules
-            for i, conclusion in enumerate(c.conclusions)
+        self._models = tuple(m.id for m in kb.models)
+        self._rankings = rankings(kb)  # what the scoring action's key ranks (its table)
+        form, (self._verdict_run, self._run) = cache.prepared(
+            kb,
+            "direct",
+            FORM,
+            lambda: _ready(_prepared(kb, self.plan)),
+            lambda ready: pickle.dumps(ready[0], protocol=pickle.HIGHEST_PROTOCOL),
+            lambda payload: _ready(_loaded(payload)),
         )
-        self.conclusions = tuple(conclusion for _, conclusion in ordered)
-        number = {conclusion: n for n, conclusion in enumerate(self.conclusions)}
-        # A finding tested by name alone becomes a test of the values rules can give it, so no run keeps
-        # the set of finding names.
-        values = {}
-        for rule in kb.rules:
-            for name, value in rule.asserted_findings(self.plan.models):
-                values.setdefault(name, {})[value] = None
-        layers, last = [], -1
-        for index, (layer, rules) in enumerate(zip(self.plan.layers, per_layer)):
-            if any(c.scores or _VERDICT_FINDINGS.intersection(c.names) for c in rules):
-                last = index
-            entries = [
-                (
-                    c.rule.id,
-                    map_atoms(c.rule.when, lambda a: _valued(a, values)),
-                    c.findings,
-                    (),
-                    tuple(number[k] for k in c.conclusions),
-                    c if c.scores else None,
-                )
-                for c in rules
-            ]
-            layers.append((layer.repeats and _feeds_back(rules, self.plan.models), entries))
-        self._verdict_run, self._run = codegen.boolean_layers(layers, runs=[last + 1, len(layers)])
-        # the later layers cannot change the verdict
-        self.verdict_classes = _answer_classes(kb, [c.rule for rules in per_layer[: last + 1] for c in rules])
+        self.conclusions, self._read, self.verdict_classes = form.conclusions, form.read, form.classes
+        self._verdicts = Kept(self._verdict_of, KEPT)
+        self._reports = Kept(lambda numbers: tuple(map(self.conclusions.__getitem__, sorted(numbers))), KEPT)
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The plan of the rules (worked out only when the prepared form is not in the cache)."""
+        return plan(self.kb)
 
     def verdict(self, answers: dict[str, str]) -> Verdict:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
-        state = self.fire(answers, verdict=True)
-        return verdict_from(state.findings, state.scores)
+        return self._verdicts[self._verdict_run(answers, set(), (), set(), set(), self._rankings)][0]
 
     def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
-        state = self.fire(answers)
+        findings: set[tuple[str, str]] = set()
+        fired: set[str] = set()
+        numbers: set[int] = set()
+        verdict_of, scores = self._verdicts[self._run(answers, findings, (), fired, numbers, self._rankings)]
         return Outcome(
-            verdict_from(state.findings, state.scores),
-            frozenset(state.fired),
-            frozenset(state.findings),
-            state.scores,
-            tuple(map(self.conclusions.__getitem__, sorted(state.conclusions))),
+            verdict_of, frozenset(fired), frozenset(findings), scores.copy(), self._reports[frozenset(numbers)]
         )
 
+    def fire(self, answers: dict[str, str]) -> Fired:
+        """Run every rule to its fixed point; return what the run established, no Verdict."""
+        findings: set[tuple[str, str]] = set()
+        fired: set[str] = set()
+        numbers: set[int] = set()
+        result = self._run(answers, findings, (), fired, numbers, self._rankings)
+        return Fired(findings, fired, numbers, self._scores(result[0]))
+
     @staticmethod
-    def recommended(state):
+    def recommended(state: Fired) -> list[str]:
         """The recommended models a run established (exactly one in a complete knowledge base)."""
         return sorted(v for n, v in state.findings if n == RECOMMENDED)
 
-    def fire(self, answers, verdict=False):
-        """Run the rules (with ``verdict``, only the layers up to the last that can change the verdict) to
-        their fixed point; return the raw state (findings, fired rules, scores...)."""
-        state = _State(self.plan, self._vetoes)
-        run = self._verdict_run if verdict else self._run
-        run(answers, state.findings, (), state.fired, state.conclusions, state.fire)
-        return state
+    def _scores(self, key):
+        """The fit scores of the scoring action's ``key`` (None: it did not run, so no scores)."""
+        return {} if key is None else dict(zip(self._models, key))
 
-
-class _State:
-    """The facts established so far in one run."""
-
-    __slots__ = ("plan", "vetoes", "findings", "fired", "conclusions", "scores")
-
-    def __init__(self, rule_plan, vetoes):
-        self.plan, self.vetoes = rule_plan, vetoes  # vetoes: ((VETOED, model), model) of each scored model
-        self.findings, self.fired = set(), set()
-        self.conclusions, self.scores = set(), {}  # conclusions as numbers (DirectEvaluator.conclusions)
-
-    def fire(self, compiled):
-        """The scoring action (sourcing.expert.plan): the evidence rules fired so far count once each.
-        The rule's other assertions are added by the layer's code."""
-        findings = self.findings
-        self.scores, ranked = self.plan.score(self.fired, [model for pair, model in self.vetoes if pair in findings])
-        findings.update(ranked)
+    def _verdict_of(self, result):
+        """(the Verdict, the fit scores) of a run's result: (the scoring key, whether each pair of ``_read``
+        holds...). The scores are the run's to copy, never to hand out."""
+        flags = iter(result[1:])
+        recommended, vetoed, candidates = ([value for _, value in pairs if next(flags)] for pairs in self._read)
+        scores = self._scores(result[0])
+        return verdict(recommended, scores, set(vetoed), set(candidates)), scores

@@ -5,8 +5,10 @@ files) and whether it feeds itself (a rule tests a finding a rule of the same
 layer asserts, so the layer repeats to its fixed point). And what is counted
 once: each evidence rule adds each of its distinct weights once, however many
 ways its condition holds; ``Plan.totals`` is the one sum of the fit scores and
-``Plan.score`` the one scoring action (the totals, then the ranking findings).
-And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
+``Plan.score`` the one scoring action (the totals, then the ranking findings,
+from ``rankings``). The direct evaluator runs the same action inline: the same
+sum of ``Plan.weights`` generated into its code (sourcing.expert.codegen), then
+the same ``rankings``. And which rules feed each other in a cycle (``cycles``: kb lint's KB102, the
 engine's message when a run keeps firing).
 """
 
@@ -47,9 +49,17 @@ class Plan(Record):
         return {}
 
     @cached_property
-    def _ranked(self) -> dict:
-        """(totals, vetoed) -> the ranking (``ranking``)."""
-        return {}
+    def rankings(self) -> "Kept":
+        """The rankings of this knowledge base (``rankings``)."""
+        return rankings(self.kb)
+
+    def weights(self, part: Callable[[float], float] | None = None) -> list:
+        """The evidence as it is summed: (rule id, ((model, weight), ...)) in the order of the knowledge
+        files, each weight mapped by ``part`` first (None: as it is)."""
+        return [
+            (rule_id, tuple((model, weight if part is None else part(weight)) for model, weight in weights))
+            for rule_id, weights in self.evidence
+        ]
 
     def totals(self, counted: Container[str], part: Callable[[float], float] | None = None) -> dict[str, float]:
         """Each model's fit score: the weights of the evidence rules in ``counted`` (rule ids), each
@@ -59,11 +69,7 @@ class Plan(Record):
         into a generated function (sourcing.expert.codegen.summing), so pass the same function each time."""
         total = self._sums.get(part)
         if total is None:
-            pieces = [
-                (rule_id, tuple((model, weight if part is None else part(weight)) for model, weight in weights))
-                for rule_id, weights in self.evidence
-            ]
-            total = self._sums[part] = codegen.summing(self.models, pieces)
+            total = self._sums[part] = codegen.summing(self.models, self.weights(part))
         return total(counted)
 
     def score(self, counted: Container[str], vetoed: Container[str]) -> tuple[dict[str, float], tuple[tuple, ...]]:
@@ -74,15 +80,38 @@ class Plan(Record):
 
     def ranking(self, totals: dict[str, float], vetoed: Container[str]) -> tuple[tuple, ...]:
         """The (finding, value) pairs of the ranking of ``totals`` among the models not ``vetoed``
-        (KnowledgeBase.ranked_findings), kept per totals and vetoes seen (few distinct ones recur in
-        bulk runs)."""
+        (KnowledgeBase.ranked_findings), from ``rankings``."""
         key = (*totals.values(), *[model in vetoed for model in self.models])
-        ranked = self._ranked.get(key)
-        if ranked is None:
-            if len(self._ranked) >= RANKINGS_KEPT:
-                self._ranked.clear()
-            ranked = self._ranked[key] = tuple(self.kb.ranked_findings(totals, vetoed))
-        return ranked
+        return self.rankings[key]
+
+
+class Kept(dict):
+    """key -> ``make(key)``, made on first use and kept; past ``limit`` keys it starts again (bulk runs see
+    few distinct keys, and memory stays bounded). A key whose ``make`` raises is not kept."""
+
+    def __init__(self, make: Callable, limit: int) -> None:
+        super().__init__()
+        self.make, self.limit = make, limit
+
+    def __missing__(self, key):
+        value = self.make(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+def rankings(kb: KnowledgeBase) -> Kept:
+    """(each model's total..., whether each model is vetoed...), models in catalogue order -> the (finding,
+    value) pairs of that ranking (KnowledgeBase.ranked_findings), worked out on first use and kept (few
+    distinct ones recur in bulk runs)."""
+    models = tuple(m.id for m in kb.models)
+
+    def ranked(key):
+        totals = dict(zip(models, key[: len(models)]))
+        return tuple(kb.ranked_findings(totals, [m for m, out in zip(models, key[len(models) :]) if out]))
+
+    return Kept(ranked, RANKINGS_KEPT)
 
 
 def _repeats(rules, model_ids):

@@ -1,6 +1,7 @@
 """The knowledge-base cache: a hit equals a fresh load, a changed byte is a miss, bad cache files are rebuilt."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -165,3 +166,83 @@ def test_only_recent_cache_files_are_kept(cache_home, tmp_path):
     for n in range(cache.KEPT["code"] + 3):
         cache.compiled(f"x = {n}\n", "<test>")
     assert len(list(cache_home.glob("code-*"))) == cache.KEPT["code"]
+
+
+def direct_files(folder):
+    return sorted(folder.glob("direct-*.pickle")) if folder.exists() else []
+
+
+def same_runs(evaluator, reference):
+    """The two direct evaluators give the same outcome and verdict on every scenario, and the same answer
+    classes."""
+    from sourcing.expert import scenarios
+
+    assert evaluator.verdict_classes == reference.verdict_classes
+    for scenario in scenarios.load(reference.kb):
+        answers = {q.id: scenario.answers.get(q.id, "unknown") for q in reference.kb.questions}
+        assert evaluator.run(answers) == reference.run(answers)
+        assert evaluator.verdict(answers) == reference.verdict(answers)
+    return True
+
+
+def test_the_direct_evaluator_s_prepared_form_is_reused_and_runs_alike(cache_home, monkeypatch):
+    from sourcing.expert import direct
+
+    kb = cache.load()
+    built = direct.DirectEvaluator(kb)
+    [written] = direct_files(cache_home)
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setattr(direct, "_prepared", lambda *args: pytest.fail("prepared again on a cache hit"))
+    assert same_runs(direct.DirectEvaluator(kb), built)
+
+
+@pytest.mark.parametrize("damage", DAMAGES + ["unpicklable", "another form", "a program that defines nothing"])
+def test_a_bad_prepared_form_is_ignored_and_rebuilt(cache_home, damage, tmp_path, monkeypatch):
+    import pickle
+
+    from sourcing.expert import codegen, direct
+
+    kb = cache.load()
+    reference = direct.DirectEvaluator(kb)
+    [path] = direct_files(cache_home)
+    if damage == "unpicklable":  # a pickle that names what does not exist
+        path.write_bytes(sealed(path.read_bytes()[len(cache.MAGIC) + 32 :].replace(b"_Form", b"_Forn")))
+    elif damage == "another form":  # a sound pickle of the program alone
+        path.write_bytes(sealed(pickle.dumps(pickle.loads(path.read_bytes()[len(cache.MAGIC) + 32 :]).program)))
+    elif damage == "a program that defines nothing":
+        form = pickle.loads(path.read_bytes()[len(cache.MAGIC) + 32 :])
+        empty = codegen.Program(compile("", "<knowledge>", "exec"), {}, form.program.names)
+        path.write_bytes(sealed(pickle.dumps(form._replace(program=empty))))
+    else:
+        damage_file(path, damage, tmp_path)
+    prepared = []
+    original = direct._prepared
+    monkeypatch.setattr(direct, "_prepared", lambda *args: prepared.append(1) or original(*args))
+    assert same_runs(direct.DirectEvaluator(kb), reference) and prepared == [1]
+    assert same_runs(direct.DirectEvaluator(kb), reference) and prepared == [1]  # written sound again
+
+
+def test_a_changed_rule_gets_its_own_prepared_form(cache_home, base):
+    from sourcing.expert.direct import DirectEvaluator
+
+    DirectEvaluator(cache.load(base))
+    rules = base / "rules" / "50-warnings.yaml"
+    text = rules.read_text()
+    edited = re.sub(r"(text: >-\n\s+)", r"\1Edited: ", text, count=1)
+    assert edited != text
+    rules.write_text(edited)
+    changed = DirectEvaluator(cache.load(base))
+    assert len(direct_files(cache_home)) == 2
+    assert any(c.text.startswith("Edited: ") for c in changed.conclusions if c.text)
+    assert same_runs(changed, DirectEvaluator(loader.load(base)))
+
+
+def test_no_prepared_form_is_written_without_the_cache_or_for_a_base_it_did_not_load(cache_home, monkeypatch):
+    from sourcing.expert.direct import DirectEvaluator
+
+    DirectEvaluator(loader.load())  # not a knowledge base the cache gave
+    assert direct_files(cache_home) == []
+    kb = cache.load()
+    monkeypatch.setenv("SOURCING_NO_CACHE", "1")
+    DirectEvaluator(kb)
+    assert direct_files(cache_home) == []

@@ -9,6 +9,8 @@ from test_loader import make_kb
 
 from sourcing.expert import Advisor, load, scenarios
 from sourcing.expert.kinds import LISTED
+from sourcing.expert.outcome import verdict_from
+from sourcing.expert.plan import Kept
 
 
 def assert_agree(advisor, answers):
@@ -98,21 +100,33 @@ def test_a_single_item_all_or_any_works_in_consult_assess_and_kb_test(tmp_path, 
 
 
 def _reference_state(evaluator, answers):
-    """The direct evaluator's run spelt out the plain way: every layer compiled on its own with the plan's
-    repeat flag (each layer that feeds itself runs until it adds nothing) and the names set kept."""
+    """The direct evaluator's run spelt out the plain way: every rule compiled on its own, every layer that
+    feeds itself (the plan's flag) run until it adds nothing, the names set kept, and the scoring action
+    through Plan.score each time its rule fires."""
     from sourcing.expert import codegen
-    from sourcing.expert.direct import _Compiled, _State
+    from sourcing.expert.direct import Fired, _Compiled
+    from sourcing.expert.model import VETOED
 
-    layers = [
-        (layer.repeats, [(c.rule.id, c.rule.when, c.findings, c.names, (), c if c.scores else None) for c in rules])
-        for layer, rules in ((layer, [_Compiled(r) for r in layer.rules]) for layer in evaluator.plan.layers)
-    ]
-    state = _State(evaluator.plan, evaluator._vetoes)
-    names = set()
-    for run_layer in codegen.boolean_layers(layers):
-        run_layer(answers, state.findings, names, state.fired, set(), state.fire)
-        names.update(name for name, _ in state.findings)
-    return state
+    rule_plan, findings, fired, names, scores = evaluator.plan, set(), set(), set(), {}
+    for layer in rule_plan.layers:
+        compiled = [_Compiled(rule) for rule in layer.rules]
+        functions = codegen.boolean_layers(
+            [(False, [(c.rule.id, c.rule.when, c.findings, c.names, (), None)]) for c in compiled]
+        )
+        while True:
+            before = len(findings)
+            for c, function in zip(compiled, functions):
+                now = set()
+                function(answers, findings, names, now, set(), None)
+                fired |= now
+                if c.scores and now:
+                    vetoed = [model for model in rule_plan.models if (VETOED, model) in findings]
+                    scores, ranked = rule_plan.score(fired, vetoed)
+                    findings.update(ranked)
+                names.update(name for name, _ in findings)
+            if not layer.repeats or len(findings) == before:
+                break
+    return Fired(findings, fired, set(), scores)
 
 
 @settings(max_examples=300, deadline=None)
@@ -121,7 +135,7 @@ def test_one_joined_run_that_repeats_only_what_feeds_back_matches_every_layer_ru
     state, reference = advisor.direct.fire(answers), _reference_state(advisor.direct, answers)
     assert (state.findings, state.fired, state.scores) == (reference.findings, reference.fired, reference.scores)
     verdict = advisor.direct.verdict(answers)
-    assert verdict == advisor.direct.run(answers).verdict
+    assert verdict == advisor.direct.run(answers).verdict == verdict_from(reference.findings, reference.scores)
 
 
 def test_a_rule_feeding_an_earlier_one_still_gets_its_second_pass(tmp_path):
@@ -184,6 +198,43 @@ def test_the_generated_fit_sum_adds_exactly_as_a_loop_in_file_order(evidence, co
     total = codegen.summing(MODELS, pieces)({f"r{n}" for n in counted})
     assert list(total.items()) == list(expected.items())
     assert all(type(total[m]) is type(expected[m]) for m in MODELS)
+    # the same sum inline, as a rule's action (the direct evaluator's scoring), then its tests
+    tally = codegen.Tally(MODELS, tuple(pieces), (("f", "x"), ("f", "y")))
+    (run,) = codegen.boolean_layers([(False, [("score", None, (), (), (), tally)])])
+    added = {}
+    key = run(
+        {},
+        {("f", "y")},
+        (),
+        {f"r{n}" for n in counted},
+        set(),
+        Kept(lambda key: added.setdefault(key, (("g", "z"),)), 9),
+    )[0]
+    assert list(key) == [*expected.values(), False, True] and list(added) == [key]
+    assert all(type(key[i]) is type(expected[m]) for i, m in enumerate(MODELS))
+
+
+def test_a_kept_value_is_made_once_and_a_key_whose_making_fails_is_not_kept():
+    made = []
+
+    def make(key):
+        made.append(key)
+        if key < 0:
+            raise ValueError(key)
+        return key * 2
+
+    kept = Kept(make, 2)
+    assert [kept[1], kept[1], kept[2]] == [2, 2, 4] and made == [1, 2]
+    with pytest.raises(ValueError):
+        kept[-1]
+    assert -1 not in kept and kept[3] == 6 and len(kept) <= 2
+
+
+def test_an_outcome_s_scores_are_its_own(advisor):
+    answers = advisor.complete({})
+    first = advisor.direct.run(answers)
+    first.scores.clear()
+    assert advisor.direct.run(answers).scores == advisor.consult(answers).scores != {}
 
 
 def test_the_kept_rankings_are_the_rankings_even_once_the_store_starts_again(advisor, monkeypatch):
@@ -198,4 +249,4 @@ def test_the_kept_rankings_are_the_rankings_even_once_the_store_starts_again(adv
         totals, ranked = rule_plan.score(counted, vetoed)
         assert totals == rule_plan.totals(counted)
         assert ranked == tuple(advisor.kb.ranked_findings(totals, vetoed))
-        assert len(rule_plan._ranked) <= 3
+        assert len(rule_plan.rankings) <= 3
