@@ -75,10 +75,10 @@ DAMAGES = ["garbage", "truncated", "empty", "foreign pickle", "readable by other
 
 
 def sealed(payload):
-    """``payload`` as a cache file holds it: the format line, its SHA-256, the payload."""
+    """``payload`` as a cache file holds it: the format line, its BLAKE2b checksum, the payload."""
     import hashlib
 
-    return cache.MAGIC + hashlib.sha256(payload).digest() + payload
+    return cache.MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
 
 
 def damage_file(path, damage, tmp_path):
