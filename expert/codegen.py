@@ -268,12 +268,12 @@ def _tallied(tally, const):
     return [*body, f"r = ({', '.join(key)},)", "f.update(table[r])"]
 
 
-def boolean_layers(layers, runs=None, tests=()) -> list:
+def boolean_layers(layers, runs=None, tests=(), lean=()) -> list:
     """The functions of ``boolean_program``."""
-    return boolean_program(layers, runs, tests).functions()
+    return boolean_program(layers, runs, tests, lean).functions()
 
 
-def boolean_program(layers, runs=None, tests=()) -> Program:
+def boolean_program(layers, runs=None, tests=(), lean=()) -> Program:
     """The Program of one function per layer, ``run(answers, findings, names, fired, conclusions, table)``,
     that fires the layer's rules in order, inlined: no call per rule. With ``runs`` (a list of layer counts), one such
     function per count instead, running that many first layers in one body: no call per layer either.
@@ -286,23 +286,29 @@ def boolean_program(layers, runs=None, tests=()) -> Program:
     again changes nothing, so a layer whose rules test each other's findings (``repeat``) simply runs
     until no finding is added. Each function returns a tuple: the key of the last action it ran (None:
     none), then whether each (finding, value) pair of ``tests`` is established at the end.
+
+    The runs whose indexes are in ``lean`` record only what that tuple depends on: the findings, and the
+    rules fired that a Tally counts; no conclusions, names or other rules fired, and no test of a rule
+    that would record nothing.
     """
     const = _Constants()
-    bodies = []
+    counted = {rule_id for _, rules in layers for *_, action in rules if action for rule_id, _ in action.pieces}
+    kinds = (False, True) if runs is not None and lean else (False,)
+    bodies: dict[bool, list] = {thin: [] for thin in kinds}  # per layer: its lines in full, and lean
     for repeat, rules in layers:
-        body = []
-        for rule_id, condition, findings, names, conclusions, action in rules:
-            body.append(f"if {_boolean(condition, const)}:")
-            steps = [f"fired.add({const(rule_id)})"]
-            steps += [
-                _adding(target, items, const)
-                for target, items in (("f", findings), ("n", names), ("k", conclusions))
-                if items
-            ]
-            body.append("    " + "; ".join(steps))
-            if action is not None:
-                body += ["    " + line for line in _tallied(action, const)]
-        bodies.append(_repeated(body, "len(f)" if repeat else None))
+        for thin in kinds:
+            body = []
+            for rule_id, condition, findings, names, conclusions, action in rules:
+                steps = [f"fired.add({const(rule_id)})"] if not thin or rule_id in counted else []
+                added = (("f", findings),) if thin else (("f", findings), ("n", names), ("k", conclusions))
+                steps += [_adding(target, items, const) for target, items in added if items]
+                if not steps and action is None:
+                    continue  # a lean run records nothing of this rule
+                body.append(f"if {_boolean(condition, const)}:")
+                body.append("    " + "; ".join(steps or ["pass"]))
+                if action is not None:
+                    body += ["    " + line for line in _tallied(action, const)]
+            bodies[thin].append(_repeated(body, "len(f)" if repeat else None))
     parameters = "a, f, n, fired, k, table"
     result = f"return (r, {''.join(f'{const(pair)} in f, ' for pair in tests)})"
 
@@ -310,8 +316,9 @@ def boolean_program(layers, runs=None, tests=()) -> Program:
         return _function(name, parameters, ["r = None", *lines, result])
 
     if runs is None:
-        return _define([function(f"layer{index}", body) for index, body in enumerate(bodies)], const)
+        return _define([function(f"layer{index}", body) for index, body in enumerate(bodies[False])], const)
     sources = [
-        function(f"run{index}", [line for body in bodies[:count] for line in body]) for index, count in enumerate(runs)
+        function(f"run{index}", [line for body in bodies[index in lean][:count] for line in body])
+        for index, count in enumerate(runs)
     ]
     return _define(sources, const, [f"run{index}" for index in range(len(runs))])

@@ -144,8 +144,9 @@ def _prepared(kb, rule_plan):
     read = tuple(
         tuple(sorted((name, value) for value in values.get(name, ()))) for name in (RECOMMENDED, VETOED, CANDIDATE)
     )
+    # the verdict run records only what its result reads (run 0: lean)
     program = codegen.boolean_program(
-        layers, runs=[last + 1, len(layers)], tests=[pair for pairs in read for pair in pairs]
+        layers, runs=[last + 1, len(layers)], tests=[pair for pairs in read for pair in pairs], lean={0}
     )
     # the later layers cannot change the verdict
     classes = _answer_classes(kb, [c.rule for rules in per_layer[: last + 1] for c in rules])

@@ -250,3 +250,29 @@ def test_the_kept_rankings_are_the_rankings_even_once_the_store_starts_again(adv
         assert totals == rule_plan.totals(counted)
         assert ranked == tuple(advisor.kb.ranked_findings(totals, vetoed))
         assert len(rule_plan.rankings) <= 3
+
+
+def test_a_lean_run_records_only_what_its_result_reads_and_returns_the_same_result():
+    from sourcing.expert import codegen
+    from sourcing.expert.model import Atom
+
+    asks = Atom(kind="answer", name="q", values=("yes",))
+    has_x = Atom(kind="finding", name="x", values=("1",))
+    tally = codegen.Tally(("m",), (("evidence", (("m", 2),)),), ())
+    rules = [
+        ("finds", asks, (("x", "1"),), ("x",), (7,), None),  # a finding and a conclusion
+        ("notes", has_x, (), (), (8,), None),  # a conclusion only: nothing a lean run keeps
+        ("evidence", has_x, (), (), (), None),  # counted by the tally
+        ("score", None, (), (), (), tally),
+    ]
+    full, lean = codegen.boolean_layers([(False, rules)], runs=[1, 1], tests=[("x", "1")], lean={1})
+    for answer, expected in (("yes", ((2,), True)), ("no", ((0,), False))):
+        states = [(set(), set(), set(), set()) for _ in range(2)]
+        results = [
+            run({"q": answer}, findings, names, fired, conclusions, {(2,): (), (0,): ()})
+            for run, (findings, names, fired, conclusions) in zip((full, lean), states)
+        ]
+        assert results[0] == results[1] == expected
+        (findings, names, fired, conclusions), (lean_findings, lean_names, lean_fired, lean_conclusions) = states
+        assert lean_findings == findings and not lean_names and not lean_conclusions
+        assert lean_fired == fired & {"evidence"}
