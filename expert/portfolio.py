@@ -213,20 +213,23 @@ def validate(kb, number, record, source):
             given = answers_io.normalise(kb, raw, f"{source}: row {number}")
         except InputError as error:
             return BadRow(number, error)
-        answers = {question: given.get(question, UNKNOWN) for question in catalogue}
+        answers = {question: given.get(question, UNKNOWN) for question in catalogue.accepted}
     return Row(number, str(number) if row_id is None else row_id, answers)
 
 
-_CATALOGUE: list = [None, None]  # the last knowledge base seen, and its catalogue
-_ID_KEYS = frozenset(ID_KEYS)
+class _Catalogue(NamedTuple):
+    accepted: dict[str, dict]  # {question id: {each value it accepts, None and "": the answer}}, in order
+    keys: frozenset[str]  # the question ids and ID_KEYS
+
+
+_CATALOGUE: list = [None, None]  # the last knowledge base seen, and its _Catalogue
 
 
 def _catalogue(kb):
-    """{question id: {each value it accepts, None and "": the answer}}, in catalogue order, kept for the
-    last knowledge base seen."""
+    """The questions' accepted values, kept for the last knowledge base seen."""
     if _CATALOGUE[0] is not kb:
-        catalogue = {q.id: {**{c: c for c in q.choices}, None: UNKNOWN, "": UNKNOWN} for q in kb.questions}
-        _CATALOGUE[:] = [kb, catalogue]
+        accepted = {q.id: {**{c: c for c in q.choices}, None: UNKNOWN, "": UNKNOWN} for q in kb.questions}
+        _CATALOGUE[:] = [kb, _Catalogue(accepted, frozenset(accepted) | frozenset(ID_KEYS))]
     return _CATALOGUE[1]
 
 
@@ -235,17 +238,19 @@ def _plain_answers(catalogue, raw):
     is a question (or an id key, ignored) and every value None, blank or exactly one of its choices, the
     common case, checked in a few C calls; else None: answers.normalise then converts what it can
     (booleans, spaces) or says what is wrong."""
-    if not raw.keys() - catalogue.keys() <= _ID_KEYS:
+    if not raw.keys() <= catalogue.keys:
         return None  # a key that is no question
+    accepted = catalogue.accepted
     try:
-        return dict(zip(catalogue, map(dict.__getitem__, catalogue.values(), map(raw.get, catalogue))))
+        return dict(zip(accepted, map(dict.__getitem__, accepted.values(), map(raw.get, accepted))))
     except (KeyError, TypeError):  # not a choice, or not hashable
         pass
     blanks = {key: None for key, value in raw.items() if type(value) is str and not value.strip()}
     if not blanks:
         return None
+    given = {**raw, **blanks}
     try:
-        return dict(zip(catalogue, map(dict.__getitem__, catalogue.values(), map({**raw, **blanks}.get, catalogue))))
+        return dict(zip(accepted, map(dict.__getitem__, accepted.values(), map(given.get, accepted))))
     except (KeyError, TypeError):
         return None
 
@@ -349,6 +354,12 @@ def assess(advisor, row, engine="direct"):
         )
     outcome = advisor.direct.run(answers)  # validated and complete
     decided = outcome.verdict
+    warnings, gaps = [], []
+    for c in outcome.conclusions:  # one pass, in their order (Outcome.of_kind twice walked them twice)
+        if c.kind == "warning":
+            warnings.append((c.rule, c.name, c.text))
+        elif c.kind == "gap":
+            gaps.append((c.rule, c.name, c.text))
     return Assessed(
         row.number,
         row.id,
@@ -356,8 +367,8 @@ def assess(advisor, row, engine="direct"):
         advisor.strength_of(answers, outcome),
         decided.runner_up,
         decided.margin,
-        tuple((c.rule, c.name, c.text) for c in outcome.of_kind("warning")),
-        tuple((c.rule, c.name, c.text) for c in outcome.of_kind("gap")),
+        tuple(warnings),
+        tuple(gaps),
         unknowns,
     )
 
