@@ -272,26 +272,23 @@ def _csv_records(kb, lines, reader):
             )
         if header.count(column) > 1:
             raise InputError(reader.source, "header column appears twice", key=column)
-    count, before, width = 0, rows.line_num, len(header)
-    try:
-        for cells in rows:
-            if not (cells and cells[0].strip()) and not "".join(cells).strip():
-                before = rows.line_num
-                continue  # blank line
-            count += 1
-            if len(cells) != width:
-                if len(cells) > width:
-                    yield InputError(reader.source, f"{len(cells)} cells for {width} columns")
-                    before = rows.line_num
-                    continue
-                reader.note(
-                    f"{reader.source}: row {count}: {len(cells)} cells for {width} columns; "
-                    f"{', '.join(header[len(cells) :])} treated as unknown"
-                )
-            yield dict(zip(header, map(str.strip, cells)))  # an empty cell stays "": validate reads it as unknown
-            before = rows.line_num
-    except csv.Error as error:
-        raise _malformed(error, reader.source, count + 1, before, rows.line_num)
+    count, width = 0, len(header)
+    while True:
+        cells = _next_row(rows, reader.source, count + 1)
+        if cells is None:
+            return
+        if not (cells and cells[0].strip()) and not "".join(cells).strip():
+            continue  # blank line
+        count += 1
+        if len(cells) != width:
+            if len(cells) > width:
+                yield InputError(reader.source, f"{len(cells)} cells for {width} columns")
+                continue
+            reader.note(
+                f"{reader.source}: row {count}: {len(cells)} cells for {width} columns; "
+                f"{', '.join(header[len(cells) :])} treated as unknown"
+            )
+        yield dict(zip(header, map(str.strip, cells)))  # an empty cell stays "": validate reads it as unknown
 
 
 def _next_row(rows, source, count):
@@ -300,16 +297,10 @@ def _next_row(rows, source, count):
     try:
         return next(rows, None)
     except csv.Error as error:
-        raise _malformed(error, source, count, before, rows.line_num)
-
-
-def _malformed(error, source, count, before, line):
-    """The InputError for the csv.Error raised reading row ``count`` (0: the header) from the line after
-    ``before``; ``line`` is where the reader stopped."""
-    where = f"row {count}" if count else "the header"
-    if str(error) == "unexpected end of data":
-        return InputError(source, f"{where}: a quote opened on line {before + 1} is never closed")
-    return InputError(source, f"malformed CSV at line {line} ({where}): {error}")
+        where = f"row {count}" if count else "the header"
+        if str(error) == "unexpected end of data":
+            raise InputError(source, f"{where}: a quote opened on line {before + 1} is never closed")
+        raise InputError(source, f"malformed CSV at line {rows.line_num} ({where}): {error}")
 
 
 def _jsonl_records(lines):
