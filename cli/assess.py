@@ -163,23 +163,6 @@ def neutral(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
-def _cells(verdict):
-    """The CSV cells: ids in their own columns, the warning and gap sentences beside them."""
-    margin = "" if verdict.margin is None else number(verdict.margin)
-    return [
-        verdict.number,
-        verdict.id,
-        verdict.model,
-        verdict.strength or "",
-        verdict.runner_up or "",
-        margin,
-        " ".join(rule for rule, _, _ in verdict.warnings),
-        " | ".join(text for _, _, text in verdict.warnings),
-        " ".join(rule for rule, _, _ in verdict.gaps),
-        " | ".join(text for _, _, text in verdict.gaps),
-    ]
-
-
 def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
     """The table cells in words: labels, the strength, and each warning and gap as a sentence."""
     labels = {m.id: m.label for m in kb.all_models}
@@ -197,19 +180,61 @@ def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
 
 
 def csv_text(assessed, header=False):
-    """CSV lines for ``assessed`` (with the header line when ``header``), every text cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # so that a cell holding "\r" is quoted too
-    rows = ([COLUMNS] if header else []) + [[neutral(cell) for cell in _cells(a)] for a in assessed]
-    lengths = [writer.writerow(cells) for cells in rows]  # the characters of each line
-    text = buffer.getvalue()
-    if text.count("\r") == len(rows):  # no cell holds "\r": every "\r\n" ends a line
-        return text.replace("\r\n", "\n")
-    lines, start = [], 0
-    for length in lengths:  # each line ends in "\n" only
-        lines.append(text[start : start + length - 2] + "\n")
-        start += length
+    """CSV lines for ``assessed`` (with the header line when ``header``), every text cell neutralised,
+    as ``csv.writer`` writes them, each line ending in "\n" (a cell's own "\r" and "\n" stay, quoted)."""
+    lines = [",".join(_field(neutral(name)) for name in COLUMNS) + "\n"] if header else []
+    models, findings = _CSV_MODELS, _CSV_FINDINGS
+    for a in assessed:
+        middle = models.get((a.model, a.strength, a.runner_up))
+        if middle is None:
+            middle = _kept(models, (a.model, a.strength, a.runner_up), _model_fields(a))
+        end = findings.get((a.warnings, a.gaps))
+        if end is None:
+            end = _kept(findings, (a.warnings, a.gaps), _finding_fields(a))
+        margin = "" if a.margin is None else number(a.margin)
+        lines.append(f"{a.number},{_field(neutral(a.id))},{middle},{margin},{end}\n")
     return "".join(lines)
+
+
+# The encoded CSV fields of the (model, strength, runner-up) and of the (warnings, gaps) seen: a few
+# rule texts make up every row's, so each is quoted and neutralised once. At most CSV_KEPT of each.
+CSV_KEPT = 4096
+_CSV_MODELS: dict = {}
+_CSV_FINDINGS: dict = {}
+
+
+def _kept(cache, key, fields):
+    if len(cache) >= CSV_KEPT:
+        cache.clear()
+    cache[key] = fields
+    return fields
+
+
+def _model_fields(verdict):
+    cells = [verdict.model, verdict.strength or "", verdict.runner_up or ""]
+    return ",".join(_field(neutral(cell)) for cell in cells)
+
+
+def _finding_fields(verdict):
+    cells = [
+        " ".join(rule for rule, _, _ in verdict.warnings),
+        " | ".join(text for _, _, text in verdict.warnings),
+        " ".join(rule for rule, _, _ in verdict.gaps),
+        " | ".join(text for _, _, text in verdict.gaps),
+    ]
+    return ",".join(_field(neutral(cell)) for cell in cells)
+
+
+def _field(cell):
+    """One cell as ``csv.writer`` writes it in a row of several (None as ""): a text holding a quote, a
+    comma, "\r", "\n" or NUL is written by the writer itself (quoted)."""
+    if cell is None:
+        return ""
+    if '"' in cell or "," in cell or "\n" in cell or "\r" in cell or "\0" in cell:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerow([cell])  # "\r" quotes a cell too
+        return buffer.getvalue()[:-2]
+    return cell
 
 
 def table_text(assessed: list[portfolio.Assessed], kb: KnowledgeBase, style: str) -> str:

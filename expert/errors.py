@@ -36,6 +36,10 @@ class InputError(SourcingError):
         self.line = line
         super().__init__(str(self))
 
+    def __reduce__(self):
+        """Pickled by its fields (``assess`` workers send bad rows to the parent)."""
+        return InputError, (self.source, self.message, self.key, self.allowed, self.line)
+
     def __str__(self):
         parts = [f"{self.source}:{self.line}" if self.line else str(self.source)]
         if self.key is not None:

@@ -10,6 +10,7 @@ order (a CSV header is not a row).
 
 import codecs
 import csv
+import io
 import json
 import os
 import sys
@@ -171,13 +172,12 @@ def _lines(blocks: Iterable[bytes], source: str) -> Iterator[str]:
         except UnicodeDecodeError as error:
             raise InputError(source, f"not UTF-8 text (byte {offset + error.start})")
         offset += len(data)
-        pieces = text.split("\n")
-        rest = pieces.pop()
-        for piece in pieces:
-            line += 1
-            if len(piece) > MAX_LINE:
-                raise InputError(source, f"line {line} is longer than {MAX_LINE:,} characters")
-            yield piece + "\n"
+        if text.find("\n") > MAX_LINE:  # only the first line can be that long: a block is shorter
+            raise InputError(source, f"line {line + 1} is longer than {MAX_LINE:,} characters")
+        end = text.rfind("\n") + 1
+        yield from io.StringIO(text[:end], newline="\n")  # its lines, split on "\n" only, by C code
+        line += text.count("\n", 0, end)
+        rest = text[end:]
         if len(rest) > MAX_LINE:
             raise InputError(source, f"line {line + 1} is longer than {MAX_LINE:,} characters")
     try:
@@ -195,51 +195,64 @@ def validate(kb, number, record, source):
         return BadRow(number, InputError(f"{source}: row {number}", record.message))
     if not isinstance(record, dict):
         return BadRow(number, InputError(f"{source}: row {number}", "expected a mapping of question id to value"))
-    raw = dict(record)
-    row_id = next((str(raw.pop(key)) for key in ID_KEYS if key in raw and raw[key] not in (None, "")), str(number))
+    row_id = None
     for key in ID_KEYS:
-        raw.pop(key, None)
+        value = record.get(key)
+        if value is not None and value != "":
+            row_id = str(value)
+            break
     catalogue = _catalogue(kb)
-    answers = _plain_answers(catalogue, raw)
+    answers = _plain_answers(catalogue, record)
     if answers is None:
-        raw = {key: None if isinstance(value, str) and not value.strip() else value for key, value in raw.items()}
+        raw = {
+            key: None if isinstance(value, str) and not value.strip() else value
+            for key, value in record.items()
+            if key not in ID_KEYS
+        }
         try:
             given = answers_io.normalise(kb, raw, f"{source}: row {number}")
         except InputError as error:
             return BadRow(number, error)
-        answers = {question: given.get(question, UNKNOWN) for question in catalogue}
-    return Row(number, row_id, answers)
+        answers = {question: given.get(question, UNKNOWN) for question in catalogue.accepted}
+    return Row(number, str(number) if row_id is None else row_id, answers)
 
 
-_CATALOGUE = [None, None]  # the last knowledge base seen, and {question id: the values it accepts}
+class _Catalogue(NamedTuple):
+    accepted: dict[str, dict]  # {question id: {each value it accepts, None and "": the answer}}, in order
+    keys: frozenset[str]  # the question ids and ID_KEYS
+
+
+_CATALOGUE: list = [None, None]  # the last knowledge base seen, and its _Catalogue
 
 
 def _catalogue(kb):
-    """{question id: the values it accepts}, in catalogue order, kept for the last knowledge base seen."""
+    """The questions' accepted values, kept for the last knowledge base seen."""
     if _CATALOGUE[0] is not kb:
-        _CATALOGUE[:] = [kb, {q.id: frozenset(q.choices) for q in kb.questions}]
+        accepted = {q.id: {**{c: c for c in q.choices}, None: UNKNOWN, "": UNKNOWN} for q in kb.questions}
+        _CATALOGUE[:] = [kb, _Catalogue(accepted, frozenset(accepted) | frozenset(ID_KEYS))]
     return _CATALOGUE[1]
 
 
 def _plain_answers(catalogue, raw):
     """``raw`` as complete answers (in catalogue order, a missing or blank value unknown) when every key
-    is a question and every value None, blank or exactly one of its choices, the common case, checked
-    without a call per answer; else None: answers.normalise then converts what it can (booleans,
-    spaces) or says what is wrong."""
-    if len(raw.keys() & catalogue.keys()) != len(raw):
+    is a question (or an id key, ignored) and every value None, blank or exactly one of its choices, the
+    common case, checked in a few C calls; else None: answers.normalise then converts what it can
+    (booleans, spaces) or says what is wrong."""
+    if not raw.keys() <= catalogue.keys:
         return None  # a key that is no question
-    answers = {}
-    for question, allowed in catalogue.items():
-        value = raw.get(question)
-        if value is None:
-            answers[question] = UNKNOWN
-        elif type(value) is str and value in allowed:
-            answers[question] = value
-        elif type(value) is str and not value.strip():
-            answers[question] = UNKNOWN
-        else:
-            return None
-    return answers
+    accepted = catalogue.accepted
+    try:
+        return dict(zip(accepted, map(dict.__getitem__, accepted.values(), map(raw.get, accepted))))
+    except (KeyError, TypeError):  # not a choice, or not hashable
+        pass
+    blanks = {key: None for key, value in raw.items() if type(value) is str and not value.strip()}
+    if not blanks:
+        return None
+    given = {**raw, **blanks}
+    try:
+        return dict(zip(accepted, map(dict.__getitem__, accepted.values(), map(given.get, accepted))))
+    except (KeyError, TypeError):
+        return None
 
 
 def _csv_records(kb, lines, reader):
@@ -259,22 +272,21 @@ def _csv_records(kb, lines, reader):
             )
         if header.count(column) > 1:
             raise InputError(reader.source, "header column appears twice", key=column)
-    count = 0
+    count, width = 0, len(header)
     while True:
         cells = _next_row(rows, reader.source, count + 1)
         if cells is None:
             return
-        if not "".join(cells).strip():
+        if not (cells and cells[0].strip()) and not "".join(cells).strip():
             continue  # blank line
         count += 1
-        if len(cells) > len(header):
-            yield InputError(reader.source, f"{len(cells)} cells for {len(header)} columns")
-            continue
-        if len(cells) < len(header):
-            missing = header[len(cells) :]
+        if len(cells) != width:
+            if len(cells) > width:
+                yield InputError(reader.source, f"{len(cells)} cells for {width} columns")
+                continue
             reader.note(
-                f"{reader.source}: row {count}: {len(cells)} cells for {len(header)} columns; "
-                f"{', '.join(missing)} treated as unknown"
+                f"{reader.source}: row {count}: {len(cells)} cells for {width} columns; "
+                f"{', '.join(header[len(cells) :])} treated as unknown"
             )
         yield dict(zip(header, map(str.strip, cells)))  # an empty cell stays "": validate reads it as unknown
 
@@ -333,6 +345,12 @@ def assess(advisor, row, engine="direct"):
         )
     outcome = advisor.direct.run(answers)  # validated and complete
     decided = outcome.verdict
+    warnings, gaps = [], []
+    for c in outcome.conclusions:  # one pass, in their order (Outcome.of_kind twice walked them twice)
+        if c.kind == "warning":
+            warnings.append((c.rule, c.name, c.text))
+        elif c.kind == "gap":
+            gaps.append((c.rule, c.name, c.text))
     return Assessed(
         row.number,
         row.id,
@@ -340,8 +358,8 @@ def assess(advisor, row, engine="direct"):
         advisor.strength_of(answers, outcome),
         decided.runner_up,
         decided.margin,
-        tuple((c.rule, c.name, c.text) for c in outcome.of_kind("warning")),
-        tuple((c.rule, c.name, c.text) for c in outcome.of_kind("gap")),
+        tuple(warnings),
+        tuple(gaps),
         unknowns,
     )
 

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import random
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -152,6 +154,27 @@ def test_jobs_keep_the_input_order(portfolio_file):
     assert one == two and len(one.splitlines()) == 1201
 
 
+def test_jobs_report_bad_rows_as_one_process_does(portfolio_file):
+    # bad rows travel between processes: a value not allowed (judged by a worker, its error sent back) and
+    # a row with too many cells (found by the reader, its error sent to a worker)
+    rows = generated_rows(1200, seed=12)
+    rows[700]["need"] = "bogus"
+    text = as_csv(rows).replace("\nP900,", "\nP900,extra,", 1)
+    path = portfolio_file(text)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "sourcing", "assess", path, "--format", "csv", "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=120,  # a bad row that cannot be sent back hung the parent
+        )
+        for jobs in ("1", "2")
+    ]
+    assert runs[0].returncode == runs[1].returncode == 1
+    assert runs[0].stdout == runs[1].stdout and runs[0].stderr == runs[1].stderr
+    assert "row 701: need: 'bogus' is not allowed" in runs[1].stderr and "row 900: " in runs[1].stderr
+
+
 def test_progress_bar_only_when_asked_or_on_a_terminal(portfolio_file):
     path = portfolio_file(as_csv(generated_rows(5)))
     assert "Assessing" not in invoke("assess", path, "--format", "csv").stderr
@@ -243,8 +266,6 @@ def test_workers_are_capped_at_the_cpus_and_the_chunks():
 
 
 def test_output_starts_before_the_input_ends(tmp_path):
-    import subprocess
-    import sys
     import time
 
     out = tmp_path / "out.jsonl"
