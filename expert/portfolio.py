@@ -24,6 +24,7 @@ from sourcing.expert import answers as answers_io
 from sourcing.expert import yamlio
 from sourcing.expert.errors import InputError
 from sourcing.expert.model import UNKNOWN
+from sourcing.expert.plan import Kept
 from sourcing.expert.result import number
 
 ID_KEYS = ("id", "name")
@@ -34,6 +35,7 @@ UNDETERMINED = "undetermined"  # the summary's name for a verdict with no model
 BLOCK = 64 * 1024  # bytes read at a time
 MAX_LINE = 1024 * 1024  # characters in one line of a streamed file
 SHOWN_NOTES = 50
+GAP_SETS_KEPT = 4096  # distinct sets of readiness gaps Summary.add keeps counted pairs of
 
 
 class Row(NamedTuple):  # named tuples, not frozen dataclasses: one of each per row, five times cheaper to build
@@ -387,7 +389,7 @@ class Summary:
         self.strengths[verdict.strength] += 1
         self.with_gaps += bool(verdict.gaps)
         self.with_unknowns += verdict.unknowns > 0
-        self.gaps.update({(rule, text) for rule, _, text in verdict.gaps})
+        self.gaps.update(_GAP_PAIRS[verdict.gaps])
 
     def merge(self, other):
         """Add the counts of ``other``."""
@@ -426,6 +428,10 @@ class Summary:
             "rows_with_unknowns": self.with_unknowns,
             "gaps": [{"rule": rule, "text": text, "rows": n} for rule, text, n in self.per_gap()],
         }
+
+
+# A row's readiness gaps as the (rule, text) pairs the summary counts, once each; few distinct sets recur.
+_GAP_PAIRS = Kept(lambda gaps: tuple(dict.fromkeys((rule, text) for rule, _, text in gaps)), GAP_SETS_KEPT)
 
 
 def to_json(value):
