@@ -33,7 +33,7 @@ STREAMED = ("csv", "jsonl")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 UNDETERMINED = "undetermined"  # the summary's name for a verdict with no model
 BLOCK = 64 * 1024  # bytes read at a time
-MAX_LINE = 1024 * 1024  # characters in one line of a streamed file
+MAX_LINE = 1024 * 1024  # characters in one line of a streamed file (more than BLOCK: see _lines)
 SHOWN_NOTES = 50
 GAP_SETS_KEPT = 4096  # distinct sets of readiness gaps Summary.add keeps counted pairs of
 
@@ -222,6 +222,7 @@ def validate(kb, number, record, source):
 class _Catalogue(NamedTuple):
     accepted: dict[str, dict]  # {question id: {each value it accepts, None and "": the answer}}, in order
     keys: frozenset[str]  # the question ids and ID_KEYS
+    shadowed: bool  # a question's id is an id key: the row's id is never that question's answer
 
 
 _CATALOGUE: list = [None, None]  # the last knowledge base seen, and its _Catalogue
@@ -231,7 +232,8 @@ def _catalogue(kb):
     """The questions' accepted values, kept for the last knowledge base seen."""
     if _CATALOGUE[0] is not kb:
         accepted = {q.id: {**{c: c for c in q.choices}, None: UNKNOWN, "": UNKNOWN} for q in kb.questions}
-        _CATALOGUE[:] = [kb, _Catalogue(accepted, frozenset(accepted) | frozenset(ID_KEYS))]
+        keys = frozenset(accepted) | frozenset(ID_KEYS)
+        _CATALOGUE[:] = [kb, _Catalogue(accepted, keys, not accepted.keys().isdisjoint(ID_KEYS))]
     return _CATALOGUE[1]
 
 
@@ -242,6 +244,8 @@ def _plain_answers(catalogue, raw):
     (booleans, spaces) or says what is wrong."""
     if not raw.keys() <= catalogue.keys:
         return None  # a key that is no question
+    if catalogue.shadowed:
+        raw = {key: value for key, value in raw.items() if key not in ID_KEYS}
     accepted = catalogue.accepted
     try:
         return dict(zip(accepted, map(dict.__getitem__, accepted.values(), map(raw.get, accepted))))

@@ -14,6 +14,7 @@ from strategies import KB
 
 from sourcing.cli.main import cli
 from sourcing.expert import portfolio
+from sourcing.expert.model import UNKNOWN
 
 QUESTIONS = [q.id for q in KB.questions]
 
@@ -376,3 +377,15 @@ def test_blocker_counts_kept_per_blocking_set_are_the_counts_of_the_rules_fired(
         blocking = sorted(fired & advisor._roles.keys(), reverse=True)
         assert kept == advisor._blocking_reasons(blocking) == seen.setdefault(frozenset(blocking), kept)
     assert len(seen) < 300 and len(advisor._blocker_counts) == len(seen)  # rows share blocking sets
+
+
+def test_a_question_named_like_an_id_column_is_never_answered_by_the_row_id():
+    from types import SimpleNamespace
+
+    question = SimpleNamespace
+    kb = SimpleNamespace(
+        questions=[question(id="name", choices=("a", "b", UNKNOWN)), question(id="q", choices=("x", UNKNOWN))]
+    )
+    row = portfolio.validate(kb, 1, {"name": "a", "q": "x"}, "p.csv")
+    assert (row.id, row.answers) == ("a", {"name": UNKNOWN, "q": "x"})
+    assert portfolio.validate(kb, 2, {"q": "x"}, "p.csv").answers == {"name": UNKNOWN, "q": "x"}
