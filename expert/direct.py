@@ -187,7 +187,8 @@ class DirectEvaluator:
             lambda payload: _ready(_loaded(payload)),
         )
         self.conclusions, self._read, self.verdict_classes = form.conclusions, form.read, form.classes
-        self._verdicts = Kept(self._verdict_of, KEPT)
+        # kept per result and the types of its totals: 2 and 2.0 are equal keys, not the same scores
+        self._verdicts = Kept(lambda typed: self._verdict_of(typed[0]), KEPT)
         self._reports = Kept(lambda numbers: tuple(map(self.conclusions.__getitem__, sorted(numbers))), KEPT)
 
     @cached_property
@@ -198,14 +199,14 @@ class DirectEvaluator:
     def verdict(self, answers: dict[str, str]) -> Verdict:
         """The Verdict of ``run(answers)`` alone (searches need no more): the layers after the last one
         that scores or establishes a recommended, vetoed or candidate model are not run."""
-        return self._verdicts[self._verdict_run(answers, set(), (), set(), set(), self._rankings)][0]
+        return self._kept(self._verdict_run(answers, set(), (), set(), set(), self._rankings))[0]
 
     def run(self, answers: dict[str, str]) -> Outcome:
         """Evaluate every rule on ``answers`` (every question present, ``unknown`` included)."""
         findings: set[tuple[str, str]] = set()
         fired: set[str] = set()
         numbers: set[int] = set()
-        verdict_of, scores = self._verdicts[self._run(answers, findings, (), fired, numbers, self._rankings)]
+        verdict_of, scores = self._kept(self._run(answers, findings, (), fired, numbers, self._rankings))
         return Outcome(
             verdict_of, frozenset(fired), frozenset(findings), scores.copy(), self._reports[frozenset(numbers)]
         )
@@ -226,6 +227,10 @@ class DirectEvaluator:
     def _scores(self, key):
         """The fit scores of the scoring action's ``key`` (None: it did not run, so no scores)."""
         return {} if key is None else dict(zip(self._models, key))
+
+    def _kept(self, result):
+        """(the Verdict, the fit scores) of a run's result, kept."""
+        return self._verdicts[result, () if result[0] is None else tuple(map(type, result[0]))]
 
     def _verdict_of(self, result):
         """(the Verdict, the fit scores) of a run's result: (the scoring key, whether each pair of ``_read``

@@ -276,3 +276,13 @@ def test_a_lean_run_records_only_what_its_result_reads_and_returns_the_same_resu
         (findings, names, fired, conclusions), (lean_findings, lean_names, lean_fired, lean_conclusions) = states
         assert lean_findings == findings and not lean_names and not lean_conclusions
         assert lean_fired == fired & {"evidence"}
+
+
+def test_totals_equal_in_value_but_not_in_type_keep_their_own_scores(advisor):
+    evaluator = advisor.direct
+    integral = (3,) + (0,) * (len(evaluator._models) - 1)
+    fractional = tuple(float(total) for total in integral)
+    flags = (True,) + (False,) * (len([pair for pairs in evaluator._read for pair in pairs]) - 1)  # one recommended
+    (_, first), (_, second) = evaluator._kept((integral, *flags)), evaluator._kept((fractional, *flags))
+    assert [type(total) for total in first.values()] == [int] * len(integral)
+    assert [type(total) for total in second.values()] == [float] * len(integral)
