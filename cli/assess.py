@@ -21,6 +21,7 @@ from sourcing.cli.renderers import Assessment
 from sourcing.expert import portfolio
 from sourcing.expert.errors import InputError, shown
 from sourcing.expert.model import KnowledgeBase
+from sourcing.expert.plan import Kept
 from sourcing.expert.result import number
 
 EXIT_BAD_ROWS = 1
@@ -179,50 +180,41 @@ def words(verdict: portfolio.Assessed, kb: KnowledgeBase) -> list:
     ]
 
 
-def csv_text(assessed, header=False):
+def csv_text(assessed: list[portfolio.Assessed], header: bool = False) -> str:
     """CSV lines for ``assessed`` (with the header line when ``header``), every text cell neutralised,
     as ``csv.writer`` writes them, each line ending in "\n" (a cell's own "\r" and "\n" stay, quoted)."""
     lines = [",".join(_field(neutral(name)) for name in COLUMNS) + "\n"] if header else []
     models, findings = _CSV_MODELS, _CSV_FINDINGS
     for a in assessed:
-        middle = models.get((a.model, a.strength, a.runner_up))
-        if middle is None:
-            middle = _kept(models, (a.model, a.strength, a.runner_up), _model_fields(a))
-        end = findings.get((a.warnings, a.gaps))
-        if end is None:
-            end = _kept(findings, (a.warnings, a.gaps), _finding_fields(a))
         margin = "" if a.margin is None else number(a.margin)
+        middle, end = models[a.model, a.strength, a.runner_up], findings[a.warnings, a.gaps]
         lines.append(f"{a.number},{_field(neutral(a.id))},{middle},{margin},{end}\n")
     return "".join(lines)
+
+
+def _model_fields(key):
+    """The encoded model, strength and runner-up cells of ``key`` (model, strength, runner-up)."""
+    model, strength, runner_up = key
+    return ",".join(_field(neutral(cell)) for cell in (model, strength or "", runner_up or ""))
+
+
+def _finding_fields(key):
+    """The encoded warning and gap cells of ``key`` (warnings, gaps)."""
+    warnings, gaps = key
+    cells = [
+        " ".join(rule for rule, _, _ in warnings),
+        " | ".join(text for _, _, text in warnings),
+        " ".join(rule for rule, _, _ in gaps),
+        " | ".join(text for _, _, text in gaps),
+    ]
+    return ",".join(_field(neutral(cell)) for cell in cells)
 
 
 # The encoded CSV fields of the (model, strength, runner-up) and of the (warnings, gaps) seen: a few
 # rule texts make up every row's, so each is quoted and neutralised once. At most CSV_KEPT of each.
 CSV_KEPT = 4096
-_CSV_MODELS: dict = {}
-_CSV_FINDINGS: dict = {}
-
-
-def _kept(cache, key, fields):
-    if len(cache) >= CSV_KEPT:
-        cache.clear()
-    cache[key] = fields
-    return fields
-
-
-def _model_fields(verdict):
-    cells = [verdict.model, verdict.strength or "", verdict.runner_up or ""]
-    return ",".join(_field(neutral(cell)) for cell in cells)
-
-
-def _finding_fields(verdict):
-    cells = [
-        " ".join(rule for rule, _, _ in verdict.warnings),
-        " | ".join(text for _, _, text in verdict.warnings),
-        " ".join(rule for rule, _, _ in verdict.gaps),
-        " | ".join(text for _, _, text in verdict.gaps),
-    ]
-    return ",".join(_field(neutral(cell)) for cell in cells)
+_CSV_MODELS = Kept(_model_fields, CSV_KEPT)
+_CSV_FINDINGS = Kept(_finding_fields, CSV_KEPT)
 
 
 def _field(cell):

@@ -40,12 +40,8 @@ except ImportError:  # pragma: no cover (an interpreter built without its own ha
 MAGIC = b"sourcing-kb-cache 2\n"
 MAX_FILES = 2000  # files under one knowledge directory; more, and it is not cached
 MAX_BYTES = 64 * 1024 * 1024  # bytes read to make a key; more, and it is not cached
-KEPT = {
-    "kb": 8,
-    "code": 16,
-    "net": 8,
-    "direct": 8,
-}  # cache files kept of each kind (two compiled forms per base); oldest go first
+# Cache files kept of each kind, the oldest going first (code: two compiled forms per base).
+KEPT = {"kb": 8, "code": 16, "net": 8, "direct": 8}
 T = TypeVar("T")
 
 _KEYS: dict[int, tuple[weakref.ref, str]] = {}  # id of a knowledge base load() gave -> (weak reference, key)
@@ -125,7 +121,11 @@ def prepared(
             pass
     value = build()
     if wanted(kb):
-        keep_derived(kb, kind, version, dump(value))
+        try:
+            payload = dump(value)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return value  # what does not pickle is not kept
+        keep_derived(kb, kind, version, payload)
     return value
 
 

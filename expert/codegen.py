@@ -9,7 +9,7 @@ no knowledge file can inject code.
 
 Two flavours:
 
-- ``boolean_layers``: two-valued, for the direct evaluator. ``a`` maps every
+- ``boolean_program`` (``boolean_layers``: its functions): two-valued, for the direct evaluator. ``a`` maps every
   question to its answer, ``f`` is the set of (finding, value) pairs
   established, ``n`` the set of finding names, ``fired`` and ``k`` the rules
   fired and the conclusions asserted; a rule's ``Tally`` (its sums over the
@@ -213,12 +213,7 @@ def summing(keys, pieces):
 
 
 def kleene_layers(layers) -> list:
-    """The functions of ``kleene_program``."""
-    return kleene_program(layers).functions()
-
-
-def kleene_program(layers) -> Program:
-    """The Program of one function per layer,
+    """One function per layer,
     ``run(answers, certain, certain_names, possible, possible_names, status)``, that evaluates the layer's
     rules in order (inlined, no call per rule) and records what they may assert.
 
@@ -248,7 +243,7 @@ def kleene_program(layers) -> Program:
             ]
         growth = "(len(c), len(p))" if repeat else None
         sources.append(_function(f"layer{index}", "a, c, cn, p, pn, status", _repeated(body, growth)))
-    return _define(sources, const)
+    return _define(sources, const).functions()
 
 
 class Tally(NamedTuple):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sourcing.expert import cache, codegen
 from sourcing.expert.conditions import atoms, map_atoms
 from sourcing.expert.kinds import BY_NAME
-from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED
+from sourcing.expert.model import CANDIDATE, RECOMMENDED, VETOED, KnowledgeBase
 from sourcing.expert.outcome import Conclusion, Outcome, Verdict, verdict
 from sourcing.expert.plan import Kept, Plan, plan, rankings
 from sourcing.expert.record import replace
@@ -174,7 +174,7 @@ class DirectEvaluator:
     cache when the knowledge base came from it (``sourcing.expert.cache.prepared``); else it is worked
     out, and kept for the next process."""
 
-    def __init__(self, kb):
+    def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._models = tuple(m.id for m in kb.models)
         self._rankings = rankings(kb)  # what the scoring action's key ranks (its table)

@@ -38,7 +38,7 @@ class InputError(SourcingError):
 
     def __reduce__(self):
         """Pickled by its fields (``assess`` workers send bad rows to the parent)."""
-        return InputError, (self.source, self.message, self.key, self.allowed, self.line)
+        return type(self), (self.source, self.message, self.key, self.allowed, self.line)
 
     def __str__(self):
         parts = [f"{self.source}:{self.line}" if self.line else str(self.source)]

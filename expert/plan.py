@@ -21,7 +21,7 @@ from sourcing.expert.conditions import atoms
 from sourcing.expert.model import LAYERS, KnowledgeBase, RuleSpec
 from sourcing.expert.record import Record, uncompared
 
-RANKINGS_KEPT = 4096  # rankings Plan.score keeps; more distinct ones, and it starts again
+RANKINGS_KEPT = 4096  # rankings kept (Plan.ranking, and the direct evaluator's table); more, and it starts again
 
 
 class LayerPlan(Record):

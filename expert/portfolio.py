@@ -190,7 +190,7 @@ def _lines(blocks: Iterable[bytes], source: str) -> Iterator[str]:
         yield rest
 
 
-def validate(kb, number, record, source):
+def validate(kb: Any, number: int, record: Any, source: str) -> "Row | BadRow":
     """A Row (its answers complete: every question, in catalogue order), or a BadRow naming the row
     number and the key at fault."""
     if isinstance(record, InputError):
@@ -332,7 +332,7 @@ def judge(advisor, record, source, engine="direct"):
     return assess(advisor, row, engine) if isinstance(row, Row) else row
 
 
-def assess(advisor, row, engine="direct"):
+def assess(advisor: Any, row: Row, engine: str = "direct") -> Assessed:
     """The verdict on one valid row, by the direct evaluator or (``engine='experta'``) the engine of record."""
     answers = row.answers  # complete (validate)
     unknowns = [*answers.values()].count(UNKNOWN)
@@ -383,7 +383,7 @@ class Summary:
     with_unknowns: int = 0
     gaps: Counter = field(default_factory=Counter)  # (rule, text) of a readiness gap -> rows with it
 
-    def add(self, verdict):
+    def add(self, verdict: "Assessed | BadRow") -> None:
         """Count one verdict (an Assessed or a BadRow)."""
         if isinstance(verdict, BadRow):
             self.bad_rows += 1

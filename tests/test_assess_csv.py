@@ -65,7 +65,8 @@ def test_lines_are_what_csv_writer_writes(rows, header):
 
 
 def test_the_caches_stay_bounded_and_change_nothing(monkeypatch):
-    monkeypatch.setattr(assess, "CSV_KEPT", 5)
+    monkeypatch.setattr(assess._CSV_MODELS, "limit", 5)
+    monkeypatch.setattr(assess._CSV_FINDINGS, "limit", 5)
     rows = [
         Assessed(n, f"P{n}", f"m{n % 7}", "strong", None, n / 4, ((f"R{n}", "x", f"text {n}"),), (), 0)
         for n in range(1, 40)
