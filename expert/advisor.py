@@ -9,6 +9,7 @@ from sourcing.expert.direct import DirectEvaluator
 from sourcing.expert.errors import EngineError
 from sourcing.expert.model import UNKNOWN
 from sourcing.expert.outcome import Outcome, verdict_from
+from sourcing.expert.plan import Kept
 from sourcing.expert.result import OpenQuestion, Result, Unconfirmed
 
 if TYPE_CHECKING:  # annotations only: the engine module brings experta; the foresight is imported when used
@@ -37,7 +38,7 @@ class Advisor:
         }  # the rules that can block or veto a model
         self._role_rules = frozenset(self._roles)
         self._most_open = max((level.max_open_unknowns for level in kb.strength), default=0)
-        self._blocker_counts: dict[frozenset[str], int] = {}  # the blocking rules fired -> _count_blockers
+        self._blocker_counts = Kept(self._blocking_reasons, BLOCKER_COUNTS_KEPT)  # blocking rules fired -> count
         self._reads: dict[
             tuple[str, str], frozenset[str]
         ] = {}  # (rule id, "unmet" or "when") -> the questions behind that condition
@@ -266,12 +267,7 @@ class Advisor:
         if model != self.kb.fallback.id:
             return 0
         blocking = frozenset(fired).intersection(self._role_rules)  # the count reads only these: kept per set seen
-        count = self._blocker_counts.get(blocking)
-        if count is None:
-            if len(self._blocker_counts) >= BLOCKER_COUNTS_KEPT:
-                self._blocker_counts.clear()
-            count = self._blocker_counts[blocking] = self._blocking_reasons(blocking)
-        return count
+        return self._blocker_counts[blocking]
 
     def _blocking_reasons(self, fired):
         """``_count_blockers`` for the fallback, from the fired rules that block or veto."""
