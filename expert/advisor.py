@@ -266,7 +266,7 @@ class Advisor:
         when nothing was blocked (every model vetoed), per model the vetoes; the least of these counts."""
         if model != self.kb.fallback.id:
             return 0
-        blocking = frozenset(fired).intersection(self._role_rules)  # the count reads only these: kept per set seen
+        blocking = self._role_rules.intersection(fired)  # the count reads only these: kept per set seen
         return self._blocker_counts[blocking]
 
     def _blocking_reasons(self, fired):

@@ -22,7 +22,6 @@ _root_handlers = list(logging.getLogger().handlers)
 import experta  # noqa: E402  (must follow the alias above)
 from experta import AS, NOT, Fact, InitialFact, KnowledgeEngine, L, Rule  # noqa: E402
 from experta.abstract import Strategy  # noqa: E402
-from experta.fact import Fact as _Fact  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.token import Token as _Token  # noqa: E402
 
@@ -36,7 +35,7 @@ EXPERTA_TOKEN = {"__new__": _Token.__new__, "copy": _Token.copy}  # experta's ow
 def _token(cls, tag, data, context=None):
     """experta's ``Token.__new__`` without its argument checks: the same token of the same sets."""
     return tuple.__new__(
-        cls, (tag, {data} if isinstance(data, _Fact) else set(data), {} if context is None else context)
+        cls, (tag, {data} if isinstance(data, Fact) else set(data), {} if context is None else context)
     )
 
 
