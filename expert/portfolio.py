@@ -14,9 +14,8 @@ import io
 import json
 import os
 import sys
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -474,7 +473,7 @@ _WORKER: dict[str, Any] = {}
 def _start_worker(sources, parent):
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     _die_with_parent(parent)
     if _WORKER.get("sources") != sources:
         from sourcing.expert.advisor import Advisor
@@ -492,7 +491,7 @@ def _die_with_parent(parent):
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError, TypeError):
-        pass  # not Linux: the pool still ends its workers when the parent exits or fails
+        pass  # not Linux: the workers still end when the parent ends them or their tasks end
     if os.getppid() != parent:
         os._exit(1)
 
@@ -518,56 +517,16 @@ def judge_stream(
     advisor, chunks: Iterable[list], source: str, engine: str = "direct", jobs: int = 1, render: Callable | None = None
 ) -> Iterator[Chunk]:
     """Yield one Chunk per list of ``chunks``, in input order. With ``jobs`` > 1 the chunks are judged
-    by worker processes, at most two per worker in flight, so memory stays bounded however long the
-    input; the workers end with the generator (exhausted, closed or interrupted)."""
+    by worker processes (expert/workers.py), a bounded number in flight, so memory stays bounded however
+    long the input; the workers end with the generator (exhausted, closed or left by an exception)."""
     if jobs <= 1:
         for records in chunks:
             yield judge_chunk(advisor, records, source, engine, render)
         return
-    import multiprocessing
+    from sourcing.expert import workers
 
     if engine == "direct":  # build the evaluators once, here: forked workers share them
         _ = advisor.direct, advisor.foresight
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
-    with (
-        _deferred_interrupt() as interrupted,
-        multiprocessing.get_context().Pool(jobs, _start_worker, (advisor.kb.sources, os.getpid())) as pool,
-    ):
-
-        def result(pending):
-            while not pending.ready():
-                interrupted()
-                pending.wait(0.1)
-            interrupted()
-            return pending.get()
-
-        waiting: deque = deque()
-        for records in chunks:
-            waiting.append(pool.apply_async(_judge_task, ((records, source, engine, render),)))
-            if len(waiting) >= 2 * jobs:
-                yield result(waiting.popleft())
-        while waiting:
-            yield result(waiting.popleft())
-
-
-@contextmanager
-def _deferred_interrupt():
-    """Hold Ctrl-C while the pool starts and works; yield a check that raises KeyboardInterrupt when it
-    came, so that it is raised only between calls into the pool, never inside one."""
-    import signal
-    import threading
-
-    came = []
-
-    def check():
-        if came:
-            raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield check
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: came.append(True))
-    try:
-        yield check
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    tasks = ((records, source, engine, render) for records in chunks)
+    yield from workers.ordered(_judge_task, tasks, jobs, _start_worker, (advisor.kb.sources, os.getpid()))

@@ -827,7 +827,7 @@ def _running(pid):
         return False
 
 
-@pytest.mark.parametrize("end", ["SIGINT", "SIGKILL", "a bad line"])
+@pytest.mark.parametrize("end", ["SIGINT", "SIGKILL", "a bad line", "a worker killed"])
 def test_no_worker_outlives_its_assess(tmp_path, end):
     import random
     import signal
@@ -855,7 +855,9 @@ def test_no_worker_outlives_its_assess(tmp_path, end):
             break
         time.sleep(0.05)
     assert len(workers) == 2
-    if end != "a bad line":
+    if end == "a worker killed":  # multiprocessing.Pool waited for ever for the killed worker's task
+        os.kill(workers[0], signal.SIGKILL)
+    elif end != "a bad line":
         process.send_signal(getattr(signal, end))
     stderr = process.communicate(timeout=300)[1]
     FIGURES["faults"] += 1
@@ -865,4 +867,8 @@ def test_no_worker_outlives_its_assess(tmp_path, end):
         time.sleep(0.1)
     assert not any(_running(worker) for worker in workers)
     assert "Traceback" not in stderr
-    assert process.returncode == {"SIGINT": 130, "SIGKILL": -9, "a bad line": 2}[end], stderr
+    assert process.returncode == {"SIGINT": 130, "SIGKILL": -9, "a bad line": 2, "a worker killed": 2}[end], stderr
+    if end == "a worker killed":
+        assert stderr.endswith(
+            "error: a worker process ended unexpectedly (killed by signal 9); the run was stopped\n"
+        ), stderr
