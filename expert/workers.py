@@ -22,11 +22,11 @@ def ordered(
     function: Callable[[Any], Any],
     tasks: Iterable[Any],
     jobs: int,
-    start: Callable[..., None],
+    start: Callable[..., None] | None = None,
     start_args: tuple = (),
 ) -> Iterator[Any]:
     """Yield ``function(task)`` for each of ``tasks``, in their order, computed by ``jobs`` worker
-    processes that each run ``start(*start_args)`` first. At most ``AHEAD`` tasks per worker are in
+    processes that each run ``start(*start_args)`` first, if given. At most ``AHEAD`` tasks per worker are in
     flight, so memory stays bounded however many tasks come. An exception raised by ``function`` is
     raised here; the workers end with the generator (exhausted, closed, or left by an exception)."""
     import multiprocessing
@@ -106,7 +106,8 @@ def _serve(tasks, results, function, start, start_args):
     import queue
     import threading
 
-    start(*start_args)
+    if start is not None:
+        start(*start_args)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     threading.Thread(target=_read, args=(tasks, inbox), daemon=True).start()
     while (task := inbox.get()) is not None:

@@ -3,7 +3,6 @@
 import json
 import os
 import random
-from multiprocessing import get_context
 
 import pytest
 import yaml
@@ -12,7 +11,7 @@ from hypothesis import given, settings
 from strategies import KB, answer_sets
 
 from sourcing.cli.main import cli
-from sourcing.expert import load
+from sourcing.expert import load, workers
 from sourcing.expert.invariants import Invariants
 from sourcing.expert.model import BLOCKED, UNKNOWN, VETOED
 from sourcing.expert.whynot import why_not
@@ -36,8 +35,8 @@ def _check_range(task):
 
 def test_the_invariants_hold_on_generated_answer_sets():
     share = SETS // WORKERS
-    with get_context("fork").Pool(WORKERS) as pool:
-        found = [v for part in pool.map(_check_range, [(seed, share) for seed in range(WORKERS)]) for v in part]
+    parts = workers.ordered(_check_range, [(seed, share) for seed in range(WORKERS)], WORKERS)
+    found = [v for part in parts for v in part]
     assert SETS >= 100000 or os.environ.get("SOURCING_INVARIANT_SETS")
     assert found[:3] == []
 

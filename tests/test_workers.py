@@ -18,17 +18,13 @@ def _children():
         return {int(child) for child in handle.read().split()}
 
 
-def _started():
-    pass
-
-
 def _slow_for_small(number):
     time.sleep(0.002 * (number % 5))  # uneven: a later task often finishes before an earlier one
     return number * number
 
 
 def test_results_come_in_the_order_of_the_tasks():
-    assert list(workers.ordered(_slow_for_small, range(60), 3, _started)) == [n * n for n in range(60)]
+    assert list(workers.ordered(_slow_for_small, range(60), 3)) == [n * n for n in range(60)]
 
 
 def _failing_at_seven(number):
@@ -50,7 +46,7 @@ def _unpicklable_at_two(number):
 
 def test_an_exception_in_a_worker_is_raised_in_order_and_the_workers_end():
     before = _children()
-    results = workers.ordered(_failing_at_seven, range(20), 2, _started)
+    results = workers.ordered(_failing_at_seven, range(20), 2)
     assert [next(results) for _ in range(7)] == list(range(7))
     with pytest.raises(ValueError, match="seven"):
         next(results)
@@ -59,7 +55,7 @@ def test_an_exception_in_a_worker_is_raised_in_order_and_the_workers_end():
 
 def test_an_exception_that_does_not_pickle_comes_back_as_its_text():
     with pytest.raises(RuntimeError, match="_Unpicklable: two"):
-        list(workers.ordered(_unpicklable_at_two, range(5), 2, _started))
+        list(workers.ordered(_unpicklable_at_two, range(5), 2))
 
 
 def test_the_tasks_are_read_only_a_few_ahead_of_the_results():
@@ -70,7 +66,7 @@ def test_the_tasks_are_read_only_a_few_ahead_of_the_results():
             read.append(number)
             yield number
 
-    results = workers.ordered(abs, tasks(), 2, _started)
+    results = workers.ordered(abs, tasks(), 2)
     for taken in range(1, 30):
         next(results)
         assert len(read) <= taken + workers.AHEAD * 2
@@ -79,7 +75,7 @@ def test_the_tasks_are_read_only_a_few_ahead_of_the_results():
 
 def test_leaving_early_or_failing_tasks_end_every_worker():
     before = _children()
-    results = workers.ordered(abs, range(1000), 2, _started)
+    results = workers.ordered(abs, range(1000), 2)
     next(results)
     assert len(_children() - before) == 2
     results.close()
@@ -90,7 +86,7 @@ def test_leaving_early_or_failing_tasks_end_every_worker():
         raise OSError("the input went away")
 
     with pytest.raises(OSError, match="went away"):
-        list(workers.ordered(abs, broken(), 2, _started))
+        list(workers.ordered(abs, broken(), 2))
     assert _children() <= before
 
 
@@ -103,4 +99,4 @@ def _killed_at_three(number):
 def test_a_worker_killed_mid_run_is_an_error_not_a_hang():
     """multiprocessing.Pool replaces a killed worker and waits for its lost task for ever."""
     with pytest.raises(EngineError, match=r"a worker process ended unexpectedly \(killed by signal 9\)"):
-        list(workers.ordered(_killed_at_three, range(10), 2, _started))
+        list(workers.ordered(_killed_at_three, range(10), 2))
