@@ -67,7 +67,7 @@ class _Worker:
         self.in_flight = 0
 
     def send(self, task):
-        self.in_flight += 1  # first: a send cut short (Ctrl-C) still counts, so end() stops the worker at once
+        self.in_flight += 1
         try:
             self.tasks.send_bytes(pickle.dumps(task, pickle.HIGHEST_PROTOCOL))
         except BrokenPipeError:
@@ -90,14 +90,12 @@ class _Worker:
         return EngineError(f"a worker process ended unexpectedly ({how}); the run was stopped")
 
     def end(self):
-        """End the worker: at once when it has work in flight, else when it reads the end of its tasks."""
+        """End the worker at once: it is idle once every result is in, and anything it still had to do
+        is no longer wanted. (Waiting for it to read the end of its tasks could wait for ever: a worker
+        started after it holds a copy of the pipe's writing end.)"""
         self.tasks.close()
-        if self.in_flight:
-            self.process.terminate()
-        self.process.join(5)
-        if self.process.exitcode is None:
-            self.process.kill()
-            self.process.join()
+        self.process.terminate()
+        self.process.join()
         self.results.close()
 
 

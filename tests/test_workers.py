@@ -100,3 +100,11 @@ def test_a_worker_killed_mid_run_is_an_error_not_a_hang():
     """multiprocessing.Pool replaces a killed worker and waits for its lost task for ever."""
     with pytest.raises(EngineError, match=r"a worker process ended unexpectedly \(killed by signal 9\)"):
         list(workers.ordered(_killed_at_three, range(10), 2))
+
+
+def test_a_finished_run_does_not_wait_for_its_idle_workers():
+    """A worker forked later holds a copy of an earlier worker's task pipe, so that worker never reads
+    the end of its tasks: waiting for it to leave by itself stalled every run (5 s, then a kill)."""
+    began = time.monotonic()
+    assert list(workers.ordered(abs, range(-4, 0), 2)) == [4, 3, 2, 1]
+    assert time.monotonic() - began < 4
