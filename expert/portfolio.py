@@ -150,7 +150,6 @@ def _open(path, source):
 
 
 def _size(handle):
-    import os
     import stat
 
     try:
@@ -470,30 +469,12 @@ def judge_chunk(advisor, records, source, engine="direct", render=None):
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(sources, parent):
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
-    _die_with_parent(parent)
+def _start_worker(sources):
     if _WORKER.get("sources") != sources:
         from sourcing.expert.advisor import Advisor
         from sourcing.expert.loader import load
 
         _WORKER.update(sources=sources, advisor=Advisor(load(sources[0], sources[1:])))
-
-
-def _die_with_parent(parent):
-    """On Linux, have the kernel end this worker when its parent dies, even by SIGKILL. A parent that
-    died between starting this worker and the request (``parent`` is no longer our parent) ends it now."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError, TypeError):
-        pass  # not Linux: the workers still end when the parent ends them or their tasks end
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _judge_task(task):
@@ -529,4 +510,4 @@ def judge_stream(
         _ = advisor.direct, advisor.foresight
     _WORKER.update(sources=advisor.kb.sources, advisor=advisor)
     tasks = ((records, source, engine, render) for records in chunks)
-    yield from workers.ordered(_judge_task, tasks, jobs, _start_worker, (advisor.kb.sources, os.getpid()))
+    yield from workers.ordered(_judge_task, tasks, jobs, _start_worker, (advisor.kb.sources,))

@@ -155,6 +155,19 @@ def test_jobs_keep_the_input_order(portfolio_file):
     assert one == two and len(one.splitlines()) == 1201
 
 
+def test_spawned_workers_load_the_knowledge_base_and_agree(portfolio_file, monkeypatch):
+    """Where fork is not used (macOS, Windows), each worker starts afresh and loads the knowledge base."""
+    import multiprocessing
+
+    from sourcing.expert import workers
+
+    monkeypatch.setattr(workers, "_context", lambda: multiprocessing.get_context("spawn"))
+    path = portfolio_file(as_csv(generated_rows(1200, seed=9)))
+    one = invoke("assess", path, "--format", "csv").stdout
+    two = invoke("assess", path, "--format", "csv", "--jobs", "2").stdout
+    assert one == two and len(one.splitlines()) == 1201
+
+
 def test_jobs_report_bad_rows_as_one_process_does(portfolio_file):
     # bad rows travel between processes: a value not allowed (judged by a worker, its error sent back) and
     # a row with too many cells (found by the reader, its error sent to a worker)
