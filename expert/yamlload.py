@@ -36,8 +36,14 @@ def _construct_mapping(loader, node):
     loader.flatten_mapping(node)
     mapping = yamlio.LineDict()
     mapping.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        mapping[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=True)
+    for key_node, value_node in node.value:  # merged keys too, which the loop above did not see
+        key, value = loader.construct_object(key_node, deep=True), loader.construct_object(value_node, deep=True)
+        try:
+            mapping[key] = value
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            )
     return mapping
 
 
@@ -82,15 +88,45 @@ def parse_yaml(text: str, source: str) -> Any:
             return None
         if "&" in text:  # an anchor: aliases may repeat what it names
             _check_nodes(node, source)
-        else:  # no anchor, so no alias: a tree, as large as its text
-            _check_depth(node, source)
-        return loader.construct_document(node)
+            return loader.construct_document(node)
+        _check_depth(node, source)  # no anchor, so no alias: a tree, as large as its text
+        return _tree(loader, node)
     except yaml.YAMLError as error:
         raise InputError(source, "malformed YAML/JSON: " + _problem_text(error))
     except RecursionError:
         raise InputError(source, f"nesting deeper than {yamlio.MAX_DEPTH} levels")
     finally:
         loader.dispose()
+
+
+_MAP, _SEQ, _STR = (f"tag:yaml.org,2002:{kind}" for kind in ("map", "seq", "str"))
+
+
+def _tree(loader, node):
+    """What ``loader.construct_document(node)`` builds from a tree (no aliases), built directly: plain
+    mappings, sequences and strings here, every other node (a number, true/false/null, a date, a merge
+    key, a tag) by PyYAML's constructors, as before. tests/test_yamlio.py holds the two equal."""
+    if _plain(node):
+        return node.value
+    tag = node.tag
+    if tag == _SEQ and type(node) is yaml.SequenceNode:
+        return [_tree(loader, child) for child in node.value]
+    if tag != _MAP or type(node) is not yaml.MappingNode or not all(_plain(key) for key, _ in node.value):
+        return loader.construct_object(node, deep=True)
+    seen: set = set()
+    for key_node, _ in node.value:  # every key before any value, as _construct_mapping does
+        if key_node.value in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+            )
+        seen.add(key_node.value)
+    mapping = yamlio.LineDict((key.value, _tree(loader, value)) for key, value in node.value)
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+def _plain(node):
+    return node.tag == _STR and type(node) is yaml.ScalarNode
 
 
 def _children(node):

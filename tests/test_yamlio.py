@@ -145,3 +145,90 @@ def test_a_document_nested_past_the_bound_is_refused_either_way(note):
         yamlio.parse(note + nested + "  " * (yamlio.MAX_DEPTH + 2) + "x\n", "deep.yaml")
     shallow = "".join(f"{'  ' * level}k{level}:\n" for level in range(yamlio.MAX_DEPTH - 2))
     assert yamlio.parse(note + shallow, "shallow.yaml")["k0"] is not None
+
+
+# -- the tree of an anchor-free document, built directly (yamlload._tree) -----------------------------------
+
+SCALARS = ["x", "two words", "'quoted'", '"a\\tb"', "12", "-3", "0x1f", "1.5", "1e400", "nan", ".inf", "yes", "off"]
+SCALARS += ["~", "null", "2026-12-02", "!!str 12", "!!int '7'", "!!binary aGk=", "!!python/name:os.system", "''"]
+KEYS = ["a", "b", "need", "12", "'q'"] * 3 + ["yes", "null", "!!str 3", "[x]", "{k: v}", "<<"]
+FLOWS = [
+    "[a, 1, yes]",
+    "{a: 1, b: [x]}",
+    "{a: 1, a: 2}",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "[]",
+    "{}",
+    "{<<: {a: 1}, b: 2}",
+]
+
+
+@st.composite
+def yaml_trees(draw, depth=0):
+    """YAML text for a tree of block mappings and sequences, flow collections, tags and odd scalars."""
+    kind = draw(st.sampled_from(["scalar", "scalar", "map", "seq", "flow"] if depth < 3 else ["scalar"]))
+    if kind == "scalar":
+        return draw(st.sampled_from(SCALARS))
+    if kind == "flow":
+        return draw(st.sampled_from(FLOWS))
+    pad = "  " * (depth + 1)
+    if kind == "seq":
+        items = draw(st.lists(yaml_trees(depth + 1), min_size=1, max_size=3))
+        return "".join(f"\n{pad}- " + item.replace("\n", "\n  ") for item in items)
+    pairs = draw(st.lists(st.tuples(st.sampled_from(KEYS), yaml_trees(depth + 1)), min_size=1, max_size=4))
+    return "".join(f"\n{pad}{key}: {value}" for key, value in pairs)
+
+
+def _reading(build, text):
+    """The value ``build(loader, node)`` makes of ``text`` (every type and mapping line), or the error."""
+    import yaml
+
+    from sourcing.expert import yamlload
+
+    loader = yamlload._SafeLineLoader(text)
+    loader.source = "doc"
+    try:
+        return _shape(build(loader, loader.get_single_node()))
+    except (yaml.YAMLError, InputError) as error:
+        return ("error", str(error))
+    finally:
+        loader.dispose()
+
+
+def _shape(value):
+    if isinstance(value, dict):
+        return ("map", type(value), getattr(value, "line", None), [(_shape(k), _shape(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("seq", [_shape(item) for item in value])
+    return (type(value), repr(value))
+
+
+def _pyyaml(loader, node):
+    return loader.construct_document(node)
+
+
+@settings(max_examples=500)
+@given(yaml_trees().map(lambda text: "root:" + text if text.startswith("\n") else text))
+def test_the_direct_tree_is_what_pyyaml_constructs(text):
+    from sourcing.expert import yamlload
+
+    assert _reading(yamlload._tree, text) == _reading(_pyyaml, text)
+
+
+def test_the_shipped_knowledge_and_examples_read_the_same_both_ways():
+    from sourcing import knowledge
+    from sourcing.expert import yamlload
+
+    paths = sorted(Path(knowledge.__file__).parent.rglob("*.yaml")) + sorted(EXAMPLES.glob("*.yaml"))
+    assert len(paths) > 10
+    for path in paths:
+        text = path.read_text()
+        assert _reading(yamlload._tree, text) == _reading(_pyyaml, text), path
+
+
+@pytest.mark.parametrize("text", ["root:\n  <<:\n    [x]: x\n", "a: &m {[x]: 1}\nb:\n  <<: *m\n"])
+def test_a_merged_key_that_is_not_a_plain_value_is_refused_in_one_line(text):
+    """It raised a TypeError (a traceback) once the merge key had brought it in."""
+    with pytest.raises(InputError, match="a mapping key must be a plain value"):
+        parse_yaml(text, "doc")
