@@ -4,8 +4,8 @@ Every problem is collected (not only the first) and reported as
 ``FILE:LINE: RULE-ID: message`` through a KnowledgeError.
 """
 
+import os
 import re
-from pathlib import Path
 
 from sourcing.expert import yamlio
 from sourcing.expert.canonical import canonical, digest, text_digest
@@ -55,10 +55,15 @@ ASSERTION_KEYS = {
 
 
 def default_directory():
-    """The directory of the knowledge files shipped with the package."""
+    """The directory of the knowledge files shipped with the package (a path as text: the loader works
+    with os.path, since importing pathlib costs a cold start ~4 ms)."""
     from sourcing import knowledge
 
-    return knowledge.directory()
+    return os.path.dirname(os.path.realpath(knowledge.__file__))
+
+
+def _under(root, *names):
+    return os.path.normpath(os.path.join(root, *names))
 
 
 def load(directory=None, extensions=()):
@@ -68,18 +73,18 @@ def load(directory=None, extensions=()):
     ``rules/*.yaml`` (new rules, or rules that ``replaces:`` or ``disables:`` a
     rule of the base) and ``scenarios/*.yaml``.
     """
-    directory = Path(directory or default_directory())
-    extensions = tuple(Path(e) for e in extensions)
+    directory = os.path.normpath(os.fspath(directory or default_directory()))
+    extensions = tuple(os.path.normpath(os.fspath(e)) for e in extensions)
     problems = []
     reader = _Reader(problems)
     for root in (directory, *extensions):
-        if not root.is_dir():
-            problems.append(Problem(str(root), None, None, "is not a knowledge directory"))
+        if not os.path.isdir(root):
+            problems.append(Problem(root, None, None, "is not a knowledge directory"))
     if problems:
         raise KnowledgeError(problems)
     questions = reader.questions(directory, {})
     for root in extensions:
-        if (root / "questions.yaml").exists():
+        if os.path.exists(_under(root, "questions.yaml")):
             reader.questions(root, questions)
     models = reader.models(directory)
     shipped = list(reader.rule_entries(directory))
@@ -95,7 +100,7 @@ def load(directory=None, extensions=()):
         questions=tuple(questions.values()),
         rules=rules,
         fingerprint=fingerprint,
-        sources=tuple(str(root) for root in (directory, *extensions)),
+        sources=(directory, *extensions),
     )
 
 
@@ -108,11 +113,12 @@ class _Reader:
 
     @staticmethod
     def _name(path, root):
-        """``path`` as shown in messages: relative to the folder holding its knowledge directory."""
+        """``path`` (under ``root``) as shown in messages: relative to the folder holding ``root``."""
+        parent = os.path.dirname(root)
         try:
-            return str(path.relative_to(root.parent))
-        except ValueError:
-            return str(path)
+            return os.path.relpath(path, parent) if parent else path
+        except ValueError:  # another drive
+            return path
 
     def _document(self, path, root, top_key):
         name = self._name(path, root)
@@ -131,7 +137,7 @@ class _Reader:
 
     def questions(self, root, result):
         """Add the questions of ``root``/questions.yaml to ``result`` ({id: Question}); return it."""
-        path = root / "questions.yaml"
+        path = _under(root, "questions.yaml")
         name = self._name(path, root)
         entries = self._document(path, root, "questions")
         self.raw["questions"] += entries
@@ -165,9 +171,9 @@ class _Reader:
             )
         return result
 
-    def models(self, root: Path) -> ModelCatalogue:
+    def models(self, root: str) -> ModelCatalogue:
         """The catalogue of ``root``/models.yaml (an empty one, with the problem noted, if it is bad)."""
-        path = root / "models.yaml"
+        path = _under(root, "models.yaml")
         name = self._name(path, root)
         try:
             self.raw["models"] = document = yamlio.read_file(path, name, root)
@@ -180,7 +186,12 @@ class _Reader:
 
     def rule_entries(self, root):
         """(file name, raw entry) for every rule of ``root``/rules/*.yaml, in file order."""
-        for path in sorted((root / "rules").glob("*.yaml")):
+        folder = _under(root, "rules")
+        try:
+            names = sorted(name for name in os.listdir(folder) if name.endswith(".yaml"))
+        except OSError:  # no rules folder (or not one that can be read): no rules, as pathlib's glob gives
+            names = []
+        for path in (_under(folder, name) for name in names):
             for entry in self._document(path, root, "rules"):
                 yield self._name(path, root), entry
 

@@ -246,3 +246,21 @@ def test_no_prepared_form_is_written_without_the_cache_or_for_a_base_it_did_not_
     monkeypatch.setenv("SOURCING_NO_CACHE", "1")
     DirectEvaluator(kb)
     assert direct_files(cache_home) == []
+
+
+def test_a_write_never_goes_through_a_file_or_link_at_its_temporary_name(tmp_path, monkeypatch):
+    """The temporary file is created exclusively (as tempfile.mkstemp does): a name already taken, even
+    by a link to another file, is never written through; with no free name, nothing is kept."""
+    victim = tmp_path / "victim"
+    victim.write_text("mine")
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    monkeypatch.setattr(os, "urandom", lambda n: b"\x01" * n)
+    (folder / f".kb-{'01' * 8}").symlink_to(victim)
+    cache._write(str(folder), "kb-x.pickle", b"payload")
+    assert victim.read_text() == "mine"
+    assert sorted(p.name for p in folder.iterdir()) == [f".kb-{'01' * 8}"]
+    monkeypatch.undo()
+    cache._write(str(folder), "kb-x.pickle", b"payload")
+    assert sorted(p.name for p in folder.iterdir()) == [f".kb-{'01' * 8}", "kb-x.pickle"]
+    assert oct((folder / "kb-x.pickle").stat().st_mode & 0o777) == "0o600"

@@ -131,6 +131,25 @@ def test_the_version_constant_is_the_installed_version():
     assert VERSION == version("sourcing")
 
 
+def test_a_cold_start_imports_neither_pathlib_nor_hashlib_nor_tempfile(tmp_path):
+    """Loading and caching the knowledge base needs none of them (each costs milliseconds of a start)."""
+    code = (  # the command itself, not CliRunner (click.testing imports tempfile); an editable install's
+        # import hook brings pathlib in before anything runs
+        "import sys; before = set(sys.modules); from sourcing.cli.main import cli; "
+        "cli.main(['consult', '--no-input', '--set', 'need=process', '--format', 'json'], standalone_mode=False); "
+        "new = set(sys.modules) - before; "
+        "sys.stderr.write(repr(sorted(m for m in ('pathlib', 'hashlib', 'tempfile', 'shutil') if m in new)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0 and done.stderr == "[]" and done.stdout.startswith("{"), done.stderr
+    assert any(tmp_path.rglob("kb-*.pickle"))  # it was a cold start: the cache was written
+
+
 def test_a_command_imports_only_what_it_needs():
     checks = {
         ("--help",): ("experta", "yaml", "tabulate", "importlib.metadata", "sourcing.expert.loader"),
