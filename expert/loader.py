@@ -62,8 +62,33 @@ def default_directory():
     return os.path.dirname(os.path.realpath(knowledge.__file__))
 
 
+def _clean(path):
+    """``path`` as pathlib writes it: '.' parts and repeated or trailing separators dropped, '..' kept
+    (a link before it decides where it leads, as the cache's key sees it)."""
+    text = os.fspath(path)
+    if os.altsep:
+        text = text.replace(os.altsep, os.sep)
+    drive, rest = os.path.splitdrive(text)
+    root = ""
+    if rest.startswith(os.sep):  # POSIX keeps exactly two leading separators, as pathlib does
+        root = os.sep * 2 if rest[:2] == os.sep * 2 and rest[:3] != os.sep * 3 and os.sep == "/" else os.sep
+    parts = [part for part in rest.split(os.sep) if part not in ("", ".")]
+    return drive + root + os.sep.join(parts) if drive or root or parts else "."
+
+
 def _under(root, *names):
-    return os.path.normpath(os.path.join(root, *names))
+    return _clean(os.path.join(root, *names))
+
+
+def _present(path):
+    """True unless ``path`` is missing; a file that cannot be looked at is there (reading it says why)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def load(directory=None, extensions=()):
@@ -73,8 +98,8 @@ def load(directory=None, extensions=()):
     ``rules/*.yaml`` (new rules, or rules that ``replaces:`` or ``disables:`` a
     rule of the base) and ``scenarios/*.yaml``.
     """
-    directory = os.path.normpath(os.fspath(directory or default_directory()))
-    extensions = tuple(os.path.normpath(os.fspath(e)) for e in extensions)
+    directory = _clean(directory or default_directory())
+    extensions = tuple(_clean(e) for e in extensions)
     problems = []
     reader = _Reader(problems)
     for root in (directory, *extensions):
@@ -84,7 +109,7 @@ def load(directory=None, extensions=()):
         raise KnowledgeError(problems)
     questions = reader.questions(directory, {})
     for root in extensions:
-        if os.path.exists(_under(root, "questions.yaml")):
+        if _present(_under(root, "questions.yaml")):
             reader.questions(root, questions)
     models = reader.models(directory)
     shipped = list(reader.rule_entries(directory))
@@ -189,7 +214,10 @@ class _Reader:
         folder = _under(root, "rules")
         try:
             names = sorted(name for name in os.listdir(folder) if name.endswith(".yaml"))
-        except OSError:  # no rules folder (or not one that can be read): no rules, as pathlib's glob gives
+        except (FileNotFoundError, NotADirectoryError):  # no rules folder: no rules
+            names = []
+        except OSError as error:  # one that cannot be read is a problem, not an empty folder
+            self.problems.append(Problem(self._name(folder, root), None, None, f"cannot be read: {error.strerror}"))
             names = []
         for path in (_under(folder, name) for name in names):
             for entry in self._document(path, root, "rules"):

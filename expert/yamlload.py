@@ -19,13 +19,15 @@ class _SafeLineLoader(_BaseLoader):
 
 
 def _construct_mapping(loader, node):
+    if not isinstance(node, yaml.MappingNode):  # a !!map tag on a scalar or a sequence
+        raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found a {node.id}", node.start_mark)
     seen = set()
     for key_node, _ in node.value:  # explicit keys only: merged (<<) keys may be overridden
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
         key = loader.construct_object(key_node, deep=True)
         try:
-            duplicate = key in seen
+            duplicate = hash(key) is not None and key in seen  # hash: a set is unhashable, yet 'in' takes it
         except TypeError:
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a plain value", key_node.start_mark
@@ -90,6 +92,8 @@ def parse_yaml(text: str, source: str) -> Any:
             _check_nodes(node, source)
             return loader.construct_document(node)
         _check_depth(node, source)  # no anchor, so no alias: a tree, as large as its text
+        if type(node) is not yaml.MappingNode:  # PyYAML builds a top-level list's items last: its errors first
+            return loader.construct_document(node)
         return _tree(loader, node)
     except yaml.YAMLError as error:
         raise InputError(source, "malformed YAML/JSON: " + _problem_text(error))

@@ -1,9 +1,12 @@
 """Loading knowledge files: every problem reported at once as FILE:LINE: RULE-ID: message."""
 
+import os
 import shutil
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sourcing import knowledge
 from sourcing.expert import KnowledgeError, load
@@ -159,3 +162,43 @@ def test_malformed_and_unsafe_files(tmp_path):
 def test_the_shipped_knowledge_base_is_valid():
     kb = load()
     assert len({r.id for r in kb.rules}) == len(kb.rules)
+
+
+def test_a_link_before_dot_dot_decides_which_base_is_read(tmp_path):
+    """'..' is left to the system, as the cache's key leaves it: x/link/../kb is other/kb when x/link
+    leads to other/deep (a textual clean-up would read x/kb, or find nothing)."""
+    shutil.copytree(knowledge.directory(), tmp_path / "other" / "kb", ignore=shutil.ignore_patterns("*.py"))
+    (tmp_path / "other" / "deep").mkdir()
+    (tmp_path / "x").mkdir()
+    os.symlink(tmp_path / "other" / "deep", tmp_path / "x" / "link")
+    given = str(tmp_path / "x" / "link" / ".." / "kb")
+    kb = load(given)
+    assert kb.sources == (given,) and kb.fingerprint == load().fingerprint
+
+
+def test_a_rules_folder_that_cannot_be_read_is_a_problem_not_an_empty_base(tmp_path, monkeypatch):
+    from sourcing.expert import loader
+
+    extension = tmp_path / "ext"
+    (extension / "rules").mkdir(parents=True)
+    listdir = os.listdir
+
+    def refusing(path):
+        if os.fspath(path).endswith(os.path.join("ext", "rules")):
+            raise PermissionError(13, "Permission denied")
+        return listdir(path)
+
+    monkeypatch.setattr(loader.os, "listdir", refusing)
+    with pytest.raises(KnowledgeError) as error:
+        load(None, [extension])
+    assert [str(p) for p in error.value.problems] == ["ext/rules: cannot be read: Permission denied"]
+
+
+@pytest.mark.skipif(os.sep != "/", reason="POSIX paths")
+@given(st.lists(st.sampled_from(["", ".", "..", "a", "kb", "b.yaml"]), max_size=6).map("/".join))
+def test_paths_are_written_as_pathlib_writes_them(text):
+    from pathlib import PurePosixPath
+
+    from sourcing.expert.loader import _clean
+
+    assert _clean(text) == str(PurePosixPath(text))

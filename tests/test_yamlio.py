@@ -232,3 +232,10 @@ def test_a_merged_key_that_is_not_a_plain_value_is_refused_in_one_line(text):
     """It raised a TypeError (a traceback) once the merge key had brought it in."""
     with pytest.raises(InputError, match="a mapping key must be a plain value"):
         parse_yaml(text, "doc")
+
+
+@pytest.mark.parametrize("text", ["? !!set {a}\n: 1\n", "!!map [a, b]\n", "!!map x\n", "a: !!map [[a, b]]\n"])
+def test_a_key_or_a_mapping_that_cannot_be_one_is_refused_in_one_line(text):
+    """A set as a key, or a !!map tag on what is not a mapping, raised TypeError or ValueError."""
+    with pytest.raises(InputError, match="a mapping key must be a plain value|expected a mapping"):
+        parse_yaml(text, "doc")
