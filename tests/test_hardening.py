@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from figures import FIGURES
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from processes import running, running_children
 from strategies import KB
 
 from sourcing import knowledge
@@ -809,24 +810,6 @@ def test_a_coverage_of_nan_is_refused(shipped, value):
     assert done.exit_code == 2 and done.output == "error: --min-coverage: nan is not a percentage from 0 to 100\n"
 
 
-def _workers_of(pid):
-    """The child processes of ``pid`` that are still running (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            children = [int(child) for child in handle.read().split()]
-    except OSError:
-        return []
-    return [child for child in children if _running(child)]
-
-
-def _running(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("end", ["SIGINT", "SIGKILL", "a bad line", "a worker killed"])
 def test_no_worker_outlives_its_assess(tmp_path, end):
     import random
@@ -850,7 +833,7 @@ def test_no_worker_outlives_its_assess(tmp_path, end):
     )
     workers = []
     for _ in range(600):
-        workers = _workers_of(process.pid)
+        workers = running_children(process.pid)
         if len(workers) == 2 or process.poll() is not None:
             break
         time.sleep(0.05)
@@ -862,10 +845,10 @@ def test_no_worker_outlives_its_assess(tmp_path, end):
     stderr = process.communicate(timeout=300)[1]
     FIGURES["faults"] += 1
     for _ in range(100):
-        if not any(_running(worker) for worker in workers):
+        if not any(running(worker) for worker in workers):
             break
         time.sleep(0.1)
-    assert not any(_running(worker) for worker in workers)
+    assert not any(running(worker) for worker in workers)
     assert "Traceback" not in stderr
     assert process.returncode == {"SIGINT": 130, "SIGKILL": -9, "a bad line": 2, "a worker killed": 2}[end], stderr
     if end == "a worker killed":

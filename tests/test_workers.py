@@ -7,6 +7,7 @@ import textwrap
 import time
 
 import pytest
+from processes import running
 
 from sourcing.expert import workers
 from sourcing.expert.errors import EngineError
@@ -158,14 +159,6 @@ def _script(body):
     )
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_workers_end_when_their_parent_is_killed():
     """The parent's ends of the task pipes are closed in every worker, so the end of its tasks is
     the end of the parent, with no help from the kernel or the start function."""
@@ -181,10 +174,10 @@ def test_workers_end_when_their_parent_is_killed():
     process.kill()
     process.wait(60)
     for _ in range(100):
-        if not any(_alive(pid) for pid in pids):
+        if not any(running(pid) for pid in pids):
             break
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(running(pid) for pid in pids)
 
 
 def test_ctrl_c_while_the_workers_start_interrupts_the_parent_only():
