@@ -175,7 +175,7 @@ def _key(knowledge_dir, extensions):
         _add_tree(digest, os.path.dirname(os.path.realpath(__file__)), ".py", budget)
         for root in (knowledge_dir, *extensions):
             digest.update(b"\0root\0" + repr(None if root is None else str(root)).encode())
-            shipped = os.path.dirname(os.path.realpath(knowledge.__file__))
+            shipped = knowledge.folder()
             _add_tree(digest, os.fspath(root) if root is not None else shipped, "", budget)
     except (OSError, _Unsuitable):
         return None

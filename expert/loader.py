@@ -59,7 +59,7 @@ def default_directory():
     with os.path, since importing pathlib costs a cold start ~4 ms)."""
     from sourcing import knowledge
 
-    return os.path.dirname(os.path.realpath(knowledge.__file__))
+    return knowledge.folder()
 
 
 def _clean(path):
@@ -87,7 +87,7 @@ def _present(path):
     except (FileNotFoundError, NotADirectoryError):
         return False
     except OSError:
-        return True
+        pass  # there, but it cannot be looked at
     return True
 
 

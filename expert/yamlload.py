@@ -18,22 +18,28 @@ class _SafeLineLoader(_BaseLoader):
     """Safe loader (libyaml when available) that records mapping lines and refuses duplicate keys."""
 
 
+def _refused(message, mark):
+    """The error PyYAML's constructors raise, for ``message`` at ``mark``."""
+    return yaml.constructor.ConstructorError(None, None, message, mark)
+
+
+_NOT_PLAIN = "a mapping key must be a plain value"
+
+
 def _construct_mapping(loader, node):
     if not isinstance(node, yaml.MappingNode):  # a !!map tag on a scalar or a sequence
-        raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, found a {node.id}", node.start_mark)
+        raise _refused(f"expected a mapping, found a {node.id}", node.start_mark)
     seen = set()
     for key_node, _ in node.value:  # explicit keys only: merged (<<) keys may be overridden
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
         key = loader.construct_object(key_node, deep=True)
         try:
-            duplicate = hash(key) is not None and key in seen  # hash: a set is unhashable, yet 'in' takes it
+            hash(key)  # a set is unhashable, yet 'key in seen' takes it
         except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark
-            )
-        if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise _refused(_NOT_PLAIN, key_node.start_mark)
+        if key in seen:
+            raise _refused(f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     loader.flatten_mapping(node)
     mapping = yamlio.LineDict()
@@ -43,9 +49,7 @@ def _construct_mapping(loader, node):
         try:
             mapping[key] = value
         except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark
-            )
+            raise _refused(_NOT_PLAIN, key_node.start_mark)
     return mapping
 
 
@@ -120,9 +124,7 @@ def _tree(loader, node):
     seen: set = set()
     for key_node, _ in node.value:  # every key before any value, as _construct_mapping does
         if key_node.value in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
-            )
+            raise _refused(f"duplicate key {key_node.value!r}", key_node.start_mark)
         seen.add(key_node.value)
     mapping = yamlio.LineDict((key.value, _tree(loader, value)) for key, value in node.value)
     mapping.line = node.start_mark.line + 1
